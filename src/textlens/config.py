@@ -1,0 +1,39 @@
+"""Settings read from environment variables, at call time (nothing at import).
+
+``TEXTLENS_HOME``
+    Where textlens keeps its cache and collections. Default ``~/.cache/textlens``.
+``TEXTLENS_ASSETS``
+    Directories searched first for named files such as tokenizer definitions,
+    separated by ``os.pathsep`` (``:`` on Linux). Tests and CI point it at
+    ``../shared/tokenizers``.
+``TEXTLENS_OFFLINE``
+    When ``1`` (or ``HF_HUB_OFFLINE=1``), never contact the Hugging Face Hub.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A snapshot of the environment-derived settings."""
+
+    home: Path
+    asset_dirs: tuple[Path, ...]
+    offline: bool
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def settings() -> Settings:
+    """Read the settings from the environment now."""
+    home = Path(os.environ.get("TEXTLENS_HOME") or Path.home() / ".cache" / "textlens")
+    raw = os.environ.get("TEXTLENS_ASSETS", "")
+    dirs = tuple(Path(p).expanduser() for p in raw.split(os.pathsep) if p.strip())
+    offline = _truthy(os.environ.get("TEXTLENS_OFFLINE")) or _truthy(os.environ.get("HF_HUB_OFFLINE"))
+    return Settings(home=home.expanduser(), asset_dirs=dirs, offline=offline)

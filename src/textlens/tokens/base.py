@@ -1,0 +1,74 @@
+"""The :class:`Tokenizer` interface every format implements.
+
+A tokenizer here is a *trained* tokenizer as a model uses it: ``encode`` gives the
+ids the model sees, with the model's own special tokens added the way Hugging
+Face ``tokenizer(text).input_ids`` adds them by default (BOS for Llama, Mistral
+and Phi-3, ``[CLS]``/``[SEP]`` for BERT, nothing for the GPT family).
+Special-token strings written in the text (``<|endoftext|>``, ``<s>``) are
+parsed as special tokens, as Hugging Face tokenizers do.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from functools import cached_property
+
+
+class Tokenizer(ABC):
+    """A trained tokenizer: text to ids and back, plus what each id stands for.
+
+    Subclasses set ``name``, ``format`` and ``source`` and implement the
+    abstract methods. ``encode_batch`` should use the engine's native batching
+    (threads in Rust or C++), never a Python loop per text.
+    """
+
+    name: str
+    format: str
+    source: str
+
+    @property
+    @abstractmethod
+    def vocab_size(self) -> int:
+        """Number of ids, special tokens included."""
+
+    @abstractmethod
+    def encode(self, text: str, *, add_special_tokens: bool = True) -> list[int]:
+        """Ids of ``text``, with the model's special tokens unless told not to."""
+
+    @abstractmethod
+    def encode_batch(
+        self, texts: Sequence[str], *, add_special_tokens: bool = True, num_threads: int = 1
+    ) -> list[list[int]]:
+        """Ids of many texts at once, using ``num_threads`` native threads."""
+
+    @abstractmethod
+    def decode(self, ids: Sequence[int]) -> str:
+        """Text of ``ids``, special tokens dropped (``skip_special_tokens``)."""
+
+    @abstractmethod
+    def _token_bytes_table(self) -> list[bytes]:
+        """The raw bytes each id stands for, indexed by id."""
+
+    @property
+    @abstractmethod
+    def special_ids(self) -> frozenset[int]:
+        """Ids of control tokens (BOS, EOS, [CLS], ``<|endoftext|>``...)."""
+
+    @property
+    def unk_id(self) -> int | None:
+        """Id of the unknown token, if the vocabulary has one."""
+        return None
+
+    @cached_property
+    def byte_fallback_ids(self) -> frozenset[int]:
+        """Ids of SentencePiece-style byte tokens (``<0x41>``)."""
+        return frozenset()
+
+    @cached_property
+    def token_bytes(self) -> list[bytes]:
+        """Bytes per id (for display and byte statistics), built once."""
+        return self._token_bytes_table()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} ({self.format}, {self.vocab_size} ids)>"

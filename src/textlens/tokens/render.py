@@ -1,0 +1,158 @@
+"""Terminal rendering of comparisons and corpus statistics (rich)."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from textlens.tokens.analysis import Segment, TokenizerReport
+from textlens.tokens.compare import Comparison
+from textlens.tokens.stats import CorpusStats
+
+# Background colours cycled over segments; readable with light and dark themes.
+PALETTE = ("#3b5b92", "#7a4d8c", "#2f7a5d", "#8c6a2f", "#8c3b3b", "#2f6f7a")
+KIND_STYLE = {"special": "bold white on #555555", "unk": "bold white on red", "bytes": "bold black on yellow"}
+
+
+def visible_whitespace(text: str) -> str:
+    """Show spaces as ``·``, tabs as ``→`` and line breaks as ``↵`` (the break is kept)."""
+    return text.replace(" ", "\u00b7").replace("\t", "\u2192").replace("\n", "\u21b5\n")
+
+
+def segment_text(segs: list[Segment], *, show_whitespace: bool = False, show_ids: bool = False) -> Text:
+    """The text cut into coloured segments, one colour per token group."""
+    out = Text()
+    for k, seg in enumerate(segs):
+        shown = visible_whitespace(seg.text) if show_whitespace else seg.text
+        style = KIND_STYLE.get(seg.kind, f"white on {PALETTE[k % len(PALETTE)]}")
+        out.append(shown, style=style)
+        if show_ids:
+            out.append("[" + ",".join(map(str, seg.ids)) + "]", style="dim")
+    return out
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _roundtrip(report: TokenizerReport) -> Text:
+    if report.roundtrip.lossless:
+        return Text("lossless", style="green")
+    return Text(", ".join(f"{k} ×{v}" for k, v in report.roundtrip.losses.items()), style="red")
+
+
+def summary_table(result: Comparison) -> Table:
+    table = Table(title="Tokenizers on this text", title_justify="left")
+    for col in (
+        "tokenizer",
+        "tokens",
+        "chars/tok",
+        "bytes/tok",
+        "fertility",
+        "UNK",
+        "byte tokens",
+        "specials added",
+        "round trip",
+    ):
+        table.add_column(col, justify="right" if col not in {"tokenizer", "specials added", "round trip"} else "left")
+    for r in result.reports:
+        s = r.stats
+        table.add_row(
+            r.name,
+            f"{s.count:,}",
+            f"{s.chars_per_token:.2f}",
+            f"{s.bytes_per_token:.2f}",
+            f"{s.fertility:.2f}",
+            _pct(s.unk_rate),
+            _pct(s.byte_token_rate),
+            " ".join(s.special_added) or "-",
+            _roundtrip(r),
+        )
+    return table
+
+
+def category_table(result: Comparison) -> Table:
+    table = Table(
+        title="Tokens per probe category (flags: UNK, WS lost whitespace, BYTE byte "
+        "fallback/partial UTF-8, CASE, ACCENT)",
+        title_justify="left",
+    )
+    table.add_column("category")
+    names = [r.name for r in result.reports]
+    for name in names:
+        table.add_column(name, justify="right")
+    for cat, row in result.categories.items():
+        counts = [row[n].tokens for n in names]
+        best = min(counts)
+        cells = []
+        for n in names:
+            cell = row[n]
+            text = Text(str(cell.tokens), style="bold green" if cell.tokens == best else "")
+            if cell.flags:
+                text.append(" " + " ".join(cell.flags), style="red")
+            cells.append(text)
+        table.add_row(cat, *cells)
+    return table
+
+
+def print_comparison(
+    console: Console, result: Comparison, *, show_whitespace: bool = False, show_ids: bool = False
+) -> None:
+    """Print every tokenizer's coloured tokens, then the summary and category tables."""
+    for r in result.reports:
+        title = (
+            f"[bold]{r.name}[/] · {r.format} · {r.vocab_size:,} ids · [bold]{r.stats.count:,} tokens[/] · {r.source}"
+        )
+        body = [segment_text(r.segments, show_whitespace=show_whitespace, show_ids=show_ids)]
+        if not r.roundtrip.lossless:
+            ex = r.roundtrip.examples[:3]
+            lost = Text("round trip loses: ", style="red")
+            lost.append("; ".join(f"{'/'.join(e['kinds'])}: {e['original']!r} → {e['decoded']!r}" for e in ex))
+            body.append(lost)
+        console.print(Panel(Group(*body), title=title, title_align="left"))
+    console.print(summary_table(result))
+    if result.categories:
+        console.print(category_table(result))
+    for name, how in result.skipped.items():
+        console.print(f"[yellow]skipped {name}[/]: not available here ({how})")
+
+
+def print_corpus_stats(console: Console, stats: CorpusStats) -> None:
+    """Totals, per-document distribution and bytes/token per script."""
+    table = Table(title=f"{stats.path}: {stats.documents:,} documents, {stats.bytes:,} bytes", title_justify="left")
+    for col in ("tokenizer", "tokens", "bytes/tok", "chars/tok", "doc min", "doc p50", "doc p90", "doc p99", "doc max"):
+        table.add_column(col, justify="left" if col == "tokenizer" else "right")
+    for t in stats.tokenizers:
+        d = t.per_document
+        table.add_row(
+            t.name,
+            f"{t.tokens:,}",
+            f"{t.bytes_per_token:.2f}",
+            f"{t.chars_per_token:.2f}",
+            *(f"{d[k]:,.0f}" for k in ("min", "p50", "p90", "p99", "max")),
+        )
+    console.print(table)
+    scripts = sorted(
+        {s for t in stats.tokenizers for s in t.by_script},
+        key=lambda s: -max(t.by_script.get(s, {}).get("bytes", 0) for t in stats.tokenizers),
+    )
+    by_script = Table(title="Bytes per token by script", title_justify="left")
+    by_script.add_column("script")
+    by_script.add_column("bytes", justify="right")
+    for t in stats.tokenizers:
+        by_script.add_column(t.name, justify="right")
+    for s in scripts:
+        nbytes = stats.tokenizers[0].by_script.get(s, {}).get("bytes", 0)
+        by_script.add_row(
+            s, f"{nbytes:,}", *(f"{t.by_script.get(s, {}).get('bytes_per_token', 0):.2f}" for t in stats.tokenizers)
+        )
+    console.print(by_script)
+    for bad in stats.invalid_utf8:
+        where = ", ".join(f"line {p['line']} byte {p['byte']}" for p in bad.first)
+        console.print(f"[yellow]{bad.file}[/]: {bad.count} byte(s) not UTF-8, replaced with U+FFFD (first at {where})")
+    for what, why in list(stats.skipped.items())[:20]:
+        console.print(f"[yellow]skipped[/] {what}: {why}")
+    if len(stats.skipped) > 20:
+        console.print(f"[yellow]... and {len(stats.skipped) - 20} more skipped[/]")
