@@ -165,23 +165,33 @@ class RoundTrip:
     examples: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _strip_accents(s: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c))
+_SPACES = regex.compile(r"\s+")
+
+
+def _marks(s: str) -> int:
+    return sum(1 for c in unicodedata.normalize("NFD", s) if unicodedata.combining(c))
+
+
+def _core(s: str) -> str:
+    """Letters and symbols only: decomposed, marks and whitespace removed."""
+    return "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c) and not c.isspace())
 
 
 def _classify(orig: str, new: str, unk_text: str | None) -> list[LossKind]:
     """Kinds of loss that explain one differing stretch (several may apply)."""
-    if not orig.strip() and not new.strip():
-        return ["newlines" if orig.count("\n") > new.count("\n") else "whitespace"]
-    if (unk_text and unk_text in new) or "\ufffd" in new or not new.strip():
-        return ["unknown"]
-    if orig.casefold() == new.casefold():
-        return ["case"]
-    if _strip_accents(orig).casefold() == _strip_accents(new).casefold():
-        return ["accents", "case"] if _strip_accents(orig) != _strip_accents(new) else ["accents"]
-    if "".join(orig.split()) == "".join(new.split()):
-        return ["newlines" if orig.count("\n") > new.count("\n") else "whitespace"]
-    return ["normalized"]
+    kinds: list[LossKind] = []
+    if orig.count("\n") > new.count("\n"):
+        kinds.append("newlines")
+    if _SPACES.findall(orig.replace("\n", " ")) != _SPACES.findall(new.replace("\n", " ")):
+        kinds.append("whitespace")
+    if sum(c.isupper() for c in orig) > sum(c.isupper() for c in new):
+        kinds.append("case")
+    decomposed = orig != new and unicodedata.normalize("NFD", orig) == unicodedata.normalize("NFD", new)
+    if _marks(orig) > _marks(new) or decomposed:
+        kinds.append("accents")
+    if (unk_text and unk_text in new) or "\ufffd" in new or len(_core(new)) < len(_core(orig)):
+        kinds.append("unknown")
+    return kinds or ["normalized"]
 
 
 MAX_DIFF_CHARS = 200_000

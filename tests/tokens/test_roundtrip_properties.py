@@ -1,0 +1,53 @@
+"""Hypothesis round trips: lossless tokenizers give the text back exactly."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from textlens.tokens import get_tokenizer
+from textlens.tokens.analysis import segments
+
+# Byte-level BPE tokenizers whose vocabulary holds all 256 bytes encode any text without loss.
+LOSSLESS = ["gpt2", "gpt-4", "gpt-4o", "llama-3", "qwen3"]  # claude-legacy applies NFKC: not lossless
+texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=200).filter(lambda s: "<" not in s)
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(text=texts)
+def test_byte_level_tokenizers_are_lossless(text: str, shared_tokenizers) -> None:
+    for name in LOSSLESS:
+        tok = get_tokenizer(name)
+        assert tok.decode(tok.encode(text)) == text, name
+
+
+@SETTINGS
+@given(text=texts)
+def test_segments_rebuild_the_text(text: str, shared_tokenizers) -> None:
+    """Segments join split characters, so their texts concatenate to the input."""
+    for name in ["gpt-4", "gpt-4o", "qwen3"]:
+        tok = get_tokenizer(name)
+        segs = segments(tok, tok.encode(text))
+        assert "".join(s.text for s in segs) == text, name
+        assert all("\ufffd" not in s.text for s in segs)
+
+
+@SETTINGS
+@given(text=st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")), min_size=1, max_size=100))
+def test_sentencepiece_byte_fallback_is_lossless_on_text_without_spaces(text: str, shared_tokenizers) -> None:
+    """Llama 2 and Mistral fall back to bytes for unseen characters, so nothing is lost."""
+    text = text.replace("<", "")
+    for name in ["llama-2", "mistral-v0.3", "phi-3"]:
+        tok = get_tokenizer(name)
+        assert tok.decode(tok.encode(text)) == text, name
+
+
+def test_byte_level_vocabularies_with_missing_bytes_lose_text(shared_tokenizers) -> None:
+    """StarCoder2 has no token for byte 0xF1 and Falcon none for 0x03: the round trip says so."""
+    from textlens.tokens.analysis import analyze
+
+    for name, text in [("starcoder2", "a\U00040000b"), ("falcon", "a\x03b")]:
+        report = analyze(get_tokenizer(name), text)
+        assert not report.roundtrip.lossless
+        assert report.roundtrip.losses == {"unknown": 1}, name
