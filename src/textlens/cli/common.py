@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from textlens.errors import InputError, TextlensError
 from textlens.tokens.stats import InvalidUTF8, decode_reporting
@@ -26,9 +27,9 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except TextlensError as exc:
-            err_console.print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
+            err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False, soft_wrap=True)
             if exc.hint:
-                err_console.print(f"[bold]hint:[/] {exc.hint}", highlight=False)
+                err_console.print(f"[bold]hint:[/] {escape(exc.hint)}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]

@@ -56,7 +56,8 @@ def summary_table(result: Comparison) -> Table:
         "specials added",
         "round trip",
     ):
-        table.add_column(col, justify="right" if col not in {"tokenizer", "specials added", "round trip"} else "left")
+        table.add_column(col, justify="right" if col not in {"tokenizer", "specials added", "round trip"} else "left",
+                         no_wrap=col == "tokenizer")
     for r in result.reports:
         s = r.stats
         table.add_row(
@@ -79,7 +80,7 @@ def category_table(result: Comparison) -> Table:
         "fallback/partial UTF-8, CASE, ACCENT)",
         title_justify="left",
     )
-    table.add_column("category")
+    table.add_column("category", no_wrap=True)
     names = [r.name for r in result.reports]
     for name in names:
         table.add_column(name, justify="right")
@@ -123,7 +124,7 @@ def print_corpus_stats(console: Console, stats: CorpusStats) -> None:
     """Totals, per-document distribution and bytes/token per script."""
     table = Table(title=f"{stats.path}: {stats.documents:,} documents, {stats.bytes:,} bytes", title_justify="left")
     for col in ("tokenizer", "tokens", "bytes/tok", "chars/tok", "doc min", "doc p50", "doc p90", "doc p99", "doc max"):
-        table.add_column(col, justify="left" if col == "tokenizer" else "right")
+        table.add_column(col, justify="left" if col == "tokenizer" else "right", no_wrap=col == "tokenizer")
     for t in stats.tokenizers:
         d = t.per_document
         table.add_row(

@@ -68,7 +68,7 @@ class SentencePieceTokenizer(Tokenizer):
         self, texts: Sequence[str], *, add_special_tokens: bool = True, num_threads: int = 1
     ) -> list[list[int]]:
         texts = list(texts)
-        if self._split is not None and any(self._split.search(t) for t in texts):
+        if self._split is not None and self._split.search("\n".join(texts)):
             return [self.encode(t, add_special_tokens=add_special_tokens) for t in texts]
         out = self._sp.encode(texts, num_threads=max(1, num_threads))
         return [self._bos + ids for ids in out] if add_special_tokens and self._bos else out

@@ -1,0 +1,5 @@
+"""``python -m textlens`` runs the CLI."""
+
+from textlens.cli import run
+
+run()
