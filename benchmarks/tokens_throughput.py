@@ -78,9 +78,12 @@ def main() -> None:
     cores = os.cpu_count() or 1
 
     tl_gpt4 = get_tokenizer("gpt-4")
-    enc = tiktoken.Encoding("cl100k_base", pat_str=spec("gpt-4").tiktoken.pattern,
-                            mergeable_ranks=tiktoken.load.load_tiktoken_bpe(str(resolve(spec("gpt-4").asset).path)),
-                            special_tokens=spec("gpt-4").tiktoken.special_tokens)
+    enc = tiktoken.Encoding(
+        "cl100k_base",
+        pat_str=spec("gpt-4").tiktoken.pattern,
+        mergeable_ranks=tiktoken.load.load_tiktoken_bpe(str(resolve(spec("gpt-4").asset).path)),
+        special_tokens=spec("gpt-4").tiktoken.special_tokens,
+    )
     tl_qwen = get_tokenizer("qwen3")
     hf = tokenizers.Tokenizer.from_file(str(resolve(spec("qwen3").asset).path))
     tl_llama = get_tokenizer("llama-2")
@@ -106,18 +109,30 @@ def main() -> None:
         for threads in (1, cores):
             t_direct = best_of(lambda d=direct, n=threads: d(n), args.repeat)
             t_ours = best_of(lambda o=ours, n=threads: o(n), args.repeat)
-            rows.append({
-                "engine": engine, "threads": threads,
-                "direct_mb_s": round(nbytes / 1e6 / t_direct, 2), "textlens_mb_s": round(nbytes / 1e6 / t_ours, 2),
-                "textlens_vs_direct": round(t_direct / t_ours, 3),
-            })
+            rows.append(
+                {
+                    "engine": engine,
+                    "threads": threads,
+                    "direct_mb_s": round(nbytes / 1e6 / t_direct, 2),
+                    "textlens_mb_s": round(nbytes / 1e6 / t_ours, 2),
+                    "textlens_vs_direct": round(t_direct / t_ours, 3),
+                }
+            )
             print(rows[-1], flush=True)
 
     result = {
-        "benchmark": "tokens_throughput", "textlens": textlens.__version__, "documents": len(docs),
-        "bytes": nbytes, "repeat": args.repeat, "cpu_count": cores, "python": platform.python_version(),
-        "machine": platform.machine(), "tiktoken": tiktoken.__version__, "tokenizers": tokenizers.__version__,
-        "sentencepiece": sentencepiece.__version__, "results": rows,
+        "benchmark": "tokens_throughput",
+        "textlens": textlens.__version__,
+        "documents": len(docs),
+        "bytes": nbytes,
+        "repeat": args.repeat,
+        "cpu_count": cores,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "tiktoken": tiktoken.__version__,
+        "tokenizers": tokenizers.__version__,
+        "sentencepiece": sentencepiece.__version__,
+        "results": rows,
         "date": time.strftime("%Y-%m-%d"),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -126,8 +141,10 @@ def main() -> None:
     print("| engine | threads | direct MB/s | textlens MB/s | textlens / direct |")
     print("|---|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['engine']} | {r['threads']} | {r['direct_mb_s']} | {r['textlens_mb_s']} | "
-              f"{r['textlens_vs_direct']:.2f} |")
+        print(
+            f"| {r['engine']} | {r['threads']} | {r['direct_mb_s']} | {r['textlens_mb_s']} | "
+            f"{r['textlens_vs_direct']:.2f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,23 @@ def test_list_json_shows_every_name_with_availability(shared_tokenizers) -> None
     result = invoke("tokens", "list", "--json")
     assert result.exit_code == 0
     rows = {r["name"]: r for r in json.loads(result.stdout)}
-    required = {"gpt2", "gpt-4", "gpt-4o", "llama-2", "llama-3", "mistral-v0.1", "mistral-v0.3", "qwen3", "gemma-3",
-                "phi-3", "starcoder2", "bert-base-uncased", "claude-legacy", "falcon", "deepseek-coder"}
+    required = {
+        "gpt2",
+        "gpt-4",
+        "gpt-4o",
+        "llama-2",
+        "llama-3",
+        "mistral-v0.1",
+        "mistral-v0.3",
+        "qwen3",
+        "gemma-3",
+        "phi-3",
+        "starcoder2",
+        "bert-base-uncased",
+        "claude-legacy",
+        "falcon",
+        "deepseek-coder",
+    }
     assert required <= set(rows)
     assert all(rows[n]["available"] for n in required)
     assert rows["gpt-4"]["vocab_size"] == 100277 and rows["gpt-4"]["format"] == "tiktoken"
@@ -81,6 +96,14 @@ def test_compare_file_with_invalid_utf8_says_where(tmp_path: Path, shared_tokeni
     assert "\ufffd" in json.loads(result.stdout)["text"]
 
 
+def test_compare_refuses_a_corpus_sized_file(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    with big.open("wb") as fh:
+        fh.truncate(11_000_000)
+    result = invoke("tokens", "compare", "--file", str(big))
+    assert result.exit_code == 2 and "textlens tokens stats" in result.stderr
+
+
 def test_empty_text_is_a_clear_error(shared_tokenizers) -> None:
     result = invoke("tokens", "compare", "", "-t", "gpt-4")
     assert result.exit_code == 2
@@ -97,8 +120,7 @@ def test_unknown_tokenizer_lists_the_names() -> None:
 def test_stats_json_over_a_folder(tmp_path: Path, shared_tokenizers) -> None:
     (tmp_path / "a.txt").write_text("Hello world.\n", encoding="utf-8")
     (tmp_path / "b.jsonl").write_text('{"body": "자연어 처리"}\n', encoding="utf-8")
-    result = invoke("tokens", "stats", str(tmp_path), "-t", "gpt-4", "-t", "qwen3", "--text-field", "body",
-                    "--json")
+    result = invoke("tokens", "stats", str(tmp_path), "-t", "gpt-4", "-t", "qwen3", "--text-field", "body", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["documents"] == 2
@@ -115,6 +137,10 @@ def test_stats_terminal_view_and_missing_path(tmp_path: Path, shared_tokenizers)
 
 
 def test_console_script_runs(shared_tokenizers) -> None:
-    out = subprocess.run([sys.executable, "-m", "textlens", "tokens", "compare", "hello", "-t", "gpt-4", "--json"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "textlens", "tokens", "compare", "hello", "-t", "gpt-4", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert json.loads(out.stdout)["tokenizers"][0]["ids"] == [15339]

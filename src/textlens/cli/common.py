@@ -16,6 +16,7 @@ from textlens.errors import InputError, TextlensError
 from textlens.tokens.stats import InvalidUTF8, decode_reporting
 
 F = TypeVar("F", bound=Callable[..., Any])
+MAX_TEXT_BYTES = 10_000_000
 err_console = Console(stderr=True)
 
 
@@ -46,6 +47,13 @@ def read_text_input(text: str | None, file: Path | None) -> str | None:
     if file is not None:
         if not file.is_file():
             raise InputError(f"{file} is not a file", hint="Check the path.")
+        size = file.stat().st_size
+        if size > MAX_TEXT_BYTES:
+            raise InputError(
+                f"{file} is {size / 1e6:.0f} MB; compare shows every token and is meant for texts up to "
+                f"{MAX_TEXT_BYTES / 1e6:.0f} MB.",
+                hint=f"Count tokens of large files with: textlens tokens stats {file}",
+            )
         data, label = file.read_bytes(), str(file)
     elif text == "-":
         data, label = sys.stdin.buffer.read(), "<stdin>"

@@ -45,8 +45,12 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) 
         return
     table = Table(title="Tokenizers", title_justify="left")
     for col in ("name", "model", "format", "vocab", "here", "from / how to get"):
-        table.add_column(col, justify="right" if col == "vocab" else "left",
-                         no_wrap=col in {"name", "vocab", "here"}, overflow="fold")
+        table.add_column(
+            col,
+            justify="right" if col == "vocab" else "left",
+            no_wrap=col in {"name", "vocab", "here"},
+            overflow="fold",
+        )
     for r in rows:
         table.add_row(
             r["name"],

@@ -56,8 +56,11 @@ def summary_table(result: Comparison) -> Table:
         "specials added",
         "round trip",
     ):
-        table.add_column(col, justify="right" if col not in {"tokenizer", "specials added", "round trip"} else "left",
-                         no_wrap=col == "tokenizer")
+        table.add_column(
+            col,
+            justify="right" if col not in {"tokenizer", "specials added", "round trip"} else "left",
+            no_wrap=col == "tokenizer",
+        )
     for r in result.reports:
         s = r.stats
         table.add_row(
