@@ -15,7 +15,8 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[assets,test]"
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e ".[assets,search,bench,test]"
 
 demo: install
 	$(BIN)/textlens tokens compare

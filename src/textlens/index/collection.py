@@ -1,0 +1,461 @@
+"""A :class:`Collection`: documents, a keyword index and vectors in one directory.
+
+Layout of ``$TEXTLENS_HOME/collections/NAME`` (or any path)::
+
+    collection.json   format version, encoder, language, vector index
+    docs.sqlite       documents, metadata, bookkeeping (the source of truth, WAL)
+    keyword/          tantivy index
+    vectors/          float32 segments (+ saved ANN indexes)
+    write.lock        held by the one process writing
+
+A batch is written as: vectors segment files, keyword commit, then one SQLite
+transaction that makes the batch live. A process killed anywhere in between
+leaves the last committed state: uncommitted segment files and keyword entries
+are ignored by searches and purged by the next writer.
+
+Example:
+    >>> col = Collection.create("notes", encoder=None)
+    >>> col.add([Document("1", "The cat sat on the mat.")])
+    >>> col.search("cats", mode="keyword").ids()
+    ['1']
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import re
+import shutil
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from textlens.config import settings
+from textlens.corpus.document import Document
+from textlens.errors import InputError, TextlensError
+from textlens.index.filters import Filters, compile_filters
+from textlens.index.keyword import KeywordIndex
+from textlens.index.store import DocStore
+from textlens.index.vectors import VectorStore, manifest_json
+
+FORMAT_VERSION = 1
+MAX_SEGMENTS = 8
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+Progress = Callable[[str, int, int], None]
+
+
+class CollectionError(TextlensError):
+    """A collection is missing, corrupt, locked, or used with the wrong encoder."""
+
+
+def collections_root() -> Path:
+    return settings().home / "collections"
+
+
+def collection_path(name: str | Path) -> Path:
+    """A bare name lives under ``$TEXTLENS_HOME/collections``; anything with a slash is a path."""
+    text = str(name)
+    if "/" in text or "\\" in text or text.startswith("."):
+        return Path(text).expanduser()
+    if not _NAME.match(text):
+        raise InputError(
+            f"invalid collection name {text!r}",
+            hint="Use letters, digits, '.', '_' and '-' (up to 64), starting with a letter or digit; or give a path.",
+        )
+    return collections_root() / text
+
+
+@dataclass
+class AddReport:
+    """What an add or upsert did."""
+
+    added: int = 0
+    replaced: int = 0
+    skipped_empty: list[str] = field(default_factory=list)
+    embedded: int = 0
+    cache_hits: int = 0
+    seconds: float = 0.0
+
+
+class Collection:
+    """Open with :meth:`create` or :meth:`open`; then add, upsert, delete and search."""
+
+    def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
+        self.path = path
+        self.manifest = manifest
+        self.name = manifest["name"]
+        try:
+            self.store = DocStore(path / "docs.sqlite")
+            self.store.count()
+        except sqlite3.DatabaseError as exc:
+            raise CollectionError(
+                f"{path / 'docs.sqlite'} is corrupt: {exc}",
+                hint="Restore the collection from a backup or rebuild it with textlens index.",
+            ) from exc
+        self.keyword = KeywordIndex(path / "keyword", manifest["language"])
+        enc = manifest.get("encoder")
+        self.vectors = VectorStore(path / "vectors", enc["dim"], kind=manifest["vector_index"]) if enc else None
+        self._encoder = None
+        self._lock = None
+        self._generation = -1
+        self._live_mask: np.ndarray | None = None
+
+    # -- lifecycle -----------------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        name: str | Path,
+        *,
+        encoder: str | Any | None = "sentence-transformers/all-MiniLM-L6-v2",
+        language: str = "english",
+        vector_index: str = "auto",
+        exist_ok: bool = False,
+    ) -> Collection:
+        """Create a collection (``encoder=None`` for keyword search only)."""
+        path = collection_path(name)
+        if (path / "collection.json").is_file():
+            if exist_ok:
+                return cls.open(path, encoder=encoder if encoder is not None else None)
+            raise CollectionError(
+                f"collection {str(name)!r} already exists at {path}",
+                hint="Open it, add to it, or delete it with `textlens collections delete`.",
+            )
+        from textlens.index.keyword import analyzer
+        from textlens.index.vectors import VECTOR_INDEXES
+
+        analyzer(language)  # validate before writing anything
+        if vector_index not in VECTOR_INDEXES:
+            raise InputError(f"unknown vector index {vector_index!r}", hint="Use " + ", ".join(VECTOR_INDEXES) + ".")
+        enc = _load_encoder(encoder) if encoder is not None else None
+        path.mkdir(parents=True, exist_ok=True)
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "name": path.name,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "language": language,
+            "vector_index": vector_index,
+            "encoder": {"name": enc.name, "dim": enc.dim} if enc else None,
+        }
+        manifest_json(path / "collection.json", manifest)
+        col = cls(path, manifest)
+        col._encoder = enc
+        return col
+
+    @classmethod
+    def open(cls, name: str | Path, *, encoder: str | Any | None = None) -> Collection:
+        """Open an existing collection; ``encoder`` must be the one it was built with."""
+        path = collection_path(name)
+        mf = path / "collection.json"
+        if not mf.is_file():
+            raise CollectionError(
+                f"no collection {str(name)!r} at {path}",
+                hint="List collections with `textlens collections list`; create one with "
+                "`textlens index PATH --collection NAME`.",
+            )
+        try:
+            manifest = json.loads(mf.read_text(encoding="utf-8"))
+            version = int(manifest["format_version"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CollectionError(f"{mf} is corrupt ({exc})", hint="Rebuild the collection.") from exc
+        if version > FORMAT_VERSION:
+            raise CollectionError(
+                f"{path} has format version {version}; this textlens reads up to {FORMAT_VERSION}",
+                hint="Upgrade textlens to open it.",
+            )
+        col = cls(path, manifest)
+        if encoder is not None:
+            col._check_encoder(encoder)
+        return col
+
+    def close(self) -> None:
+        self.store.close()
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def __enter__(self) -> Collection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def delete_collection(self) -> None:
+        """Remove the collection's directory."""
+        self.close()
+        shutil.rmtree(self.path)
+
+    # -- encoder -------------------------------------------------------------
+    @property
+    def encoder(self):
+        info = self.manifest.get("encoder")
+        if info is None:
+            return None
+        if self._encoder is None:
+            self._encoder = _load_encoder(info["name"])
+        return self._encoder
+
+    def _check_encoder(self, encoder: str | Any) -> None:
+        info = self.manifest.get("encoder")
+        from textlens.embed.sentence_transformers import resolve_model
+
+        name = encoder if isinstance(encoder, str) else encoder.name
+        name = resolve_model(name)[0] if isinstance(encoder, str) else name
+        if info is None:
+            raise CollectionError(
+                f"collection {self.name!r} has no vectors (built without an encoder)",
+                hint="Use keyword search, or rebuild it with an encoder.",
+            )
+        if name != info["name"]:
+            raise CollectionError(
+                f"collection {self.name!r} was built with encoder {info['name']!r}; vectors from {name!r} "
+                "live in another space and cannot be compared with it.",
+                hint=f"Query with {info['name']!r}, or rebuild the collection with the new encoder.",
+            )
+        if not isinstance(encoder, str):
+            self._encoder = encoder
+
+    # -- writing -------------------------------------------------------------
+    def _writer(self) -> None:
+        """Take the write lock, then purge what an interrupted writer left."""
+        if self._lock is not None:
+            return
+        lock = (self.path / "write.lock").open("a")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            lock.close()
+            raise CollectionError(
+                f"another process is writing to collection {self.name!r}",
+                hint="Wait for it to finish; searches can run meanwhile.",
+            ) from exc
+        self._lock = lock
+        if self.vectors is not None:
+            self.vectors.remove_unlisted([s[0] for s in self.store.segments()])
+        self.keyword.delete_from(self.store.next_key())
+        self._purge()
+
+    def _purge(self) -> None:
+        dead = self.store.tombstones()
+        self.keyword.delete(dead)
+        self.keyword.commit()
+        if dead:
+            self.store.clear_tombstones(dead)
+
+    def add(
+        self,
+        docs: Iterable[Document],
+        *,
+        batch_size: int = 1024,
+        progress: Progress | None = None,
+        upsert: bool = False,
+    ) -> AddReport:
+        """Add documents (an id already present is an error unless ``upsert``)."""
+        from textlens.corpus.readers import batched
+
+        report = AddReport()
+        start = time.perf_counter()
+        self._writer()
+        done = 0
+        for batch in batched(docs, batch_size):
+            self._write_batch(batch, upsert, report, progress, done)
+            done += len(batch)
+            if progress:
+                progress("indexed", done, 0)
+        self._compact()
+        report.seconds = time.perf_counter() - start
+        return report
+
+    def upsert(self, docs: Iterable[Document], **kwargs: Any) -> AddReport:
+        """Add documents, replacing those whose id exists."""
+        return self.add(docs, upsert=True, **kwargs)
+
+    def _write_batch(
+        self, batch: list[Document], upsert: bool, report: AddReport, progress: Progress | None, done: int
+    ) -> None:
+        counts: dict[str, int] = {}
+        for d in batch:
+            counts[d.id] = counts.get(d.id, 0) + 1
+        dups = [i for i, c in counts.items() if c > 1]
+        if dups:
+            raise InputError(
+                f"duplicate ids within one batch: {', '.join(dups[:10])}"
+                + (f" and {len(dups) - 10} more" if len(dups) > 10 else ""),
+                hint="Make ids unique, or pass the later versions in a separate upsert.",
+            )
+        keep = [d for d in batch if d.text.strip()]
+        report.skipped_empty += [d.id for d in batch if not d.text.strip()]
+        if not keep:
+            return
+        old = self.store.keys_of([d.id for d in keep])
+        if old and not upsert:
+            raise InputError(
+                f"{len(old)} id(s) already in collection {self.name!r}: {', '.join(list(old)[:5])}",
+                hint="Use upsert (textlens index --upsert) to replace them.",
+            )
+        first = self.store.next_key()
+        keys = list(range(first, first + len(keep)))
+        segment = None
+        if self.vectors is not None:
+            from textlens.embed.cache import EmbeddingCache, embed_with_cache
+
+            cache = EmbeddingCache()
+            texts = [d.text for d in keep]
+            cb = (lambda a, b: progress("embedded", done + a, 0)) if progress else None
+            vecs = embed_with_cache(self.encoder, texts, cache, progress=cb)
+            report.cache_hits += cache.hits
+            report.embedded += cache.misses
+            cache.close()
+            name = f"seg-{first:012d}"
+            self.vectors.write_segment(name, keys, vecs)
+            segment = (name, first, len(keys))
+        self.keyword.add(keys, [_body(d) for d in keep])
+        self.keyword.commit()
+        self.store.commit_batch(keep, keys, replace=list(old.values()), segment=segment)
+        report.added += len(keep) - len(old)
+        report.replaced += len(old)
+        if old:
+            self._purge()
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Delete documents by id; a whole-document id also deletes its chunks. Returns the count."""
+        self._writer()
+        keys = {**self.store.keys_of(list(ids)), **self.store.keys_of_parents(list(ids))}
+        if keys:
+            self.store.delete_keys(list(keys.values()))
+            self._purge()
+        return len(keys)
+
+    def _compact(self) -> None:
+        if self.vectors is None:
+            return
+        segs = self.store.segments()
+        if len(segs) <= MAX_SEGMENTS:
+            return
+        live = np.array(self.store.live_keys(), dtype=np.int64)
+        name = f"seg-{segs[0][1]:012d}-m{self.store.generation()}"
+        n = self.vectors.merge([s[0] for s in segs], live, name)
+        self.store.replace_segments([s[0] for s in segs], (name, segs[0][1], n))
+        self.vectors.remove_unlisted([name])
+        self._generation = -1
+
+    # -- reading -------------------------------------------------------------
+    def __len__(self) -> int:
+        return self.store.count()
+
+    def get(self, doc_id: str) -> Document | None:
+        return self.store.get(doc_id)
+
+    def info(self) -> dict[str, Any]:
+        size = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
+        out = {
+            "name": self.name,
+            "path": str(self.path),
+            "documents": len(self),
+            "format_version": self.manifest["format_version"],
+            "encoder": self.manifest.get("encoder"),
+            "language": self.manifest["language"],
+            "vector_index": self.manifest["vector_index"],
+            "fields": sorted(self.store.fields()),
+            "bytes_on_disk": size,
+            "created": self.manifest["created"],
+        }
+        if self.vectors is not None:
+            self._refresh()
+            out["vectors"] = self.vectors.stats()
+        return out
+
+    def _refresh(self, db: sqlite3.Connection | None = None) -> None:
+        """Load the committed vector segments and liveness if another write happened."""
+        db = db or self.store.db
+        row = db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        gen = int(row[0]) if row else 0
+        if gen == self._generation or self.vectors is None:
+            return
+        segs = [r[0] for r in db.execute("SELECT name FROM segments ORDER BY first_key")]
+        self.vectors.load(segs)
+        live = np.array(self.store.live_keys(db=db), dtype=np.int64)
+        mask = np.isin(self.vectors.keys, live)
+        self._live_mask = None if mask.all() else mask
+        self._generation = gen
+
+    def search(
+        self,
+        query: str,
+        *,
+        mode: str = "hybrid",
+        k: int = 10,
+        filters: Filters | None = None,
+        rerank: str | Any | None = None,
+        fusion: str = "rrf",
+        weights: Sequence[float] = (1.0, 1.0),
+        candidates: int = 100,
+        group_by_document: bool = False,
+        encoder: str | Any | None = None,
+    ):
+        """Search the collection. See :func:`textlens.search.engine.search`."""
+        from textlens.search.engine import search
+
+        if encoder is not None:
+            self._check_encoder(encoder)
+        return search(
+            self,
+            query,
+            mode=mode,
+            k=k,
+            filters=filters,
+            rerank=rerank,
+            fusion=fusion,
+            weights=weights,
+            candidates=candidates,
+            group_by_document=group_by_document,
+        )
+
+    def allowed_mask(self, filters: Filters | None, db: sqlite3.Connection) -> tuple[list[int] | None, Any]:
+        """Keys passing ``filters`` (``None``: no filter) and the matching vector mask."""
+        self._refresh(db)
+        if not filters:
+            return None, self._live_mask
+        where, params = compile_filters(filters, self.store.fields())
+        keys = self.store.live_keys(where, params, db)
+        mask = np.isin(self.vectors.keys, keys) if self.vectors is not None else None
+        return keys, mask
+
+
+def _body(doc: Document) -> str:
+    """What the keyword index reads: title and text (once, if the text starts with the title)."""
+    if doc.title and not doc.text.startswith(doc.title):
+        return f"{doc.title}\n{doc.text}"
+    return doc.text
+
+
+def _load_encoder(encoder: str | Any):
+    if not isinstance(encoder, str):
+        return encoder
+    from textlens.embed import get_encoder
+
+    return get_encoder(encoder)
+
+
+def list_collections() -> list[dict[str, Any]]:
+    """Every collection under ``$TEXTLENS_HOME/collections`` with its size."""
+    root = collections_root()
+    out = []
+    for mf in sorted(root.glob("*/collection.json")) if root.is_dir() else []:
+        try:
+            with Collection.open(mf.parent) as col:
+                out.append(
+                    {
+                        "name": col.name,
+                        "documents": len(col),
+                        "encoder": (col.manifest.get("encoder") or {}).get("name"),
+                        "path": str(mf.parent),
+                    }
+                )
+        except TextlensError as exc:
+            out.append({"name": mf.parent.name, "error": exc.message, "path": str(mf.parent)})
+    return out

@@ -1,0 +1,83 @@
+"""Metadata filters: equality, ranges and sets, compiled to SQL over the document store.
+
+Python form: ``{"topic": "Science", "year": {"gte": 1990, "lt": 2000}, "lang": {"in": ["en", "de"]}}``.
+CLI form (each ``--filter``): ``topic=Science``, ``year>=1990``, ``year<2000``, ``lang in en,de``,
+``topic!=Arts``. Values that parse as JSON numbers or booleans are compared as such.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from textlens.errors import InputError
+
+OPS = {"eq": "=", "ne": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+_CLI = re.compile(r"^\s*([\w.\-]+)\s*(>=|<=|!=|=|>|<|\s+in\s+)\s*(.*?)\s*$")
+_CLI_OPS = {">=": "gte", "<=": "lte", "!=": "ne", "=": "eq", ">": "gt", "<": "lt"}
+Filters = Mapping[str, Any]
+
+
+def _value(text: str) -> Any:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, int | float | bool) else text
+
+
+def parse_cli_filters(items: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Parse ``--filter`` strings into the Python filter form."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        match = _CLI.match(item)
+        if not match:
+            raise InputError(
+                f"cannot parse filter {item!r}",
+                hint="Use field=value, field!=value, field>=n, field<n or 'field in a,b'.",
+            )
+        field, op, raw = match.groups()
+        cond = out.setdefault(field, {})
+        if op.strip() == "in":
+            cond["in"] = [_value(v.strip()) for v in raw.split(",") if v.strip()]
+        else:
+            cond[_CLI_OPS[op]] = _value(raw)
+    return out
+
+
+def compile_filters(filters: Filters, known: set[str]) -> tuple[str, list[Any]]:
+    """A SQL condition on ``docs.metadata`` and its parameters.
+
+    Raises:
+        InputError: an unknown field (the message lists the known ones) or operator.
+    """
+    clauses: list[str] = []
+    params: list[Any] = []
+    for field, cond in filters.items():
+        if field not in known:
+            raise InputError(
+                f"unknown filter field {field!r}",
+                hint="Fields in this collection: " + (", ".join(sorted(known)) or "none") + ".",
+            )
+        expr = "json_extract(metadata, ?)"
+        path = f'$."{field}"'
+        if not isinstance(cond, Mapping):
+            cond = {"eq": cond}
+        for op, value in cond.items():
+            if op == "in":
+                values = list(value)
+                if not values:
+                    clauses.append("0")
+                    continue
+                clauses.append(f"{expr} IN ({','.join('?' * len(values))})")
+                params.extend([path, *values])
+            elif op in OPS:
+                clauses.append(f"{expr} {OPS[op]} ?")
+                params.extend([path, value])
+            else:
+                raise InputError(
+                    f"unknown filter operator {op!r} on {field!r}", hint="Operators: " + ", ".join([*OPS, "in"]) + "."
+                )
+    return (" AND ".join(clauses) or "1"), params

@@ -1,0 +1,165 @@
+"""The keyword index: BM25 over a tantivy index in the collection directory.
+
+Each passage is indexed as one field ``body`` (title and text together, as
+BEIR's "flat" BM25 baselines do), analysed with a simple tokenizer, lowercasing,
+the language's stop words and Snowball stemmer. Chinese, Japanese and Korean
+runs are also indexed as overlapping character bigrams in a field ``cjk``, so
+that queries in those scripts find hits without a word segmenter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import regex
+import tantivy
+
+from textlens.errors import InputError
+
+STEMMERS = (
+    "arabic",
+    "danish",
+    "dutch",
+    "english",
+    "finnish",
+    "french",
+    "german",
+    "greek",
+    "hungarian",
+    "italian",
+    "norwegian",
+    "portuguese",
+    "romanian",
+    "russian",
+    "spanish",
+    "swedish",
+    "tamil",
+    "turkish",
+)
+STOPWORDS = (
+    "danish",
+    "dutch",
+    "english",
+    "finnish",
+    "french",
+    "german",
+    "hungarian",
+    "italian",
+    "norwegian",
+    "portuguese",
+    "russian",
+    "spanish",
+    "swedish",
+)
+_CJK_RUN = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]+")
+
+
+def cjk_bigrams(text: str) -> list[str]:
+    """Overlapping bigrams of each CJK run (a one-character run stays a unigram)."""
+    out: list[str] = []
+    for run in _CJK_RUN.findall(text):
+        out.extend([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
+    return out
+
+
+def analyzer(language: str) -> tantivy.TextAnalyzer:
+    """The text analyser for a language (``none`` for no stemming or stop words)."""
+    if language != "none" and language not in STEMMERS:
+        raise InputError(
+            f"no stemmer for language {language!r}", hint="Languages: " + ", ".join(STEMMERS) + ", or none."
+        )
+    builder = (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+    )
+    if language in STOPWORDS:
+        builder = builder.filter(tantivy.Filter.stopword(language))
+    if language in STEMMERS:
+        builder = builder.filter(tantivy.Filter.stemmer(language))
+    return builder.build()
+
+
+@dataclass
+class KeywordHit:
+    key: int
+    score: float
+
+
+class KeywordIndex:
+    """BM25 search over passages identified by integer keys."""
+
+    def __init__(self, path: Path, language: str = "english") -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        builder = tantivy.SchemaBuilder()
+        builder.add_unsigned_field("key", stored=True, indexed=True, fast=True)
+        builder.add_text_field("body", tokenizer_name="textlens", index_option="position")
+        builder.add_text_field("cjk", tokenizer_name="whitespace", index_option="freq")
+        self.schema = builder.build()
+        self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
+        self.analyzer = analyzer(language)
+        self.index.register_tokenizer("textlens", self.analyzer)
+        self._writer: tantivy.IndexWriter | None = None
+
+    def writer(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            self._writer = self.index.writer(heap_size=128_000_000, num_threads=1)
+        return self._writer
+
+    def add(self, keys: Sequence[int], bodies: Sequence[str]) -> None:
+        writer = self.writer()
+        for key, body in zip(keys, bodies, strict=True):
+            doc = tantivy.Document()
+            doc.add_unsigned("key", key)
+            doc.add_text("body", body)
+            bigrams = cjk_bigrams(body)
+            if bigrams:
+                doc.add_text("cjk", " ".join(bigrams))
+            writer.add_document(doc)
+
+    def delete(self, keys: Sequence[int]) -> None:
+        writer = self.writer()
+        for key in keys:
+            writer.delete_documents_by_term("key", key)
+
+    def delete_from(self, first_key: int) -> None:
+        """Delete keys >= ``first_key`` (written by a batch that never committed)."""
+        query = tantivy.Query.range_query(self.schema, "key", tantivy.FieldType.Unsigned, first_key, None)
+        self.writer().delete_documents_by_query(query)
+
+    def commit(self) -> None:
+        if self._writer is not None:
+            self._writer.commit()
+            self._writer.wait_merging_threads()
+            self._writer = None
+        self.index.reload()
+
+    def terms(self, text: str) -> list[str]:
+        return [t for t in self.analyzer.analyze(text)]
+
+    def query(self, text: str, keys: Sequence[int] | None = None) -> tantivy.Query | None:
+        terms = self.terms(text)
+        clauses = [(tantivy.Occur.Should, tantivy.Query.term_query(self.schema, "body", t)) for t in terms]
+        clauses += [(tantivy.Occur.Should, tantivy.Query.term_query(self.schema, "cjk", b)) for b in cjk_bigrams(text)]
+        if not clauses:
+            return None
+        query = tantivy.Query.boolean_query(clauses)
+        if keys is not None:
+            allowed = tantivy.Query.term_set_query(self.schema, "key", list(keys))
+            query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, allowed)])
+        return query
+
+    def search(self, text: str, k: int, *, keys: Sequence[int] | None = None) -> list[KeywordHit]:
+        """Top ``k`` keys by BM25, optionally restricted to ``keys``."""
+        query = self.query(text, keys)
+        if query is None or k <= 0:
+            return []
+        searcher = self.index.searcher()
+        hits = searcher.search(query, k).hits
+        found = searcher.fast_field_values("key", [addr for _, addr in hits])
+        return [KeywordHit(int(key), float(score)) for (score, _), key in zip(hits, found, strict=True)]
+
+    def num_docs(self) -> int:
+        return self.index.searcher().num_docs

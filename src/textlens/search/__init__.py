@@ -1,0 +1,7 @@
+"""Search: results, fusion, rerankers and the search pipeline over a collection."""
+
+from textlens.search.fusion import convex, rrf
+from textlens.search.rerank import CrossEncoderReranker, Reranker
+from textlens.search.results import Hit, Results
+
+__all__ = ["CrossEncoderReranker", "Hit", "Reranker", "Results", "convex", "rrf"]

@@ -1,0 +1,144 @@
+"""Search a collection by keywords, by meaning, or both; then optionally rerank.
+
+keyword -> BM25 top ``candidates``; dense -> cosine top ``candidates``;
+hybrid -> both, fused by RRF or a convex combination; rerank -> a cross-encoder
+re-scores the fused top ``candidates``. Every mode returns :class:`Results`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import regex
+
+from textlens.errors import InputError
+from textlens.index.filters import Filters
+from textlens.search.fusion import convex, rrf
+from textlens.search.rerank import get_reranker
+from textlens.search.rerank import rerank as rerank_hits
+from textlens.search.results import Hit, Results, renumber
+
+if TYPE_CHECKING:
+    from textlens.index.collection import Collection
+
+MODES = ("keyword", "dense", "hybrid")
+_WORD = regex.compile(r"[\p{L}\p{N}]+")
+
+
+def _keyword(col: Collection, query: str, n: int, allowed: list[int] | None) -> dict[int, float]:
+    hits = col.keyword.search(query, n, keys=allowed)
+    return {h.key: h.score for h in hits}
+
+
+def _dense(col: Collection, query: str, n: int, mask: Any) -> dict[int, float]:
+    if col.vectors is None:
+        raise InputError(
+            f"collection {col.name!r} has no vectors (built without an encoder)",
+            hint="Use --mode keyword, or rebuild the collection with an encoder.",
+        )
+    qv = col.encoder.encode_queries([query])[0]
+    return dict(col.vectors.search(qv, n, mask=mask))
+
+
+def highlight(col: Collection, query: str, text: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """Query terms found in ``text`` (analysed: stemmed, lowercased) and where."""
+    wanted = set(col.keyword.terms(query))
+    from textlens.index.keyword import cjk_bigrams
+
+    spans, matched, memo = [], [], {}
+    for m in _WORD.finditer(text):
+        word = m.group()
+        terms = memo.get(word)
+        if terms is None:
+            terms = memo[word] = col.keyword.terms(word)
+        hit = [t for t in terms if t in wanted]
+        if hit:
+            spans.append((m.start(), m.end()))
+            matched.extend(t for t in hit if t not in matched)
+    for bigram in dict.fromkeys(cjk_bigrams(query)):
+        start = text.find(bigram)
+        while start >= 0:
+            spans.append((start, start + len(bigram)))
+            start = text.find(bigram, start + 1)
+        if bigram in text and bigram not in matched:
+            matched.append(bigram)
+    return matched, sorted(set(spans))
+
+
+def search(
+    col: Collection,
+    query: str,
+    *,
+    mode: str = "hybrid",
+    k: int = 10,
+    filters: Filters | None = None,
+    rerank: str | Any | None = None,
+    fusion: str = "rrf",
+    weights: Sequence[float] = (1.0, 1.0),
+    candidates: int = 100,
+    group_by_document: bool = False,
+) -> Results:
+    """Search ``col`` and return the top ``k`` hits.
+
+    Args:
+        mode: ``keyword``, ``dense`` or ``hybrid``.
+        filters: metadata conditions (see :mod:`textlens.index.filters`).
+        rerank: a cross-encoder id/folder or a :class:`Reranker`; re-scores the top ``candidates``.
+        fusion: ``rrf`` (reciprocal rank fusion, k=60) or ``convex`` (min-max normalised scores).
+        weights: (keyword, dense) weights for fusion.
+        candidates: how many hits each retriever passes on to fusion or reranking.
+        group_by_document: keep the best chunk per document.
+    """
+    if mode not in MODES:
+        raise InputError(f"unknown search mode {mode!r}", hint="Use keyword, dense or hybrid.")
+    if fusion not in ("rrf", "convex"):
+        raise InputError(f"unknown fusion {fusion!r}", hint="Use rrf or convex.")
+    if k <= 0:
+        raise InputError(f"k must be positive, got {k}")
+    start = time.perf_counter()
+    depth = max(candidates, k) * (3 if group_by_document else 1)
+    with col.store.snapshot() as db:
+        allowed, mask = col.allowed_mask(filters, db)
+        # keyword hits may include keys deleted but not yet purged: fetch a few more, then drop dead ones
+        extra = len(col.store.tombstones())
+        runs: dict[str, dict[int, float]] = {}
+        if mode in ("keyword", "hybrid"):
+            runs["keyword"] = _keyword(col, query, depth + extra, allowed)
+        if mode in ("dense", "hybrid"):
+            runs["dense"] = _dense(col, query, depth, mask)
+        keys = {key for run in runs.values() for key in run}
+        rows = col.store.rows(keys, db)
+    runs = {name: {key: s for key, s in run.items() if key in rows} for name, run in runs.items()}
+    if mode == "hybrid":
+        named = [{str(key): s for key, s in run.items()} for run in runs.values()]
+        fused = rrf(named, weights=weights) if fusion == "rrf" else convex(named, weights)
+        ranked = [(int(key), s) for key, s in fused]
+    else:
+        ranked = sorted(next(iter(runs.values())).items(), key=lambda kv: (-kv[1], rows[kv[0]]["id"]))
+    hits = []
+    for key, score in ranked[:depth]:
+        row = rows[key]
+        hits.append(
+            Hit(
+                doc_id=row["id"],
+                score=float(score),
+                text=row["text"],
+                title=row["title"],
+                metadata=row["metadata"],
+                parent=row["parent"],
+                scores={name: run[key] for name, run in runs.items() if key in run},
+            )
+        )
+    results = Results(query, mode, renumber(hits))
+    if group_by_document:
+        results = results.group_by_document()
+    if rerank is not None:
+        reranker = get_reranker(rerank)
+        results = Results(query, f"{mode}+rerank", rerank_hits(reranker, query, results.hits[:candidates], k))
+    results.hits = renumber(results.hits[:k])
+    for hit in results.hits:
+        hit.matched_terms, hit.highlights = highlight(col, query, hit.text)
+    results.took_ms = (time.perf_counter() - start) * 1000
+    return results

@@ -1,0 +1,72 @@
+"""Rerankers: re-score the top hits with a model that reads query and passage together."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from textlens.errors import AssetError
+from textlens.search.results import Hit, renumber
+
+
+@runtime_checkable
+class Reranker(Protocol):
+    """Scores (query, passage) pairs; higher is more relevant."""
+
+    name: str
+
+    def score(self, query: str, passages: Sequence[str]) -> list[float]: ...
+
+
+class CrossEncoderReranker:
+    """A sentence-transformers ``CrossEncoder``: any Hub id (online) or local folder.
+
+    Example ids for online users: ``cross-encoder/ms-marco-MiniLM-L-6-v2``, ``BAAI/bge-reranker-base``.
+    """
+
+    def __init__(self, model: str, *, batch_size: int = 32, device: str | None = None) -> None:
+        try:
+            from sentence_transformers import CrossEncoder
+        except ImportError as exc:
+            raise ImportError("reranking needs sentence-transformers: pip install 'textlens[search]'") from exc
+        path = Path(model).expanduser()
+        self.name = str(path.resolve()) if path.is_dir() else model
+        try:
+            self.model = CrossEncoder(self.name, device=device)
+        except OSError as exc:
+            raise AssetError(
+                f"could not load the reranker {model!r}: {str(exc).splitlines()[0]}",
+                hint="Pass a local cross-encoder folder, or a Hub id while online.",
+            ) from exc
+        self.batch_size = batch_size
+
+    def score(self, query: str, passages: Sequence[str]) -> list[float]:
+        if not passages:
+            return []
+        pairs = [(query, p) for p in passages]
+        return [float(s) for s in self.model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False)]
+
+
+_LOADED: dict[str, Reranker] = {}
+
+
+def get_reranker(model: str | Reranker) -> Reranker:
+    """A reranker by model id or folder (loaded once per process), or the given one."""
+    if not isinstance(model, str):
+        return model
+    if model not in _LOADED:
+        _LOADED[model] = CrossEncoderReranker(model)
+    return _LOADED[model]
+
+
+def rerank(reranker: Reranker, query: str, hits: list[Hit], k: int) -> list[Hit]:
+    """Re-order ``hits`` by the reranker's scores; keep the first-stage score in ``scores``."""
+    scores = reranker.score(
+        query, [f"{h.title}\n{h.text}" if h.title and not h.text.startswith(h.title) else h.text for h in hits]
+    )
+    for hit, s in zip(hits, scores, strict=True):
+        hit.scores = {**hit.scores, "first_stage": hit.score, "rerank": s}
+        hit.score = s
+    ordered = sorted(hits, key=lambda h: (-h.score, h.doc_id))[:k]
+    return renumber(ordered)

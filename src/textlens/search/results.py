@@ -1,0 +1,81 @@
+"""One result type for every retriever: keyword, dense, hybrid and reranked."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Hit:
+    """One retrieved passage.
+
+    Attributes:
+        doc_id: the stored id (a chunk id such as ``"42#3"`` for chunked documents).
+        score: the score of the mode that produced the hit (higher is better).
+        rank: 1-based position in the results.
+        parent: the id of the whole document a chunk belongs to (``None`` if unchunked).
+        scores: per-retriever scores behind a fused or reranked hit.
+        matched_terms: the analysed query terms found in the passage (keyword search).
+        highlights: ``(start, end)`` character ranges of matched words in ``text``.
+    """
+
+    doc_id: str
+    score: float
+    rank: int = 0
+    text: str = ""
+    title: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    parent: str | None = None
+    scores: dict[str, float] = field(default_factory=dict)
+    matched_terms: list[str] = field(default_factory=list)
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def document(self) -> str:
+        """The whole document's id."""
+        return self.parent or self.doc_id
+
+
+@dataclass
+class Results:
+    """Hits for one query, best first."""
+
+    query: str
+    mode: str
+    hits: list[Hit]
+    took_ms: float = 0.0
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def __iter__(self):
+        return iter(self.hits)
+
+    def ids(self) -> list[str]:
+        return [h.doc_id for h in self.hits]
+
+    def group_by_document(self) -> Results:
+        """Keep the best passage of each document (ranks renumbered)."""
+        seen: set[str] = set()
+        kept = []
+        for hit in self.hits:
+            if hit.document not in seen:
+                seen.add(hit.document)
+                kept.append(hit)
+        return Results(self.query, self.mode, renumber(kept), self.took_ms)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "mode": self.mode,
+            "took_ms": round(self.took_ms, 2),
+            "hits": [asdict(h) for h in self.hits],
+        }
+
+
+def renumber(hits: list[Hit]) -> list[Hit]:
+    """Set ``rank`` to the 1-based position."""
+    for n, hit in enumerate(hits, 1):
+        hit.rank = n
+    return hits
