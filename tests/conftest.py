@@ -9,13 +9,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_TOKENIZERS = Path(os.environ.get("TEXTLENS_TEST_SHARED", ROOT.parent / "shared")) / "tokenizers"
+SHARED = Path(os.environ.get("TEXTLENS_TEST_SHARED", ROOT.parent / "shared"))
+SHARED_TOKENIZERS = SHARED / "tokenizers"
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _environment(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Point textlens at the shared tokenizer files and a throw-away home, offline."""
     os.environ.setdefault("TEXTLENS_ASSETS", str(SHARED_TOKENIZERS))
+    os.environ.setdefault("TEXTLENS_DATA", str(SHARED / "data/wikipedia"))
     os.environ["TEXTLENS_HOME"] = str(tmp_path_factory.mktemp("textlens-home"))
     os.environ["TEXTLENS_OFFLINE"] = "1"
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from textlens import __version__
+from textlens.cli import search
+from textlens.cli.demo import demo_cmd
 from textlens.cli.tokens import app as tokens_app
 
 app = typer.Typer(
@@ -14,6 +16,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(tokens_app, name="tokens")
+search.register(app)
+app.command("demo")(demo_cmd)
 
 
 def _version(value: bool) -> None:

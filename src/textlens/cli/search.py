@@ -1,0 +1,242 @@
+"""``textlens index``, ``textlens search`` and ``textlens collections``."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from textlens.cli.common import err_console, handle_errors
+from textlens.errors import InputError
+
+console = Console()
+collections_app = typer.Typer(help="List, inspect and delete collections.", no_args_is_help=True)
+
+
+def progress_bar(disable: bool = False) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=disable,
+    )
+
+
+def snippet(text: str, spans: list[tuple[int, int]], width: int = 240) -> Text:
+    """A window of ``text`` around the first highlight, matches in bold."""
+    start = max(0, (spans[0][0] if spans else 0) - width // 3)
+    end = min(len(text), start + width)
+    out = Text("…" if start else "")
+    pos = start
+    for a, b in spans:
+        if b <= start or a >= end:
+            continue
+        a, b = max(a, start), min(b, end)
+        out.append(text[pos:a].replace("\n", " "))
+        out.append(text[a:b], style="bold yellow")
+        pos = b
+    out.append(text[pos:end].replace("\n", " ") + ("…" if end < len(text) else ""))
+    return out
+
+
+def index_cmd(
+    path: str = typer.Argument(..., help="File or folder to index; 'wikipedia' for the Vital Articles; hf:ORG/NAME."),
+    collection: str = typer.Option(..., "--collection", "-c", help="Collection name (or a path)."),
+    format: str = typer.Option(None, "--format", help="jsonl, csv, parquet, folder, beir, wikipedia or hf."),
+    id_field: str = typer.Option("id", "--id-field"),
+    text_field: str = typer.Option("text", "--text-field"),
+    title_field: str = typer.Option("title", "--title-field"),
+    metadata_fields: str = typer.Option(None, "--metadata-fields", help="Comma-separated; default: all other fields."),
+    chunk: str = typer.Option("none", "--chunk", help="none, paragraph, sentence or tokens."),
+    chunk_size: int = typer.Option(0, "--chunk-size", help="Tokens per window (tokens) or max characters."),
+    overlap: int = typer.Option(0, "--overlap", help="Tokens shared by consecutive windows."),
+    chunk_tokenizer: str = typer.Option("bert-base-uncased", "--chunk-tokenizer", help="Any textlens tokenizer."),
+    title_prefix: bool = typer.Option(False, "--title-prefix", help="Prefix each chunk with its title."),
+    encoder: str = typer.Option(
+        "sentence-transformers/all-MiniLM-L6-v2",
+        "--encoder",
+        help="Embedding model id or folder, for a new collection.",
+    ),
+    no_encoder: bool = typer.Option(False, "--no-encoder", help="Keyword search only (no vectors)."),
+    language: str = typer.Option("english", "--language", help="Stemming and stop words."),
+    vector_index: str = typer.Option("auto", "--vector-index", help="auto, exact, hnsw, int8 or binary."),
+    upsert: bool = typer.Option(False, "--upsert", help="Replace documents whose id exists."),
+    on_error: str = typer.Option("fail", "--on-error", help="fail or skip malformed rows."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Read documents, chunk them, and add them to a collection (created if missing)."""
+    from textlens.corpus import Chunker, FieldMap, ReadReport, read_documents
+    from textlens.index import Collection
+
+    if on_error not in ("fail", "skip"):
+        raise InputError(f"--on-error must be fail or skip, not {on_error!r}")
+    fields = FieldMap(
+        id=id_field,
+        text=text_field,
+        title=title_field or None,
+        metadata=[f.strip() for f in metadata_fields.split(",")] if metadata_fields else None,
+    )
+    chunker = Chunker(
+        chunk,
+        size=chunk_size,
+        overlap=overlap,
+        tokenizer=chunk_tokenizer,  # type: ignore[arg-type]
+        title_prefix=title_prefix,
+    )
+    read = ReadReport()
+    docs = chunker(read_documents(path, format=format, fields=fields, on_error=on_error, report=read))  # type: ignore[arg-type]
+    col = Collection.create(
+        collection, encoder=None if no_encoder else encoder, language=language, vector_index=vector_index, exist_ok=True
+    )
+    with col, progress_bar(disable=as_json) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, _total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=None)
+            bar.update(tasks[stage], completed=done)
+
+        report = col.add(docs, upsert=upsert, progress=progress)
+        info = col.info()
+    data = {
+        "collection": info["name"],
+        "path": info["path"],
+        "read": read.read,
+        "skipped_rows": read.skipped,
+        "problems": read.problems,
+        "added": report.added,
+        "replaced": report.replaced,
+        "skipped_empty": len(report.skipped_empty),
+        "embedded": report.embedded,
+        "cache_hits": report.cache_hits,
+        "seconds": round(report.seconds, 2),
+        "documents": info["documents"],
+    }
+    if as_json:
+        typer.echo(json.dumps(data))
+        return
+    console.print(
+        f"[bold]{data['collection']}[/]: added {data['added']:,}, replaced {data['replaced']:,} "
+        f"({data['documents']:,} in total) in {data['seconds']}s; embedded {data['embedded']:,}, "
+        f"from cache {data['cache_hits']:,}"
+    )
+    if report.skipped_empty:
+        console.print(
+            f"[yellow]skipped {len(report.skipped_empty)} empty document(s)[/]: " + ", ".join(report.skipped_empty[:5])
+        )
+    if read.skipped:
+        console.print(f"[yellow]skipped {read.skipped} row(s)[/]:")
+        for problem in read.problems:
+            console.print(f"  {problem}", highlight=False)
+
+
+def search_cmd(
+    query: str = typer.Argument(..., help="The query."),
+    collection: str = typer.Option(..., "--collection", "-c"),
+    mode: str = typer.Option("hybrid", "--mode", "-m", help="keyword, dense or hybrid."),
+    k: int = typer.Option(10, "--k", "-k", help="Hits to return."),
+    filter: list[str] = typer.Option(None, "--filter", "-f", help="field=value, field>=n, 'field in a,b'..."),
+    rerank: str = typer.Option(None, "--rerank", help="Cross-encoder id or folder to rerank with."),
+    fusion: str = typer.Option("rrf", "--fusion", help="rrf or convex (hybrid)."),
+    weights: str = typer.Option("1,1", "--weights", help="keyword,dense weights (hybrid)."),
+    candidates: int = typer.Option(100, "--candidates", help="Hits each retriever passes to fusion/reranking."),
+    group_by_doc: bool = typer.Option(False, "--group-by-doc", help="Best chunk per document."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Search a collection by keywords, by meaning, or both."""
+    from textlens.index import Collection
+    from textlens.index.filters import parse_cli_filters
+
+    try:
+        w = tuple(float(x) for x in weights.split(","))
+    except ValueError as exc:
+        raise InputError(f"--weights must be two numbers like 1,1, not {weights!r}") from exc
+    with Collection.open(collection) as col:
+        results = col.search(
+            query,
+            mode=mode,
+            k=k,
+            filters=parse_cli_filters(filter or []),
+            rerank=rerank,
+            fusion=fusion,
+            weights=w,
+            candidates=candidates,
+            group_by_document=group_by_doc,
+        )
+    if as_json:
+        typer.echo(json.dumps(results.to_dict(), ensure_ascii=False))
+        return
+    table = Table(title=f"{results.mode}: {query!r} ({results.took_ms:.0f} ms)", title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("score", justify="right")
+    table.add_column("id", no_wrap=True)
+    table.add_column("title / snippet")
+    for hit in results:
+        body = Text(hit.title + "\n", style="bold") if hit.title else Text()
+        body.append(snippet(hit.text, hit.highlights))
+        table.add_row(str(hit.rank), f"{hit.score:.3f}", hit.doc_id, body)
+    console.print(table)
+    if not results.hits:
+        console.print("[yellow]no hits[/]")
+
+
+@collections_app.command("list")
+@handle_errors
+def collections_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Collections under $TEXTLENS_HOME/collections."""
+    from textlens.index import list_collections
+
+    rows = list_collections()
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    table = Table(title="Collections", title_justify="left")
+    for col in ("name", "documents", "encoder", "path"):
+        table.add_column(col, justify="right" if col == "documents" else "left")
+    for r in rows:
+        table.add_row(r["name"], f"{r.get('documents', 0):,}", r.get("encoder") or r.get("error", "-"), r["path"])
+    console.print(table)
+
+
+@collections_app.command("info")
+@handle_errors
+def collections_info(name: str = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
+    """Size, encoder, fields and vector index of a collection."""
+    from textlens.index import Collection
+
+    with Collection.open(name) as col:
+        info = col.info()
+    if as_json:
+        typer.echo(json.dumps(info))
+        return
+    for key, value in info.items():
+        console.print(f"[bold]{key}[/]: {value}", highlight=False)
+
+
+@collections_app.command("delete")
+@handle_errors
+def collections_delete(name: str = typer.Argument(...), yes: bool = typer.Option(False, "--yes", "-y")) -> None:
+    """Delete a collection and its files."""
+    from textlens.index import Collection
+
+    col = Collection.open(name)
+    if not yes and not typer.confirm(f"Delete {col.path} ({len(col):,} documents)?"):
+        col.close()
+        raise typer.Exit(1)
+    path = col.path
+    col.delete_collection()
+    console.print(f"deleted {path}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the search commands to the main app."""
+    app.command("index")(handle_errors(index_cmd))
+    app.command("search")(handle_errors(search_cmd))
+    app.add_typer(collections_app, name="collections")
