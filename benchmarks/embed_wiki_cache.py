@@ -10,11 +10,7 @@ Usage: python benchmarks/embed_wiki_cache.py [--limit N]
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from passages import wiki_passages
 from textlens.corpus import batched

@@ -102,6 +102,7 @@ class KeywordIndex:
         self.analyzer = analyzer(language)
         self.index.register_tokenizer("textlens", self.analyzer)
         self._writer: tantivy.IndexWriter | None = None
+        self._word_terms: dict[str, list[str]] = {}
 
     def writer(self) -> tantivy.IndexWriter:
         if self._writer is None:
@@ -137,7 +138,17 @@ class KeywordIndex:
         self.index.reload()
 
     def terms(self, text: str) -> list[str]:
-        return [t for t in self.analyzer.analyze(text)]
+        """The analysed terms of ``text`` (lowercased, stop words out, stemmed)."""
+        return self.analyzer.analyze(text)
+
+    def word_terms(self, word: str) -> list[str]:
+        """:meth:`terms` of one word, memoised (highlighting analyses the same words again and again)."""
+        terms = self._word_terms.get(word)
+        if terms is None:
+            if len(self._word_terms) > 200_000:
+                self._word_terms.clear()
+            terms = self._word_terms[word] = self.analyzer.analyze(word)
+        return terms
 
     def query(self, text: str, keys: Sequence[int] | None = None) -> tantivy.Query | None:
         terms = self.terms(text)

@@ -8,7 +8,7 @@ re-scores the fused top ``candidates``. Every mode returns :class:`Results`.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import regex
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from textlens.index.collection import Collection
 
 MODES = ("keyword", "dense", "hybrid")
-_WORD = regex.compile(r"[\p{L}\p{N}]+")
 
 
 def _keyword(col: Collection, query: str, n: int, allowed: list[int] | None) -> dict[int, float]:
@@ -42,29 +41,36 @@ def _dense(col: Collection, query: str, n: int, mask: Any) -> dict[int, float]:
     return dict(col.vectors.search(qv, n, mask=mask))
 
 
-def highlight(col: Collection, query: str, text: str) -> tuple[list[str], list[tuple[int, int]]]:
-    """Query terms found in ``text`` (analysed: stemmed, lowercased) and where."""
-    wanted = set(col.keyword.terms(query))
+def highlighter(col: Collection, query: str) -> Callable[[str], tuple[list[str], list[tuple[int, int]]]]:
+    """A function giving the query terms found in a text (analysed: stemmed, lowercased) and where.
+
+    Only words that begin like a query term are analysed: stemming changes
+    endings, never the first three letters.
+    """
     from textlens.index.keyword import cjk_bigrams
 
-    spans, matched, memo = [], [], {}
-    for m in _WORD.finditer(text):
-        word = m.group()
-        terms = memo.get(word)
-        if terms is None:
-            terms = memo[word] = col.keyword.terms(word)
-        hit = [t for t in terms if t in wanted]
-        if hit:
-            spans.append((m.start(), m.end()))
-            matched.extend(t for t in hit if t not in matched)
-    for bigram in dict.fromkeys(cjk_bigrams(query)):
-        start = text.find(bigram)
-        while start >= 0:
-            spans.append((start, start + len(bigram)))
-            start = text.find(bigram, start + 1)
-        if bigram in text and bigram not in matched:
-            matched.append(bigram)
-    return matched, sorted(set(spans))
+    wanted = set(col.keyword.terms(query))
+    starts = sorted({regex.escape(t[:3]) for t in wanted}, key=len, reverse=True)
+    candidates = regex.compile(r"(?i)(?<![\p{L}\p{N}])(?:" + "|".join(starts) + r")[\p{L}\p{N}]*") if starts else None
+    bigrams = list(dict.fromkeys(cjk_bigrams(query)))
+
+    def find(text: str) -> tuple[list[str], list[tuple[int, int]]]:
+        spans, matched = [], []
+        for m in candidates.finditer(text) if candidates else ():
+            hit = [t for t in col.keyword.word_terms(m.group()) if t in wanted]
+            if hit:
+                spans.append((m.start(), m.end()))
+                matched.extend(t for t in hit if t not in matched)
+        for bigram in bigrams:
+            start = text.find(bigram)
+            if start >= 0 and bigram not in matched:
+                matched.append(bigram)
+            while start >= 0:
+                spans.append((start, start + len(bigram)))
+                start = text.find(bigram, start + 1)
+        return matched, sorted(set(spans))
+
+    return find
 
 
 def search(
@@ -98,7 +104,9 @@ def search(
     if k <= 0:
         raise InputError(f"k must be positive, got {k}")
     start = time.perf_counter()
-    depth = max(candidates, k) * (3 if group_by_document else 1)
+    # fusion and reranking look deeper than k; a single retriever needs only k
+    depth = max(candidates, k) if mode == "hybrid" or rerank is not None else k
+    depth *= 3 if group_by_document else 1
     with col.store.snapshot() as db:
         allowed, mask = col.allowed_mask(filters, db)
         # keyword hits may include keys deleted but not yet purged: fetch a few more, then drop dead ones
@@ -138,7 +146,8 @@ def search(
         reranker = get_reranker(rerank)
         results = Results(query, f"{mode}+rerank", rerank_hits(reranker, query, results.hits[:candidates], k))
     results.hits = renumber(results.hits[:k])
+    find = highlighter(col, query)
     for hit in results.hits:
-        hit.matched_terms, hit.highlights = highlight(col, query, hit.text)
+        hit.matched_terms, hit.highlights = find(hit.text)
     results.took_ms = (time.perf_counter() - start) * 1000
     return results

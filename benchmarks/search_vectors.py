@@ -1,0 +1,179 @@
+"""Dense retrieval: encoding speed, vector search (exact vs ANN vs quantised), indexing memory.
+
+1. Encoding passages/s: textlens ``Encoder.encode`` vs a plain ``SentenceTransformer.encode``
+   of the same Wikipedia passages (all-MiniLM-L6-v2, CPU).
+2. Vector search over the Wikipedia passages whose vectors are in the embedding cache
+   (``benchmarks/embed_wiki_cache.py`` fills it; all ~345,000 take this CPU hours):
+   queries/s (one query at a time), recall@10 against exact search, build time and
+   bytes per vector for exact, HNSW, int8 and binary (both rescored with float32).
+3. Indexing those passages into a collection in a child process: peak RSS (VmHWM),
+   wall time and size on disk (vectors come from the cache, so this is the cost of
+   the collection itself: SQLite, tantivy, vector segments).
+
+Writes ``benchmarks/results/search_vectors.json``.
+Usage: python benchmarks/search_vectors.py [--encode 1000] [--max-vectors N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import textlens
+from passages import wiki_passages
+from textlens.embed import EmbeddingCache, get_encoder
+from textlens.embed.cache import text_key
+from textlens.index.vectors import VectorStore, bytes_per_vector
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def encode_speed(n: int) -> dict:
+    encoder = get_encoder()
+    texts = [d.text for d in wiki_passages(n)]
+    rng = random.Random(0)
+    rng.shuffle(texts)
+    encoder.model.encode(texts[:64], batch_size=64)  # warm up
+    t0 = time.perf_counter()
+    plain = encoder.model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
+    t_plain = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ours = encoder.encode(texts, batch_size=64)
+    t_ours = time.perf_counter() - t0
+    assert np.allclose(plain, ours, atol=1e-5)
+    row = {
+        "passages": n,
+        "sentence_transformers_per_s": round(n / t_plain, 1),
+        "textlens_per_s": round(n / t_ours, 1),
+        "textlens_vs_plain": round(t_plain / t_ours, 3),
+    }
+    print(row, flush=True)
+    return row
+
+
+def cached_vectors(limit: int | None) -> tuple[np.ndarray, int]:
+    """The longest prefix of the Wikipedia passages whose vectors are cached."""
+    encoder, cache = get_encoder(), EmbeddingCache()
+    out = []
+    batch = []
+    for doc in wiki_passages(limit):
+        batch.append(text_key(doc.text))
+        if len(batch) == 10_000:
+            found = cache.get_many(encoder.fingerprint, batch)
+            if len(found) < len(batch):
+                out.extend(found[k] for k in batch[: next(i for i, k in enumerate(batch) if k not in found)])
+                return np.stack(out), len(out)
+            out.extend(found[k] for k in batch)
+            batch = []
+    found = cache.get_many(encoder.fingerprint, batch)
+    for k in batch:
+        if k not in found:
+            break
+        out.append(found[k])
+    return np.stack(out), len(out)
+
+
+def vector_search(vectors: np.ndarray, n_queries: int) -> list[dict]:
+    encoder = get_encoder()
+    titles = sorted({d.title for d in wiki_passages(len(vectors))})
+    random.Random(0).shuffle(titles)
+    queries = encoder.encode_queries([f"What is {t}?" for t in titles[:n_queries]])
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        seed = VectorStore(Path(tmp), vectors.shape[1], kind="exact")
+        seed.write_segment("seg", np.arange(len(vectors)), vectors)
+        truth = None
+        for kind in ("exact", "hnsw", "int8", "binary"):
+            store = VectorStore(Path(tmp), vectors.shape[1], kind=kind)
+            store.load(["seg"])
+            t0 = time.perf_counter()
+            store.search(queries[0], 10)  # builds the ANN index on first use
+            t_build = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            found = [[key for key, _ in store.search(q, 10)] for q in queries]
+            t_query = time.perf_counter() - t0
+            if truth is None:
+                truth = found
+            recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth, strict=True)]))
+            row = {
+                "index": kind,
+                "vectors": len(vectors),
+                "dim": vectors.shape[1],
+                "build_s": round(t_build, 2),
+                "queries_per_s": round(len(queries) / t_query, 1),
+                "recall@10_vs_exact": round(recall, 4),
+                "bytes_per_vector": bytes_per_vector(kind, vectors.shape[1]),
+            }
+            print(row, flush=True)
+            rows.append(row)
+    exact_qps = rows[0]["queries_per_s"]
+    for row in rows:
+        row["speedup_vs_exact"] = round(row["queries_per_s"] / exact_qps, 2)
+    return rows
+
+
+CHILD = """
+import json, re, sys, tempfile, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+from passages import wiki_passages
+from textlens.index import Collection
+with tempfile.TemporaryDirectory() as tmp:
+    t0 = time.perf_counter()
+    col = Collection.create(Path(tmp) / "wiki")
+    report = col.add(wiki_passages(int(sys.argv[1])), batch_size=20_000)
+    seconds = time.perf_counter() - t0
+    size = sum(f.stat().st_size for f in col.path.rglob("*") if f.is_file())
+    parts = {p: sum(f.stat().st_size for f in (col.path / p).rglob("*") if f.is_file()) for p in ("keyword", "vectors")}
+    parts["docs.sqlite"] = size - sum(parts.values())
+    hwm = int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
+    print(json.dumps({"passages": len(col), "seconds": round(seconds, 1), "embedded": report.embedded,
+                      "from_cache": report.cache_hits, "peak_rss_mb": round(hwm / 1024),
+                      "disk_mb": round(size / 2**20),
+                      "disk_mb_by_part": {k: round(v / 2**20) for k, v in parts.items()}}))
+"""
+
+
+def index_memory(n: int) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(n), str(Path(__file__).parent)], capture_output=True, text=True, check=True
+    )
+    row = json.loads(out.stdout.strip().splitlines()[-1])
+    print(row, flush=True)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--encode", type=int, default=1000)
+    parser.add_argument("--max-vectors", type=int, default=None)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/search_vectors.json")
+    args = parser.parse_args()
+    result = {
+        "benchmark": "search_vectors",
+        "textlens": textlens.__version__,
+        "python": platform.python_version(),
+        "date": time.strftime("%Y-%m-%d"),
+        "model": "sentence-transformers/all-MiniLM-L6-v2",
+    }
+    result["encoding"] = encode_speed(args.encode)
+    vectors, n = cached_vectors(args.max_vectors)
+    print(f"{n:,} cached passage vectors", flush=True)
+    result["vector_search"] = vector_search(vectors, args.queries)
+    del vectors
+    result["indexing"] = index_memory(n)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
