@@ -129,7 +129,7 @@ from passages import wiki_passages
 from textlens.index import Collection
 with tempfile.TemporaryDirectory() as tmp:
     t0 = time.perf_counter()
-    col = Collection.create(Path(tmp) / "wiki")
+    col = Collection.create(Path(tmp) / "wiki", embed_title=False)  # the cache holds passage texts alone
     report = col.add(wiki_passages(int(sys.argv[1])), batch_size=20_000)
     seconds = time.perf_counter() - t0
     size = sum(f.stat().st_size for f in col.path.rglob("*") if f.is_file())

@@ -114,9 +114,17 @@ class Collection:
         encoder: str | Any | None = "sentence-transformers/all-MiniLM-L6-v2",
         language: str = "english",
         vector_index: str = "auto",
+        embed_title: bool = True,
         exist_ok: bool = False,
     ) -> Collection:
-        """Create a collection (``encoder=None`` for keyword search only)."""
+        """Create a collection.
+
+        Args:
+            encoder: embedding model id, folder or :class:`Encoder`; ``None`` for keyword search only.
+            language: stemming and stop words of the keyword index.
+            vector_index: ``auto``, ``exact``, ``hnsw``, ``int8`` or ``binary``.
+            embed_title: embed title and text together (as BEIR evaluations do), not the text alone.
+        """
         path = collection_path(name)
         if (path / "collection.json").is_file():
             if exist_ok:
@@ -139,6 +147,7 @@ class Collection:
             "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "language": language,
             "vector_index": vector_index,
+            "embed_title": embed_title,
             "encoder": {"name": enc.name, "dim": enc.dim} if enc else None,
         }
         manifest_json(path / "collection.json", manifest)
@@ -304,7 +313,7 @@ class Collection:
             from textlens.embed.cache import EmbeddingCache, embed_with_cache
 
             cache = EmbeddingCache()
-            texts = [d.text for d in keep]
+            texts = [_body(d) for d in keep] if self.manifest.get("embed_title", True) else [d.text for d in keep]
             cb = (lambda a, b: progress("embedded", done + a, 0)) if progress else None
             vecs = embed_with_cache(self.encoder, texts, cache, progress=cb)
             report.cache_hits += cache.hits
