@@ -95,7 +95,12 @@ def index_cmd(
     read = ReadReport()
     docs = chunker(read_documents(path, format=format, fields=fields, on_error=on_error, report=read))  # type: ignore[arg-type]
     col = Collection.create(
-        collection, encoder=None if no_encoder else encoder, language=language, vector_index=vector_index, exist_ok=True
+        collection,
+        encoder=None if no_encoder else encoder,
+        language=language,
+        vector_index=vector_index,
+        embed_title=embed_title,
+        exist_ok=True,
     )
     with col, progress_bar(disable=as_json) as bar:
         tasks: dict[str, int] = {}
