@@ -7,6 +7,7 @@ import typer
 from textlens import __version__
 from textlens.cli import search
 from textlens.cli.demo import demo_cmd
+from textlens.cli.evaluate import eval_cmd
 from textlens.cli.tokens import app as tokens_app
 
 app = typer.Typer(
@@ -18,6 +19,7 @@ app = typer.Typer(
 app.add_typer(tokens_app, name="tokens")
 search.register(app)
 app.command("demo")(demo_cmd)
+app.command("eval")(eval_cmd)
 
 
 def _version(value: bool) -> None:

@@ -67,8 +67,9 @@ def index_cmd(
     no_encoder: bool = typer.Option(False, "--no-encoder", help="Keyword search only (no vectors)."),
     language: str = typer.Option("english", "--language", help="Stemming and stop words."),
     vector_index: str = typer.Option("auto", "--vector-index", help="auto, exact, hnsw, int8 or binary."),
-    embed_title: bool = typer.Option(True, "--embed-title/--no-embed-title",
-                                     help="Embed title and text together (new collections)."),
+    embed_title: bool = typer.Option(
+        True, "--embed-title/--no-embed-title", help="Embed title and text together (new collections)."
+    ),
     upsert: bool = typer.Option(False, "--upsert", help="Replace documents whose id exists."),
     on_error: str = typer.Option("fail", "--on-error", help="fail or skip malformed rows."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),

@@ -1,0 +1,98 @@
+"""``textlens eval``: score keyword, dense, hybrid and reranked search on labelled queries."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from textlens.cli.common import handle_errors
+from textlens.errors import InputError
+
+console = Console()
+
+
+@handle_errors
+def eval_cmd(
+    beir_dir: Path = typer.Argument(None, help="A BEIR folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv)."),
+    split: str = typer.Option("test", "--split", help="qrels split to evaluate."),
+    mode: list[str] = typer.Option(None, "--mode", "-m", help="keyword, dense, hybrid; repeat (default: all three)."),
+    rerank: str = typer.Option(None, "--rerank", help="Also evaluate hybrid reranked by this cross-encoder."),
+    fusion: str = typer.Option("rrf", "--fusion", help="Hybrid fusion: rrf or convex."),
+    weights: str = typer.Option("1,1", "--weights", help="Hybrid keyword,dense weights."),
+    collection: str = typer.Option(
+        None,
+        "--collection",
+        "-c",
+        help="Evaluate this collection (with --qrels and --queries), or the name to build the BEIR corpus into.",
+    ),
+    qrels: Path = typer.Option(None, "--qrels", help="Judgements: TREC, TSV or JSONL; graded relevance allowed."),
+    queries: Path = typer.Option(None, "--queries", help="Queries: JSONL (_id/id, text) or TSV (id, text)."),
+    encoder: str = typer.Option("sentence-transformers/all-MiniLM-L6-v2", "--encoder"),
+    sweep: bool = typer.Option(False, "--sweep", help="Tune hybrid fusion on --dev-split, report it on --split."),
+    dev_split: str = typer.Option("dev", "--dev-split", help="Split used to tune with --sweep."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    markdown_out: Path = typer.Option(None, "--markdown", help="Write a Markdown report here."),
+    html_out: Path = typer.Option(None, "--html", help="Write a self-contained HTML report here."),
+    runs_dir: Path = typer.Option(None, "--runs", help="Save each mode's run in TREC format in this folder."),
+) -> None:
+    """Evaluate search: nDCG@10, MRR@10, MAP@100, Recall@100 and P@10 per mode (ranx)."""
+    from textlens.cli.search import progress_bar
+    from textlens.evaluate import ModeSpec, evaluate_beir, evaluate_collection, sweep_hybrid
+    from textlens.evaluate.report import html_report, markdown, save_trec_runs, terminal_table
+
+    try:
+        w = tuple(float(x) for x in weights.split(","))
+        assert len(w) == 2
+    except (ValueError, AssertionError) as exc:
+        raise InputError(f"--weights must be two numbers like 1,1, not {weights!r}") from exc
+    specs = [ModeSpec(m, fusion=fusion, weights=w) for m in (mode or ["keyword", "dense", "hybrid"])]
+    if rerank:
+        specs.append(ModeSpec("hybrid", rerank=rerank, fusion=fusion, weights=w))
+    with progress_bar(disable=as_json) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total or None)
+            bar.update(tasks[stage], completed=done)
+
+        if sweep:
+            if beir_dir is None:
+                raise InputError("--sweep needs a BEIR folder")
+            found = sweep_hybrid(
+                beir_dir,
+                dev_split=dev_split,
+                test_split=split,
+                collection=collection,
+                encoder=encoder,
+                progress=progress,
+            )
+            typer.echo(json.dumps(found.to_dict(), indent=None if as_json else 2))
+            return
+        if beir_dir is not None:
+            result = evaluate_beir(
+                beir_dir, specs, split=split, collection=collection, encoder=encoder, progress=progress
+            )
+        elif collection and qrels and queries:
+            result = evaluate_collection(collection, qrels, queries, specs, progress=progress)
+        else:
+            raise InputError(
+                "nothing to evaluate", hint="Pass a BEIR folder, or --collection with --qrels and --queries."
+            )
+    if markdown_out:
+        markdown_out.write_text(markdown(result), encoding="utf-8")
+    if html_out:
+        html_out.write_text(html_report(result), encoding="utf-8")
+    if runs_dir:
+        save_trec_runs(result, runs_dir)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict()))
+        return
+    console.print(terminal_table(result))
+    if result.problems:
+        console.print("[yellow]dropped:[/] " + "; ".join(f"{v} {k}" for k, v in result.problems.items()))
+    for path in filter(None, (markdown_out, html_out, runs_dir)):
+        console.print(f"wrote {path}")

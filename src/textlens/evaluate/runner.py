@@ -1,0 +1,198 @@
+"""Run every query of an evaluation set through a collection, in each search mode, and score the runs.
+
+``evaluate_beir`` builds (or reuses) a collection from a BEIR folder;
+``evaluate_collection`` uses an existing collection with the user's queries and
+qrels. Both follow the BEIR convention that a query's own id is never a hit,
+break ties deterministically (score, then document id) and keep each run so it
+can be saved in TREC format.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from textlens.evaluate.data import EvalData, beir_paths, load_qrels, load_queries, reconcile
+from textlens.evaluate.metrics import METRICS, Run, evaluate_run, rank_scores, significance
+from textlens.index import Collection, CollectionError
+
+Progress = Callable[[str, int, int], None]
+DEPTH = 100  # hits per query: enough for MAP@100 and Recall@100
+
+
+@dataclass
+class ModeSpec:
+    """One configuration to evaluate: a search mode and its options."""
+
+    mode: str
+    rerank: str | None = None
+    fusion: str = "rrf"
+    weights: tuple[float, float] = (1.0, 1.0)
+
+    @property
+    def label(self) -> str:
+        label = self.mode
+        if self.mode == "hybrid" and (self.fusion != "rrf" or self.weights != (1.0, 1.0)):
+            label += f"[{self.fusion} {self.weights[0]:g}/{self.weights[1]:g}]"
+        return label + ("+rerank" if self.rerank else "")
+
+
+@dataclass
+class EvalResult:
+    """Scores per mode, per-query values, runs, significance tests and timings."""
+
+    dataset: str
+    split: str
+    results: dict[str, dict[str, float]]
+    per_query: dict[str, dict[str, dict[str, float]]]
+    runs: dict[str, Run]
+    significance: dict[str, dict[str, float]]
+    seconds: dict[str, float]
+    queries: int
+    problems: dict[str, int] = field(default_factory=dict)
+    collection: str = ""
+    data: EvalData | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` shape."""
+        return {
+            "dataset": self.dataset,
+            "split": self.split,
+            "queries": self.queries,
+            "results": self.results,
+            "significance_ndcg@10": self.significance,
+            "seconds": self.seconds,
+            "problems": self.problems,
+            "collection": self.collection,
+        }
+
+
+def run_queries(
+    col: Collection, data: EvalData, spec: ModeSpec, *, depth: int = DEPTH, progress: Progress | None = None
+) -> Run:
+    """One search per query; the query's own id is removed from its hits (BEIR convention)."""
+    run: Run = {}
+    for n, (qid, text) in enumerate(data.queries.items(), 1):
+        res = col.search(
+            text,
+            mode=spec.mode,
+            k=depth + 1,
+            rerank=spec.rerank,
+            fusion=spec.fusion,
+            weights=spec.weights,
+            candidates=depth,
+            group_by_document=_chunked(col),
+        )
+        ranked = [h.document for h in res.hits if h.document != qid][:depth]
+        run[qid] = rank_scores(ranked)
+        if progress:
+            progress(spec.label, n, len(data.queries))
+    return run
+
+
+def _chunked(col: Collection) -> bool:
+    row = col.store.db.execute("SELECT 1 FROM docs WHERE parent IS NOT NULL LIMIT 1").fetchone()
+    return row is not None
+
+
+def score_runs(
+    col: Collection,
+    data: EvalData,
+    specs: Sequence[ModeSpec],
+    *,
+    dataset: str,
+    split: str,
+    progress: Progress | None = None,
+) -> EvalResult:
+    results, per_query, runs, seconds = {}, {}, {}, {}
+    for spec in specs:
+        start = time.perf_counter()
+        run = run_queries(col, data, spec, progress=progress)
+        seconds[spec.label] = round(time.perf_counter() - start, 2)
+        runs[spec.label] = run
+        results[spec.label], per_query[spec.label] = evaluate_run(data.qrels, run, METRICS)
+    return EvalResult(
+        dataset,
+        split,
+        results,
+        per_query,
+        runs,
+        significance(data.qrels, runs),
+        seconds,
+        len(data.queries),
+        data.problems,
+        col.name,
+        data,
+    )
+
+
+def open_or_build(
+    folder: Path, *, collection: str | None, need_vectors: bool, encoder: str, progress: Progress | None = None
+) -> tuple[Collection, float]:
+    """The collection of a BEIR corpus: reused when complete, else (re)built. Returns it and the build time."""
+    from textlens.corpus import read_documents
+
+    name = collection or f"beir-{folder.resolve().name}"
+    corpus = beir_paths(folder, "test")[0] if (folder / "qrels").is_dir() else folder / "corpus.jsonl"
+    n_docs = sum(1 for line in corpus.open(encoding="utf-8") if line.strip())
+    try:
+        col = Collection.open(name)
+        has_vectors = col.manifest.get("encoder") is not None
+        if len(col) == n_docs and (has_vectors or not need_vectors):
+            return col, 0.0
+        col.delete_collection()
+    except CollectionError:
+        pass
+    start = time.perf_counter()
+    col = Collection.create(name, encoder=encoder if need_vectors else None)
+    cb = (lambda stage, done, _t: progress(f"index ({stage})", done, n_docs)) if progress else None
+    col.add(read_documents(folder, format="beir"), progress=cb)
+    return col, round(time.perf_counter() - start, 2)
+
+
+def evaluate_beir(
+    folder: str | Path,
+    specs: Sequence[ModeSpec],
+    *,
+    split: str = "test",
+    collection: str | None = None,
+    encoder: str = "sentence-transformers/all-MiniLM-L6-v2",
+    progress: Progress | None = None,
+) -> EvalResult:
+    """Evaluate search modes on a BEIR folder (corpus.jsonl, queries.jsonl, qrels/{split}.tsv)."""
+    folder = Path(folder)
+    _, queries_path, qrels_path = beir_paths(folder, split)
+    queries, qrels = load_queries(queries_path), load_qrels(qrels_path)
+    need_vectors = any(s.mode != "keyword" for s in specs)
+    col, build_s = open_or_build(
+        folder, collection=collection, need_vectors=need_vectors, encoder=encoder, progress=progress
+    )
+    with col:
+        data = reconcile(queries, qrels, _doc_ids(col))
+        result = score_runs(col, data, specs, dataset=folder.resolve().name, split=split, progress=progress)
+    result.seconds["index"] = build_s
+    return result
+
+
+def evaluate_collection(
+    name: str,
+    qrels_path: str | Path,
+    queries_path: str | Path,
+    specs: Sequence[ModeSpec],
+    *,
+    progress: Progress | None = None,
+) -> EvalResult:
+    """Evaluate search modes on an existing collection with the user's own queries and judgements."""
+    queries, qrels = load_queries(Path(queries_path)), load_qrels(Path(qrels_path))
+    with Collection.open(name) as col:
+        data = reconcile(queries, qrels, _doc_ids(col))
+        return score_runs(col, data, specs, dataset=name, split=Path(qrels_path).stem, progress=progress)
+
+
+def _doc_ids(col: Collection) -> set[str]:
+    """Ids a judgement can name: document ids, and the parents of chunks."""
+    rows = col.store.db.execute("SELECT id, parent FROM docs").fetchall()
+    return {parent or did for did, parent in rows}
