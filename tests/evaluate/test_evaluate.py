@@ -186,3 +186,14 @@ def test_scifact_keyword_reaches_the_published_bm25(tmp_path: Path, monkeypatch)
     assert result.queries == 300 and result.problems == {}
     assert result.results["keyword"]["ndcg@10"] >= 0.665
     assert load_queries(scifact / "queries.jsonl")["1"].startswith("0-dimensional")
+
+
+def test_reranked_mode_runs_the_cross_encoder(tmp_path: Path, monkeypatch) -> None:
+    pytest.importorskip("sentence_transformers")
+    from tests.search.test_dense_hybrid_rerank import _tiny_cross_encoder
+
+    monkeypatch.setenv("TEXTLENS_HOME", str(tmp_path / "home"))
+    model = _tiny_cross_encoder(tmp_path / "ce")
+    result = evaluate_beir(beir(tmp_path), [ModeSpec("hybrid"), ModeSpec("hybrid", rerank=str(model))])
+    assert list(result.results) == ["hybrid", "hybrid+rerank"]
+    assert result.results["hybrid+rerank"]["recall@100"] == result.results["hybrid"]["recall@100"]
