@@ -17,12 +17,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import importlib.util
-import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from textlens.atomic import atomic_open
 from textlens.config import settings
 from textlens.errors import AssetError
 
@@ -122,15 +121,8 @@ def _unpack_gzip(asset: Asset, src: Path) -> Path:
     target = settings().home / "assets" / asset.sha256[:16] / asset.name
     if target.exists() and sha256_of(target) == asset.sha256:
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".unpack-")
-    try:
-        with os.fdopen(fd, "wb") as out, gzip.open(src, "rb") as inp:
-            shutil.copyfileobj(inp, out)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(target) as out, gzip.open(src, "rb") as inp:
+        shutil.copyfileobj(inp, out)
     return target
 
 

@@ -35,13 +35,14 @@ from typing import Any
 
 import numpy as np
 
+from textlens.atomic import write_json
 from textlens.config import settings
 from textlens.corpus.document import Document
 from textlens.errors import InputError, TextlensError
 from textlens.index.filters import Filters, compile_filters
 from textlens.index.keyword import KeywordIndex
 from textlens.index.store import DocStore
-from textlens.index.vectors import VectorStore, manifest_json
+from textlens.index.vectors import VectorStore
 
 FORMAT_VERSION = 1
 MAX_SEGMENTS = 8
@@ -150,7 +151,7 @@ class Collection:
             "embed_title": embed_title,
             "encoder": {"name": enc.name, "dim": enc.dim} if enc else None,
         }
-        manifest_json(path / "collection.json", manifest)
+        write_json(path / "collection.json", manifest)
         col = cls(path, manifest)
         col._encoder = enc
         return col
@@ -333,7 +334,7 @@ class Collection:
     def delete(self, ids: Sequence[str]) -> int:
         """Delete documents by id; a whole-document id also deletes its chunks. Returns the count."""
         self._writer()
-        keys = {**self.store.keys_of(list(ids)), **self.store.keys_of_parents(list(ids))}
+        keys = {**self.store.keys_of(list(ids)), **self.store.keys_of(list(ids), column="parent")}
         if keys:
             self.store.delete_keys(list(keys.values()))
             self._purge()
@@ -392,37 +393,19 @@ class Collection:
         self._live_mask = None if mask.all() else mask
         self._generation = gen
 
-    def search(
-        self,
-        query: str,
-        *,
-        mode: str = "hybrid",
-        k: int = 10,
-        filters: Filters | None = None,
-        rerank: str | Any | None = None,
-        fusion: str = "rrf",
-        weights: Sequence[float] = (1.0, 1.0),
-        candidates: int = 100,
-        group_by_document: bool = False,
-        encoder: str | Any | None = None,
-    ):
-        """Search the collection. See :func:`textlens.search.engine.search`."""
+    def search(self, query: str, *, encoder: str | Any | None = None, **options: Any):
+        """Search the collection and return :class:`~textlens.search.results.Results`.
+
+        ``options`` are those of :func:`textlens.search.engine.search`: ``mode`` (keyword,
+        dense, hybrid), ``k``, ``filters``, ``rerank``, ``fusion``, ``weights``,
+        ``candidates``, ``group_by_document``. ``encoder``, if given, must be the one
+        the collection was built with.
+        """
         from textlens.search.engine import search
 
         if encoder is not None:
             self._check_encoder(encoder)
-        return search(
-            self,
-            query,
-            mode=mode,
-            k=k,
-            filters=filters,
-            rerank=rerank,
-            fusion=fusion,
-            weights=weights,
-            candidates=candidates,
-            group_by_document=group_by_document,
-        )
+        return search(self, query, **options)
 
     def allowed_mask(self, filters: Filters | None, db: sqlite3.Connection) -> tuple[list[int] | None, Any]:
         """Keys passing ``filters`` (``None``: no filter) and the matching vector mask."""

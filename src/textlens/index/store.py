@@ -79,20 +79,15 @@ class DocStore:
     def fields(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT name FROM fields")}
 
-    def keys_of(self, ids: Sequence[str]) -> dict[str, int]:
+    def keys_of(self, ids: Sequence[str], *, column: str = "id") -> dict[str, int]:
+        """Keys of documents whose ``id`` (or ``parent``, with ``column="parent"``) is in ``ids``."""
+        if column not in ("id", "parent"):
+            raise ValueError(column)
         out: dict[str, int] = {}
         for start in range(0, len(ids), 500):
             chunk = list(ids[start : start + 500])
             marks = ",".join("?" * len(chunk))
-            out.update(self.db.execute(f"SELECT id, key FROM docs WHERE id IN ({marks})", chunk).fetchall())
-        return out
-
-    def keys_of_parents(self, ids: Sequence[str]) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            out.update(self.db.execute(f"SELECT id, key FROM docs WHERE parent IN ({marks})", chunk).fetchall())
+            out.update(self.db.execute(f"SELECT id, key FROM docs WHERE {column} IN ({marks})", chunk).fetchall())
         return out
 
     def rows(self, keys: Iterable[int], db: sqlite3.Connection | None = None) -> dict[int, dict[str, Any]]:

@@ -13,14 +13,13 @@ concatenated (memory-mapped). Search modes:
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from textlens.atomic import atomic_open
 from textlens.errors import InputError
 
 HNSW_THRESHOLD = 50_000
@@ -37,17 +36,9 @@ def _require_faiss():
 
 
 def save_npy(path: Path, array: np.ndarray) -> None:
-    """Write an array atomically (temp file, fsync, rename)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npy")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, array)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write an array atomically."""
+    with atomic_open(path) as fh:
+        np.save(fh, array)
 
 
 def bytes_per_vector(kind: str, dim: int) -> int:
@@ -213,7 +204,7 @@ class VectorStore:
             self._ann_add(self.matrix)
             for old in self.path.glob(f"ann-{kind}-*.faiss"):
                 old.unlink()
-            tmp = saved.with_name(".tmp-" + saved.name)
+            tmp = saved.with_name(".tmp-" + saved.name)  # faiss writes by file name
             (faiss.write_index_binary if kind == "binary" else faiss.write_index)(self._ann, str(tmp))
             os.replace(tmp, saved)
         self._ann_kind = kind
@@ -234,17 +225,3 @@ class VectorStore:
             "index": kind,
             "bytes_per_vector": bytes_per_vector(kind, self.dim),
         }
-
-
-def manifest_json(path: Path, data: dict) -> None:
-    """Write a JSON file atomically."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

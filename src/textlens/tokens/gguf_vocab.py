@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,7 @@ import numpy as np
 from tokenizers import Regex, decoders, models, normalizers, pre_tokenizers, processors
 from tokenizers import Tokenizer as _HFTokenizer
 
+from textlens.atomic import write_json
 from textlens.config import settings
 from textlens.errors import TokenizerError
 from textlens.tokens.hf_json import HFTokenizer
@@ -265,18 +264,6 @@ def _cache_path(path: Path, add_bos: bool | None) -> Path:
     return settings().home / "cache" / "gguf" / f"{digest}.json"
 
 
-def _save_cache(target: Path, data: dict[str, str]) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def load_gguf(path: Path, *, name: str, source: str, add_bos: bool | None = None) -> HFTokenizer:
     """Build the tokenizer of a GGUF file.
 
@@ -324,5 +311,5 @@ def load_gguf(path: Path, *, name: str, source: str, add_bos: bool | None = None
         want_eos = bool(meta.get("add_eos_token", False))
         _bos_template(tok, special("bos") if want_bos else None, special("eos") if want_eos else None)
     style = {"gpt2": "byte_level", "llama": "metaspace", "bert": "wordpiece"}[kind]
-    _save_cache(cache, {"piece_style": style, "tokenizer": tok.to_str()})
+    write_json(cache, {"piece_style": style, "tokenizer": tok.to_str()})
     return HFTokenizer(tok, name=name, format="gguf-vocab", source=source, piece_style=style)
