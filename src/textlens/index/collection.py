@@ -28,6 +28,7 @@ import re
 import shutil
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -287,10 +288,7 @@ class Collection:
     def _write_batch(
         self, batch: list[Document], upsert: bool, report: AddReport, progress: Progress | None, done: int
     ) -> None:
-        counts: dict[str, int] = {}
-        for d in batch:
-            counts[d.id] = counts.get(d.id, 0) + 1
-        dups = [i for i, c in counts.items() if c > 1]
+        dups = [i for i, c in Counter(d.id for d in batch).items() if c > 1]
         if dups:
             raise InputError(
                 f"duplicate ids within one batch: {', '.join(dups[:10])}"
