@@ -188,3 +188,27 @@ def test_sigkill_leaves_the_last_committed_state(tmp_path: Path) -> None:
         col.add([Document("after", "written after the crash")])
         assert col.search("crash", mode="keyword").ids() == ["after"]
         assert col.keyword.num_docs() == count + 1  # nothing half-written left in the keyword index
+
+
+def test_threads_search_while_one_writes(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with Collection.create(tmp_path / "c", encoder=None) as col:
+        col.add(DOCS)
+
+        def write() -> None:
+            for n in range(20):
+                col.add([Document(f"w{n}-{i}", f"written passage {n}") for i in range(10)])
+
+        def read(_: int) -> int:
+            count = 0
+            for _ in range(30):
+                count = max(count, len(col.search("passage OR dog", mode="keyword", k=50)))
+            return count
+
+        with ThreadPoolExecutor(4) as pool:
+            writer = pool.submit(write)
+            readers = list(pool.map(read, range(3)))
+            writer.result()
+        assert len(col) == len(DOCS) + 200 and all(r >= 0 for r in readers)
+        assert len(col.search("written", mode="keyword", k=500)) == 200

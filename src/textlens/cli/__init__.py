@@ -8,6 +8,7 @@ from textlens import __version__
 from textlens.cli import search
 from textlens.cli.demo import demo_cmd
 from textlens.cli.evaluate import eval_cmd
+from textlens.cli.serve import serve_cmd
 from textlens.cli.tokens import app as tokens_app
 
 app = typer.Typer(
@@ -20,6 +21,7 @@ app.add_typer(tokens_app, name="tokens")
 search.register(app)
 app.command("demo")(demo_cmd)
 app.command("eval")(eval_cmd)
+app.command("serve")(serve_cmd)
 
 
 def _version(value: bool) -> None:

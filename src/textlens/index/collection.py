@@ -27,6 +27,7 @@ import json
 import re
 import shutil
 import sqlite3
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -104,6 +105,8 @@ class Collection:
         self.vectors = VectorStore(path / "vectors", enc["dim"], kind=manifest["vector_index"]) if enc else None
         self._encoder = None
         self._lock = None
+        self._write_lock = threading.RLock()  # one writing thread per Collection object
+        self._refresh_lock = threading.Lock()
         self._generation = -1
         self._live_mask: np.ndarray | None = None
 
@@ -270,14 +273,15 @@ class Collection:
 
         report = AddReport()
         start = time.perf_counter()
-        self._writer()
-        done = 0
-        for batch in batched(docs, batch_size):
-            self._write_batch(batch, upsert, report, progress, done)
-            done += len(batch)
-            if progress:
-                progress("indexed", done, 0)
-        self._compact()
+        with self._write_lock:
+            self._writer()
+            done = 0
+            for batch in batched(docs, batch_size):
+                self._write_batch(batch, upsert, report, progress, done)
+                done += len(batch)
+                if progress:
+                    progress("indexed", done, 0)
+            self._compact()
         report.seconds = time.perf_counter() - start
         return report
 
@@ -331,6 +335,10 @@ class Collection:
 
     def delete(self, ids: Sequence[str]) -> int:
         """Delete documents by id; a whole-document id also deletes its chunks. Returns the count."""
+        with self._write_lock:
+            return self._delete(ids)
+
+    def _delete(self, ids: Sequence[str]) -> int:
         self._writer()
         keys = {**self.store.keys_of(list(ids)), **self.store.keys_of(list(ids), column="parent")}
         if keys:
@@ -384,6 +392,11 @@ class Collection:
         gen = int(row[0]) if row else 0
         if gen == self._generation or self.vectors is None:
             return
+        with self._refresh_lock:
+            if gen != self._generation:
+                self._load_vectors(db, gen)
+
+    def _load_vectors(self, db: sqlite3.Connection, gen: int) -> None:
         segs = [r[0] for r in db.execute("SELECT name FROM segments ORDER BY first_key")]
         self.vectors.load(segs)
         live = np.array(self.store.live_keys(db=db), dtype=np.int64)

@@ -1,0 +1,92 @@
+"""Collection endpoints: list, inspect, search, add/upsert and delete documents."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from textlens.corpus import Document
+from textlens.index import Collection, CollectionError, list_collections
+from textlens.index.collection import collection_path
+from textlens.server.security import require_key
+
+router = APIRouter(prefix="/api/collections", tags=["collections"])
+
+
+def state(request: Request):
+    return request.app.state.textlens
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(..., min_length=1, max_length=10_000)
+    mode: Literal["keyword", "dense", "hybrid"] = "hybrid"
+    k: int = Field(10, ge=1, le=1000)
+    filters: dict[str, Any] | None = None
+    rerank: str | None = None
+    fusion: Literal["rrf", "convex"] = "rrf"
+    weights: tuple[float, float] = (1.0, 1.0)
+    candidates: int = Field(100, ge=1, le=1000)
+    group_by_document: bool = False
+
+
+class DocumentIn(BaseModel):
+    id: str = Field(..., min_length=1, max_length=512)
+    text: str
+    title: str = ""
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    parent: str | None = None
+
+
+class DocumentsRequest(BaseModel):
+    documents: list[DocumentIn] = Field(..., min_length=1, max_length=10_000)
+    upsert: bool = False
+    encoder: str | None = Field(
+        "sentence-transformers/all-MiniLM-L6-v2",
+        description="For a new collection: embedding model, or null for keyword only.",
+    )
+
+
+@router.get("")
+def collections(request: Request) -> list[dict[str, Any]]:
+    served = state(request).settings.collections
+    return [c for c in list_collections() if not served or c["name"] in served]
+
+
+@router.get("/{name}")
+def collection_info(name: str, request: Request) -> dict[str, Any]:
+    return state(request).collection(name).info()
+
+
+@router.post("/{name}/search")
+def search(name: str, body: SearchRequest, request: Request) -> dict[str, Any]:
+    col = state(request).collection(name)
+    return col.search(body.query, **body.model_dump(exclude={"query"})).to_dict()
+
+
+@router.post("/{name}/documents", dependencies=[Depends(require_key)])
+def add_documents(name: str, body: DocumentsRequest, request: Request) -> dict[str, Any]:
+    st = state(request)
+    st.allowed(name)
+    if not (collection_path(name) / "collection.json").is_file():
+        Collection.create(name, encoder=body.encoder).close()
+    col = st.collection(name)
+    docs = [Document(d.id, d.text, d.title, d.metadata, d.parent) for d in body.documents]
+    report = col.add(docs, upsert=body.upsert)
+    return {
+        "added": report.added,
+        "replaced": report.replaced,
+        "skipped_empty": report.skipped_empty,
+        "embedded": report.embedded,
+        "documents": len(col),
+    }
+
+
+@router.delete("/{name}/documents/{doc_id}", dependencies=[Depends(require_key)])
+def delete_document(name: str, doc_id: str, request: Request) -> dict[str, Any]:
+    col = state(request).collection(name)
+    deleted = col.delete([doc_id])
+    if not deleted:
+        raise CollectionError(f"no document {doc_id!r} in collection {name!r}", hint="Check the id.")
+    return {"deleted": deleted, "documents": len(col)}

@@ -1,0 +1,152 @@
+"""The REST API, through the real app (FastAPI TestClient over httpx), error paths included."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from textlens.errors import InputError  # noqa: E402
+from textlens.server import ServerSettings, create_app  # noqa: E402
+from textlens.server.security import check_bind  # noqa: E402
+
+DOCS = [
+    {"id": "a", "text": "Solar panels turn sunlight into electricity.", "title": "Solar", "metadata": {"y": 1}},
+    {"id": "b", "text": "Wind turbines spin in the wind.", "title": "Wind", "metadata": {"y": 2}},
+]
+
+
+@pytest.fixture
+def client(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("TEXTLENS_HOME", str(tmp_path / "home"))
+    with TestClient(create_app(ServerSettings(api_key="s3cret", max_body_bytes=200_000))) as c:
+        yield c
+
+
+KEY = {"X-API-Key": "s3cret"}
+
+
+def test_health_and_openapi(client) -> None:
+    assert client.get("/healthz").json()["status"] == "ok"
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {
+        "/api/tokens/compare",
+        "/api/tokenizers",
+        "/api/collections",
+        "/api/collections/{name}",
+        "/api/collections/{name}/search",
+        "/api/collections/{name}/documents",
+        "/api/collections/{name}/documents/{doc_id}",
+        "/api/eval",
+        "/healthz",
+    } <= set(paths)
+
+
+def test_tokenizers_and_compare(client, shared_tokenizers) -> None:
+    names = {t["name"]: t for t in client.get("/api/tokenizers").json()}
+    assert names["gpt-4"]["available"] and names["gpt-4"]["vocab_size"] == 100277
+    data = client.post("/api/tokens/compare", json={"text": "héllo 👋", "tokenizers": ["gpt-4", "bert-base-uncased"]})
+    assert data.status_code == 200
+    body = data.json()
+    assert [t["name"] for t in body["tokenizers"]] == ["gpt-4", "bert-base-uncased"]
+    assert body["tokenizers"][0]["segments"][0]["ids"]
+    unknown = client.post("/api/tokens/compare", json={"text": "x", "tokenizers": ["nope"]})
+    assert unknown.status_code == 404 and "unknown tokenizer" in unknown.json()["error"]
+    empty = client.post("/api/tokens/compare", json={"text": "", "tokenizers": ["gpt-4"]})
+    assert empty.status_code == 400 and empty.json()["hint"]
+
+
+def test_documents_search_delete_and_the_api_key(client) -> None:
+    body = {"documents": DOCS, "encoder": None}
+    assert client.post("/api/collections/energy/documents", json=body).status_code == 401
+    assert (
+        client.post("/api/collections/energy/documents", json=body, headers={"X-API-Key": "wrong"}).status_code == 401
+    )
+    added = client.post("/api/collections/energy/documents", json=body, headers=KEY)
+    assert added.status_code == 200 and added.json()["added"] == 2
+    again = client.post("/api/collections/energy/documents", json=body, headers=KEY)
+    assert again.status_code == 400 and "upsert" in again.json()["hint"]
+    upsert = client.post(
+        "/api/collections/energy/documents", json={**body, "upsert": True}, headers={"Authorization": "Bearer s3cret"}
+    )
+    assert upsert.json()["replaced"] == 2
+    hits = client.post("/api/collections/energy/search", json={"query": "sunlight", "mode": "keyword"}).json()["hits"]
+    assert [h["doc_id"] for h in hits] == ["a"] and hits[0]["matched_terms"] == ["sunlight"]
+    filtered = client.post(
+        "/api/collections/energy/search",
+        json={"query": "wind sunlight", "mode": "keyword", "filters": {"y": {"gte": 2}}},
+    )
+    assert [h["doc_id"] for h in filtered.json()["hits"]] == ["b"]
+    info = client.get("/api/collections/energy").json()
+    assert info["documents"] == 2 and info["fields"] == ["y"]
+    assert [c["name"] for c in client.get("/api/collections").json()] == ["energy"]
+    assert client.delete("/api/collections/energy/documents/a").status_code == 401
+    assert client.delete("/api/collections/energy/documents/a", headers=KEY).json() == {"deleted": 1, "documents": 1}
+    assert client.delete("/api/collections/energy/documents/a", headers=KEY).status_code == 404
+
+
+def test_error_paths(client) -> None:
+    assert client.get("/api/collections/missing").status_code == 404
+    traversal = client.get("/api/collections/..%2F..%2Fetc")
+    assert traversal.status_code in (400, 404)
+    bad_name = client.post("/api/collections/bad%20name/documents", json={"documents": DOCS}, headers=KEY)
+    assert bad_name.status_code == 400 and "invalid collection name" in bad_name.json()["error"]
+    client.post("/api/collections/c/documents", json={"documents": DOCS, "encoder": None}, headers=KEY)
+    bad_mode = client.post("/api/collections/c/search", json={"query": "x", "mode": "fuzzy"})
+    assert bad_mode.status_code == 422
+    bad_filter = client.post(
+        "/api/collections/c/search", json={"query": "x", "mode": "keyword", "filters": {"colour": "red"}}
+    )
+    assert bad_filter.status_code == 400 and "unknown filter field" in bad_filter.json()["error"]
+    dense = client.post("/api/collections/c/search", json={"query": "x", "mode": "dense"})
+    assert dense.status_code == 400 and "no vectors" in dense.json()["error"]
+    huge = client.post(
+        "/api/collections/c/documents", content=b"x" * 300_000, headers={**KEY, "content-type": "application/json"}
+    )
+    assert huge.status_code == 413
+    assert client.get("/api/eval/nope").status_code == 404
+
+
+def test_eval_runs_as_a_job(client, tmp_path: Path) -> None:
+    pytest.importorskip("ranx")
+    root = tmp_path / "mini"
+    (root / "qrels").mkdir(parents=True)
+    (root / "corpus.jsonl").write_text(
+        "\n".join(json.dumps({"_id": d["id"], "title": d["title"], "text": d["text"]}) for d in DOCS)
+    )
+    (root / "queries.jsonl").write_text('{"_id": "q1", "text": "sunlight"}\n{"_id": "q2", "text": "turbines"}\n')
+    (root / "qrels/test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\ta\t1\nq2\tb\t1\n")
+    assert client.post("/api/eval", json={"beir_dir": str(root), "modes": ["keyword"]}).status_code == 401
+    job = client.post("/api/eval", json={"beir_dir": str(root), "modes": ["keyword"]}, headers=KEY)
+    assert job.status_code == 202
+    job_id = job.json()["id"]
+    deadline = time.time() + 120
+    while (state := client.get(f"/api/eval/{job_id}").json())["status"] in ("queued", "running"):
+        assert time.time() < deadline
+        time.sleep(0.2)
+    assert state["status"] == "done", state
+    assert state["result"]["results"]["keyword"]["ndcg@10"] == 1.0
+    failed = client.post("/api/eval", json={"beir_dir": str(tmp_path / "nope")}, headers=KEY).json()["id"]
+    while (state := client.get(f"/api/eval/{failed}").json())["status"] in ("queued", "running"):
+        time.sleep(0.1)
+    assert state["status"] == "failed" and "not a complete BEIR folder" in state["error"]
+
+
+def test_served_collections_are_restricted(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("TEXTLENS_HOME", str(tmp_path / "home"))
+    with TestClient(create_app(ServerSettings(collections=("only",)))) as c:
+        res = c.post("/api/collections/other/documents", json={"documents": DOCS, "encoder": None})
+        assert res.status_code == 400 and "not served here" in res.json()["error"]
+
+
+def test_bind_rule() -> None:
+    check_bind("127.0.0.1", None)
+    check_bind("::1", None)
+    check_bind("0.0.0.0", "key")
+    with pytest.raises(InputError, match="without an API key"):
+        check_bind("0.0.0.0", None)
