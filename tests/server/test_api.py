@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("fastapi")
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from textlens.errors import InputError  # noqa: E402
-from textlens.server import ServerSettings, create_app  # noqa: E402
-from textlens.server.security import check_bind  # noqa: E402
+from textlens.errors import InputError
+from textlens.server import ServerSettings, create_app
+from textlens.server.security import check_bind
 
 DOCS = [
     {"id": "a", "text": "Solar panels turn sunlight into electricity.", "title": "Solar", "metadata": {"y": 1}},
