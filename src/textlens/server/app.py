@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from textlens import __version__
 from textlens.errors import AssetError, InputError, TextlensError, TokenizerError
@@ -20,6 +22,8 @@ from textlens.index import CollectionError
 from textlens.server.routers import collections, evaluate, tokens
 from textlens.server.security import BodyLimit
 from textlens.server.state import AppState, ServerSettings
+
+STATIC = Path(__file__).parent / "static"
 
 
 def _status(exc: TextlensError) -> int:
@@ -71,4 +75,10 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
 
     for router in (tokens.router, collections.router, evaluate.router):
         app.include_router(router)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

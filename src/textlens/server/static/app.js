@@ -1,0 +1,220 @@
+// textlens web UI: plain JavaScript over the REST API (no build step, nothing from outside).
+"use strict";
+const $ = (sel) => document.querySelector(sel);
+const PALETTE = ["#3b5b92", "#7a4d8c", "#2f7a5d", "#8c6a2f", "#8c3b3b", "#2f6f7a"];
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+
+async function api(path, options = {}) {
+  const headers = {"content-type": "application/json"};
+  const key = localStorage.getItem("textlens-key");
+  if (key) headers["X-API-Key"] = key;
+  const res = await fetch(path, {...options, headers});
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error((body.error || body.detail || res.statusText) + (body.hint ? " — " + body.hint : ""));
+  return body;
+}
+
+// ---- navigation ----------------------------------------------------------
+function show(page) {
+  document.querySelectorAll(".page").forEach((p) => p.classList.toggle("active", p.id === "page-" + page));
+  document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.dataset.page === page));
+  if (page === "collections") loadCollections();
+  if (page === "search") loadCollectionChoices();
+}
+function route() {
+  const [page, query] = location.hash.slice(1).split("?");
+  show(page || "tokens");
+  if ((page || "tokens") === "tokens" && query) {
+    const params = new URLSearchParams(query);
+    if (params.get("text")) $("#tok-text").value = params.get("text");
+    if (params.get("t")) state.selected = new Set(params.get("t").split(","));
+    renderPicker();
+    compare();
+  }
+}
+const state = {selected: new Set(), tokenizers: []};
+
+// ---- tokenizers ------------------------------------------------------------
+const DEFAULTS = ["gpt-4", "gpt-4o", "llama-3", "mistral-v0.3", "qwen3", "bert-base-uncased"];
+function renderPicker() {
+  $("#tok-picker").innerHTML = state.tokenizers.filter((t) => t.available).map((t) =>
+    `<label title="${esc(t.display)}"><input type="checkbox" value="${esc(t.name)}" ${state.selected.has(t.name) ? "checked" : ""}> ${esc(t.name)}</label>`).join("");
+  $("#tok-picker").querySelectorAll("input").forEach((box) => box.addEventListener("change", () => {
+    box.checked ? state.selected.add(box.value) : state.selected.delete(box.value);
+  }));
+}
+function segmentsHtml(report, showWs) {
+  return report.segments.map((seg, k) => {
+    let text = seg.text;
+    if (showWs) text = text.replace(/ /g, "·").replace(/\t/g, "→").replace(/\n/g, "↵\n");
+    const bytes = new TextEncoder().encode(seg.text).length;
+    const style = seg.kind === "text" ? ` style="background:${PALETTE[k % PALETTE.length]}"` : "";
+    return `<span class="${seg.kind}"${style} title="ids ${seg.ids.join(", ")} · ${bytes} bytes · ${esc(JSON.stringify(seg.text))}">${esc(text)}</span>`;
+  }).join("");
+}
+async function compare() {
+  $("#tok-error").textContent = "";
+  const text = $("#tok-text").value;
+  const names = [...state.selected];
+  try {
+    const data = await api("/api/tokens/compare", {method: "POST", body: JSON.stringify({text, tokenizers: names, categories: true})});
+    const top = Math.max(...data.tokenizers.map((t) => t.count));
+    $("#tok-stats").innerHTML = "<tr><th>tokenizer<th>tokens<th>chars/tok<th>bytes/tok<th>fertility<th>UNK<th>byte tokens<th>specials<th>round trip</tr>" +
+      data.tokenizers.map((t) => `<tr><td>${esc(t.name)}<td><span class="bar" style="width:${Math.round(90 * t.count / top)}px"></span>${t.count}` +
+        `<td>${t.stats.chars_per_token.toFixed(2)}<td>${t.stats.bytes_per_token.toFixed(2)}<td>${t.stats.fertility.toFixed(2)}` +
+        `<td>${(100 * t.stats.unk_rate).toFixed(1)}%<td>${(100 * t.stats.byte_token_rate).toFixed(1)}%<td>${esc(t.stats.special_added.join(" ") || "-")}` +
+        `<td>${t.roundtrip.lossless ? "lossless" : '<span class="flag">' + esc(Object.keys(t.roundtrip.losses).join(", ")) + "</span>"}</tr>`).join("");
+    const cats = Object.entries(data.categories);
+    $("#tok-categories").innerHTML = cats.length ? "<h2>Tokens per probe category (the built-in probe text, by category)</h2><table class='data'><tr><th>category" +
+      data.tokenizers.map((t) => `<th>${esc(t.name)}`).join("") + "</tr>" + cats.map(([cat, row]) => {
+        const best = Math.min(...Object.values(row).map((c) => c.tokens));
+        return `<tr><td>${esc(cat)}` + data.tokenizers.map((t) => { const c = row[t.name];
+          return `<td>${c.tokens === best ? "<b>" + c.tokens + "</b>" : c.tokens}${c.flags.map((f) => `<span class="flag">${f}</span>`).join("")}`; }).join("") + "</tr>";
+      }).join("") + "</table>" : "";
+    const showWs = $("#tok-ws").checked;
+    $("#tok-views").innerHTML = data.tokenizers.map((t) => `<div class="tokview"><h3>${esc(t.name)} <span class="muted">${t.count} tokens · ${esc(t.format)} · ${t.vocab_size.toLocaleString()} ids</span></h3>` +
+      `<div class="tokens">${segmentsHtml(t, showWs)}</div></div>`).join("");
+    const params = new URLSearchParams({t: names.join(","), text});
+    $("#tok-link").href = "#tokens?" + params.toString();
+  } catch (err) { $("#tok-error").textContent = err.message; }
+}
+
+// ---- search ---------------------------------------------------------------
+function parseFilters(text) {
+  const out = {};
+  for (const part of text.split(";").map((s) => s.trim()).filter(Boolean)) {
+    const m = part.match(/^([\w.\-]+)\s*(>=|<=|!=|=|>|<)\s*(.+)$/);
+    if (!m) throw new Error(`cannot parse filter "${part}": use field=value or field>=n`);
+    const ops = {">=": "gte", "<=": "lte", "!=": "ne", "=": "eq", ">": "gt", "<": "lt"};
+    const value = isNaN(Number(m[3])) ? m[3].trim() : Number(m[3]);
+    out[m[1]] = {...(out[m[1]] || {}), [ops[m[2]]]: value};
+  }
+  return out;
+}
+function highlight(text, spans) {
+  const from = Math.max(0, (spans[0] ? spans[0][0] : 0) - 80), to = Math.min(text.length, from + 320);
+  let out = from ? "…" : "", pos = from;
+  for (const [a, b] of spans) {
+    if (b <= from || a >= to) continue;
+    out += esc(text.slice(pos, Math.max(a, from))) + "<mark>" + esc(text.slice(Math.max(a, from), Math.min(b, to))) + "</mark>";
+    pos = Math.min(b, to);
+  }
+  return out + esc(text.slice(pos, to)) + (to < text.length ? "…" : "");
+}
+async function loadCollectionChoices() {
+  const cols = await api("/api/collections").catch(() => []);
+  const current = $("#search-collection").value;
+  $("#search-collection").innerHTML = cols.map((c) => `<option${c.name === current ? " selected" : ""}>${esc(c.name)}</option>`).join("");
+}
+async function search(event) {
+  event.preventDefault();
+  $("#search-error").textContent = "";
+  const query = $("#search-query").value, name = $("#search-collection").value, rerank = $("#search-rerank").value.trim();
+  let filters;
+  try { filters = parseFilters($("#search-filters").value); } catch (err) { $("#search-error").textContent = err.message; return; }
+  const info = await api(`/api/collections/${encodeURIComponent(name)}`).catch((err) => { $("#search-error").textContent = err.message; });
+  if (!info) return;
+  const modes = info.encoder ? ["keyword", "dense", "hybrid"] : ["keyword"];
+  const runs = modes.map((mode) => ({mode, rerank: null}));
+  if (rerank && info.encoder) runs.push({mode: "hybrid", rerank});
+  $("#search-columns").innerHTML = runs.map((r, i) => `<div class="col" id="col-${i}"><h2>${r.mode}${r.rerank ? " + rerank" : ""}</h2><p class="muted">searching…</p></div>`).join("");
+  await Promise.all(runs.map(async (r, i) => {
+    const el = $("#col-" + i);
+    try {
+      const res = await api(`/api/collections/${encodeURIComponent(name)}/search`, {method: "POST",
+        body: JSON.stringify({query, mode: r.mode, k: 10, filters, rerank: r.rerank})});
+      el.innerHTML = `<h2>${esc(res.mode)} <span class="muted">${res.took_ms.toFixed(0)} ms</span></h2>` + (res.hits.length ? res.hits.map((h) =>
+        `<div class="hit" tabindex="0" data-hit='${esc(JSON.stringify({title: h.title, text: h.text, id: h.doc_id, metadata: h.metadata}))}'>` +
+        `<span class="score">${h.score.toFixed(3)}</span><span class="title">${h.rank}. ${esc(h.title || h.doc_id)}</span>` +
+        `<p>${highlight(h.text, h.highlights)}</p></div>`).join("") : "<p class='muted'>no hits</p>");
+    } catch (err) { el.innerHTML = `<h2>${r.mode}</h2><p class="error">${esc(err.message)}</p>`; }
+  }));
+}
+function openHit(el) {
+  const hit = JSON.parse(el.dataset.hit);
+  $("#doc-title").textContent = hit.title || hit.id;
+  $("#doc-meta").textContent = hit.id + (Object.keys(hit.metadata).length ? " · " + JSON.stringify(hit.metadata) : "");
+  $("#doc-text").textContent = hit.text;
+  $("#doc-dialog").showModal();
+}
+
+// ---- collections ----------------------------------------------------------
+async function loadCollections() {
+  const cols = await api("/api/collections").catch(() => []);
+  $("#col-table").innerHTML = "<tr><th>name<th>documents<th>encoder<th>path</tr>" +
+    cols.map((c) => `<tr><td>${esc(c.name)}<td>${(c.documents || 0).toLocaleString()}<td>${esc(c.encoder || c.error || "keyword only")}<td>${esc(c.path)}</tr>`).join("");
+}
+async function upload(event) {
+  event.preventDefault();
+  const name = $("#upload-name").value.trim(), file = $("#upload-file").files[0];
+  const lines = (await file.text()).split("\n").filter((l) => l.trim());
+  const docs = [];
+  for (const [n, line] of lines.entries()) {
+    try { const r = JSON.parse(line); docs.push({id: String(r.id ?? r._id ?? n + 1), text: r.text ?? "", title: r.title ?? "", metadata: r.metadata ?? {}}); }
+    catch { $("#upload-status").textContent = `${file.name}:${n + 1} is not JSON; nothing was sent.`; return; }
+  }
+  const bar = $("#upload-progress");
+  bar.hidden = false; bar.max = docs.length; bar.value = 0;
+  const encoder = $("#upload-keyword-only").checked ? null : "sentence-transformers/all-MiniLM-L6-v2";
+  try {
+    for (let i = 0; i < docs.length; i += 200) {
+      await api(`/api/collections/${encodeURIComponent(name)}/documents`, {method: "POST",
+        body: JSON.stringify({documents: docs.slice(i, i + 200), upsert: true, encoder})});
+      bar.value = Math.min(docs.length, i + 200);
+      $("#upload-status").textContent = `${bar.value} of ${docs.length} documents`;
+    }
+    $("#upload-status").textContent = `added ${docs.length} documents to ${name}`;
+    loadCollections();
+  } catch (err) { $("#upload-status").textContent = err.message; }
+}
+
+// ---- evaluation -------------------------------------------------------------
+async function runEval(event) {
+  event.preventDefault();
+  const modes = [...document.querySelectorAll("#eval-form input[name=mode]:checked")].map((b) => b.value);
+  const bar = $("#eval-progress");
+  $("#eval-report").innerHTML = "";
+  try {
+    let job = await api("/api/eval", {method: "POST", body: JSON.stringify({beir_dir: $("#eval-beir").value, modes})});
+    bar.hidden = false;
+    while (job.status === "queued" || job.status === "running") {
+      await new Promise((r) => setTimeout(r, 500));
+      job = await api("/api/eval/" + job.id);
+      const p = job.progress || {};
+      if (p.total) { bar.max = p.total; bar.value = p.done; }
+      $("#eval-status").textContent = `${job.status}: ${p.stage || ""} ${p.done || 0}/${p.total || "?"}`;
+    }
+    bar.hidden = true;
+    if (job.status === "failed") { $("#eval-status").textContent = "failed: " + job.error; return; }
+    const res = job.result, metrics = Object.keys(Object.values(res.results)[0]);
+    $("#eval-status").textContent = `${res.dataset} (${res.split}, ${res.queries} queries)`;
+    $("#eval-report").innerHTML = "<table class='data'><tr><th>mode" + metrics.map((m) => `<th>${m}`).join("") + "</tr>" +
+      Object.entries(res.results).map(([mode, s]) => `<tr><td>${esc(mode)}` + metrics.map((m) =>
+        `<td><span class="bar" style="width:${Math.round(80 * s[m])}px"></span>${s[m].toFixed(4)}`).join("") + "</tr>").join("") + "</table>";
+  } catch (err) { $("#eval-status").textContent = err.message; bar.hidden = true; }
+}
+
+// ---- wiring -------------------------------------------------------------------
+async function init() {
+  $("#api-key").value = localStorage.getItem("textlens-key") || "";
+  $("#api-key").addEventListener("change", (e) => localStorage.setItem("textlens-key", e.target.value));
+  $("#tok-run").addEventListener("click", compare);
+  $("#tok-ws").addEventListener("change", compare);
+  $("#search-form").addEventListener("submit", search);
+  $("#upload-form").addEventListener("submit", upload);
+  $("#eval-form").addEventListener("submit", runEval);
+  $("#search-columns").addEventListener("click", (e) => { const h = e.target.closest(".hit"); if (h) openHit(h); });
+  $("#search-columns").addEventListener("keydown", (e) => { const h = e.target.closest(".hit"); if (h && e.key === "Enter") openHit(h); });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "/" && !["INPUT", "TEXTAREA"].includes(document.activeElement.tagName)) { e.preventDefault(); location.hash = "#search"; $("#search-query").focus(); }
+  });
+  state.tokenizers = await api("/api/tokenizers");
+  DEFAULTS.filter((n) => state.tokenizers.some((t) => t.name === n && t.available)).forEach((n) => state.selected.add(n));
+  const probe = await api("/api/tokens/compare", {method: "POST", body: JSON.stringify({tokenizers: [], categories: false})}).catch(() => null);
+  if (probe && !$("#tok-text").value) $("#tok-text").value = probe.text;
+  renderPicker();
+  window.addEventListener("hashchange", route);
+  route();
+  if (!location.hash.includes("?") && (location.hash || "#tokens") === "#tokens") compare();
+}
+init();

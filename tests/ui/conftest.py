@@ -1,0 +1,102 @@
+"""A real server on 127.0.0.1 and Debian's Chromium driven by Playwright (no browser download)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("playwright")
+uvicorn = pytest.importorskip("uvicorn")
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium; `make test` does it as root)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """textlens serve on 127.0.0.1 with a small collection; stopped after the session."""
+    import os
+
+    from textlens.corpus import Document
+    from textlens.index import Collection
+    from textlens.server import ServerSettings, create_app
+
+    home = tmp_path_factory.mktemp("ui-home")
+    os.environ["TEXTLENS_HOME"] = str(home)
+    with Collection.create("demo") as col:
+        col.add(
+            [
+                Document(
+                    "mars",
+                    "Mars is the fourth planet from the Sun, often called the Red Planet.",
+                    "Mars",
+                    {"topic": "space"},
+                ),
+                Document(
+                    "tiger",
+                    "The tiger is the largest living cat species, with dark stripes.",
+                    "Tiger",
+                    {"topic": "animals"},
+                ),
+                Document(
+                    "photo",
+                    "Photosynthesis lets plants turn light into chemical energy.",
+                    "Photosynthesis",
+                    {"topic": "biology"},
+                ),
+            ]
+        )
+    port = _free_port()
+    config = uvicorn.Config(create_app(ServerSettings()), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not srv.started:
+        assert time.time() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def shot(page, request):
+    """Save a screenshot of the page as a test artifact."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def take(name: str) -> None:
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{name}.png"), full_page=True)
+
+    return take

@@ -1,0 +1,59 @@
+"""The web UI in a real browser: type, click, and check what is rendered."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("playwright")
+from playwright.sync_api import expect
+
+
+def test_tokenizer_page_compares_the_probe_text(page, server, shot, shared_tokenizers) -> None:
+    page.goto(server + "/#tokens")
+    expect(page.locator("#tok-stats")).to_contain_text("gpt-4", timeout=30_000)
+    assert "The committee postponed" in page.locator("#tok-text").input_value()
+    expect(page.locator("#tok-categories")).to_contain_text("korean")
+    assert page.locator(".tokview").count() >= 3
+    first = page.locator(".tokens span").first
+    assert "ids" in first.get_attribute("title") and "bytes" in first.get_attribute("title")
+    page.locator("#tok-text").fill("naïve café 👋")
+    page.locator("#tok-run").click()
+    expect(page.locator(".tokview").first).to_contain_text("naïve")
+    assert "naïve" in page.locator("#tok-link").get_attribute("href") or "na%C3%AFve" in page.locator(
+        "#tok-link"
+    ).get_attribute("href")
+    shot("compare")
+
+
+def test_search_page_shows_three_modes_and_the_document(page, server, shot) -> None:
+    page.goto(server + "/#search")
+    expect(page.locator("#search-collection option")).to_have_text("demo", timeout=30_000)
+    page.keyboard.press("/")
+    page.keyboard.type("the red planet")
+    page.keyboard.press("Enter")
+    for mode in ("keyword", "dense", "hybrid"):
+        expect(page.locator("#search-columns")).to_contain_text(mode, timeout=60_000)
+    expect(page.locator(".hit").first).to_contain_text("Mars", timeout=60_000)
+    expect(page.locator(".hit mark").first).to_be_visible()
+    page.locator(".hit").first.click()
+    expect(page.locator("#doc-dialog")).to_contain_text("fourth planet")
+    shot("search")
+    page.keyboard.press("Escape")
+    page.locator("#search-filters").fill("topic=animals")
+    page.locator("#search-form button").click()
+    expect(page.locator("#col-1 .hit").first).to_contain_text("Tiger", timeout=60_000)  # dense: only animals
+    expect(page.locator("#col-0")).to_contain_text("no hits")  # keyword: no animal mentions a red planet
+
+
+def test_collections_page_lists_and_uploads(page, server, shot, tmp_path) -> None:
+    page.goto(server + "/#collections")
+    expect(page.locator("#col-table")).to_contain_text("demo", timeout=30_000)
+    data = tmp_path / "notes.jsonl"
+    data.write_text('{"id": "n1", "text": "first note about rivers"}\n{"id": "n2", "text": "second note"}\n')
+    page.locator("#upload-name").fill("notes")
+    page.locator("#upload-file").set_input_files(str(data))
+    page.locator("#upload-keyword-only").check()
+    page.locator("#upload-form button").click()
+    expect(page.locator("#upload-status")).to_contain_text("added 2 documents", timeout=30_000)
+    expect(page.locator("#col-table")).to_contain_text("notes")
+    shot("collections")
