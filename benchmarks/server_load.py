@@ -1,0 +1,131 @@
+"""A bounded load on 127.0.0.1: concurrent clients searching SciFact through the REST API.
+
+Starts ``textlens serve`` in a child process on a free loopback port, builds the
+``beir-scifact`` collection first if needed, then runs ``--clients`` concurrent
+clients for ``--seconds`` each (SciFact test queries in turn, keyword and hybrid
+searches alternating), and stops the server. Reports queries/s, p50/p99 latency
+and errors. Writes ``benchmarks/results/server_load.json``.
+
+Usage: python benchmarks/server_load.py [--clients 32] [--seconds 30] [--mode keyword|hybrid|mixed]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+import textlens
+from passages import SCIFACT
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def client(
+    base: str, queries: list[str], modes: list[str], stop: float, latencies: list, errors: list, offset: int
+) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        n = offset
+        while time.perf_counter() < stop:
+            body = {"query": queries[n % len(queries)], "mode": modes[n % len(modes)], "k": 10}
+            start = time.perf_counter()
+            try:
+                res = await http.post("/api/collections/beir-scifact/search", json=body)
+                if res.status_code != 200:
+                    errors.append(res.status_code)
+            except httpx.HTTPError as exc:
+                errors.append(type(exc).__name__)
+            latencies.append(time.perf_counter() - start)
+            n += 1
+
+
+async def load(base: str, queries: list[str], modes: list[str], clients: int, seconds: float) -> dict:
+    latencies: list[float] = []
+    errors: list = []
+    start = time.perf_counter()
+    stop = start + seconds
+    await asyncio.gather(*(client(base, queries, modes, stop, latencies, errors, i * 7) for i in range(clients)))
+    wall = time.perf_counter() - start
+    lat = np.array(latencies) * 1000
+    return {
+        "requests": len(latencies),
+        "seconds": round(wall, 1),
+        "queries_per_s": round(len(latencies) / wall, 1),
+        "p50_ms": round(float(np.percentile(lat, 50)), 1),
+        "p99_ms": round(float(np.percentile(lat, 99)), 1),
+        "errors": len(errors),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/server_load.json")
+    args = parser.parse_args()
+    from textlens.evaluate.runner import open_or_build
+
+    open_or_build(SCIFACT, collection=None, need_vectors=True, encoder="sentence-transformers/all-MiniLM-L6-v2")[
+        0
+    ].close()
+    queries = [json.loads(line)["text"] for line in (SCIFACT / "queries.jsonl").open()]
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "textlens", "serve", "--port", str(port), "-c", "beir-scifact"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                httpx.get(base + "/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                if time.time() > deadline or server.poll() is not None:
+                    raise SystemExit("server did not start: " + server.stderr.read().decode()[-2000:]) from None
+                time.sleep(0.3)
+        httpx.post(
+            base + "/api/collections/beir-scifact/search", json={"query": "warm up", "mode": "hybrid"}, timeout=120
+        )
+        rows = []
+        for label, modes in (("keyword", ["keyword"]), ("hybrid", ["hybrid"])):
+            row = {
+                "mode": label,
+                "clients": args.clients,
+                **asyncio.run(load(base, queries, modes, args.clients, args.seconds)),
+            }
+            print(row, flush=True)
+            rows.append(row)
+    finally:
+        server.terminate()
+        server.wait(30)
+    out = {
+        "benchmark": "server_load",
+        "textlens": textlens.__version__,
+        "python": platform.python_version(),
+        "date": time.strftime("%Y-%m-%d"),
+        "collection": "beir-scifact (5,183 documents, all-MiniLM-L6-v2)",
+        "results": rows,
+    }
+    args.out.write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
