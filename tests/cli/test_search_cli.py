@@ -68,6 +68,12 @@ def test_upsert_and_chunking_flags(corpus: Path, tmp_path: Path, monkeypatch) ->
     assert replaced["replaced"] == 3 and replaced["documents"] == 3
     hit = json.loads(invoke("search", "turbines", "-c", "e", "-m", "keyword", "--json").stdout)["hits"][0]
     assert hit["doc_id"] == "b#0" and hit["parent"] == "b"
+    extra = corpus.with_name("extra.jsonl")
+    extra.write_text('{"id": "z", "text": "More text."}\n')
+    more = invoke("index", str(extra), "-c", "e", "--json")  # an existing collection keeps its own (no) encoder
+    assert more.exit_code == 0 and json.loads(more.stdout)["added"] == 1
+    other = invoke("index", str(extra), "-c", "e", "--encoder", "some/other-model", "--upsert")
+    assert other.exit_code == 2 and "no vectors" in other.stderr
 
 
 def test_bad_search_options(tmp_path: Path, monkeypatch) -> None:

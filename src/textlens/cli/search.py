@@ -60,9 +60,9 @@ def index_cmd(
     chunk_tokenizer: str = typer.Option("bert-base-uncased", "--chunk-tokenizer", help="Any textlens tokenizer."),
     title_prefix: bool = typer.Option(False, "--title-prefix", help="Prefix each chunk with its title."),
     encoder: str = typer.Option(
-        "sentence-transformers/all-MiniLM-L6-v2",
+        None,
         "--encoder",
-        help="Embedding model id or folder, for a new collection.",
+        help="Embedding model id or folder (new collections: default all-MiniLM-L6-v2; existing: must match).",
     ),
     no_encoder: bool = typer.Option(False, "--no-encoder", help="Keyword search only (no vectors)."),
     language: str = typer.Option("english", "--language", help="Stemming and stop words."),
@@ -95,14 +95,18 @@ def index_cmd(
     )
     read = ReadReport()
     docs = chunker(read_documents(path, format=format, fields=fields, on_error=on_error, report=read))  # type: ignore[arg-type]
-    col = Collection.create(
-        collection,
-        encoder=None if no_encoder else encoder,
-        language=language,
-        vector_index=vector_index,
-        embed_title=embed_title,
-        exist_ok=True,
-    )
+    from textlens.index.collection import collection_path
+
+    if (collection_path(collection) / "collection.json").is_file():
+        col = Collection.open(collection, encoder=encoder)  # its own encoder; an explicit other one is refused
+    else:
+        col = Collection.create(
+            collection,
+            encoder=None if no_encoder else (encoder or "sentence-transformers/all-MiniLM-L6-v2"),
+            language=language,
+            vector_index=vector_index,
+            embed_title=embed_title,
+        )
     with col, progress_bar(disable=as_json) as bar:
         tasks: dict[str, int] = {}
 

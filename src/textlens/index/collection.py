@@ -133,7 +133,7 @@ class Collection:
         path = collection_path(name)
         if (path / "collection.json").is_file():
             if exist_ok:
-                return cls.open(path, encoder=encoder if encoder is not None else None)
+                return cls.open(path, encoder=encoder)
             raise CollectionError(
                 f"collection {str(name)!r} already exists at {path}",
                 hint="Open it, add to it, or delete it with `textlens collections delete`.",
