@@ -57,3 +57,24 @@ def test_collections_page_lists_and_uploads(page, server, shot, tmp_path) -> Non
     expect(page.locator("#upload-status")).to_contain_text("added 2 documents", timeout=30_000)
     expect(page.locator("#col-table")).to_contain_text("notes")
     shot("collections")
+
+
+def test_evaluation_page_runs_a_job_and_shows_the_report(page, server, shot, tmp_path) -> None:
+    import json
+
+    pytest.importorskip("ranx")
+    root = tmp_path / "mini"
+    (root / "qrels").mkdir(parents=True)
+    docs = [("d1", "Mars", "The red planet."), ("d2", "Tiger", "A large striped cat."), ("d3", "Moon", "Earth's moon.")]
+    (root / "corpus.jsonl").write_text("\n".join(json.dumps({"_id": i, "title": t, "text": x}) for i, t, x in docs))
+    (root / "queries.jsonl").write_text('{"_id": "q1", "text": "red planet"}\n{"_id": "q2", "text": "striped cat"}\n')
+    (root / "qrels/test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n")
+    page.goto(server + "/#eval")
+    page.locator("#eval-beir").fill(str(root))
+    page.locator("#eval-form input[value=dense]").uncheck()
+    page.locator("#eval-form input[value=hybrid]").uncheck()
+    page.locator("#eval-form button").click()
+    expect(page.locator("#eval-report")).to_contain_text("ndcg@10", timeout=120_000)
+    expect(page.locator("#eval-status")).to_contain_text("mini (test, 2 queries)")
+    expect(page.locator("#eval-queries-table")).to_contain_text("red planet")
+    shot("eval")

@@ -23,6 +23,29 @@ class EvalRequest(BaseModel):
     rerank: str | None = None
 
 
+def per_query_rows(result, limit: int = 100) -> list[dict[str, Any]]:
+    """The queries where the modes disagree most: text, relevant ids, and per mode nDCG@10 and first relevant rank."""
+    from textlens.evaluate.report import first_relevant_rank
+
+    modes = list(result.results)
+    per = {m: result.per_query[m]["ndcg@10"] for m in modes}
+    rows = []
+    for qid, text in result.data.queries.items():
+        values = {m: round(float(per[m].get(qid, 0.0)), 4) for m in modes}
+        rows.append(
+            {
+                "id": qid,
+                "query": text,
+                "relevant": [d for d, r in result.data.qrels[qid].items() if r > 0],
+                "ndcg@10": values,
+                "first_relevant_rank": {m: first_relevant_rank(result, m, qid) for m in modes},
+                "spread": max(values.values()) - min(values.values()),
+            }
+        )
+    rows.sort(key=lambda r: (-r["spread"], r["id"]))
+    return rows[:limit]
+
+
 @router.post("", dependencies=[Depends(require_key)], status_code=202)
 def start_eval(body: EvalRequest, request: Request) -> dict[str, Any]:
     from textlens.evaluate import ModeSpec, evaluate_beir, evaluate_collection
@@ -39,7 +62,7 @@ def start_eval(body: EvalRequest, request: Request) -> dict[str, Any]:
             result = evaluate_beir(body.beir_dir, specs, split=body.split, progress=progress)
         else:
             result = evaluate_collection(body.collection, body.qrels, body.queries, specs, progress=progress)
-        return result.to_dict()
+        return {**result.to_dict(), "per_query": per_query_rows(result)}
 
     job = request.app.state.textlens.start_job("eval", work)
     return job.to_dict()

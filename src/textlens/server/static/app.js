@@ -69,7 +69,8 @@ async function compare() {
       data.tokenizers.map((t) => `<th>${esc(t.name)}`).join("") + "</tr>" + cats.map(([cat, row]) => {
         const best = Math.min(...Object.values(row).map((c) => c.tokens));
         return `<tr><td>${esc(cat)}` + data.tokenizers.map((t) => { const c = row[t.name];
-          return `<td>${c.tokens === best ? "<b>" + c.tokens + "</b>" : c.tokens}${c.flags.map((f) => `<span class="flag">${f}</span>`).join("")}`; }).join("") + "</tr>";
+          const most = Math.max(...Object.values(row).map((x) => x.tokens));
+          return `<td><span class="cat" style="width:${Math.round(50 * c.tokens / most)}px"></span>${c.tokens === best ? "<b>" + c.tokens + "</b>" : c.tokens}${c.flags.map((f) => `<span class="flag">${f}</span>`).join("")}`; }).join("") + "</tr>";
       }).join("") + "</table>" : "";
     const showWs = $("#tok-ws").checked;
     $("#tok-views").innerHTML = data.tokenizers.map((t) => `<div class="tokview"><h3>${esc(t.name)} <span class="muted">${t.count} tokens · ${esc(t.format)} · ${t.vocab_size.toLocaleString()} ids</span></h3>` +
@@ -175,7 +176,9 @@ async function runEval(event) {
   const bar = $("#eval-progress");
   $("#eval-report").innerHTML = "";
   try {
-    let job = await api("/api/eval", {method: "POST", body: JSON.stringify({beir_dir: $("#eval-beir").value, modes})});
+    const request = $("#eval-beir").value.trim() ? {beir_dir: $("#eval-beir").value.trim(), modes}
+      : {collection: $("#eval-collection").value.trim(), qrels: $("#eval-qrels").value.trim(), queries: $("#eval-queries").value.trim(), modes};
+    let job = await api("/api/eval", {method: "POST", body: JSON.stringify(request)});
     bar.hidden = false;
     while (job.status === "queued" || job.status === "running") {
       await new Promise((r) => setTimeout(r, 500));
@@ -190,7 +193,14 @@ async function runEval(event) {
     $("#eval-status").textContent = `${res.dataset} (${res.split}, ${res.queries} queries)`;
     $("#eval-report").innerHTML = "<table class='data'><tr><th>mode" + metrics.map((m) => `<th>${m}`).join("") + "</tr>" +
       Object.entries(res.results).map(([mode, s]) => `<tr><td>${esc(mode)}` + metrics.map((m) =>
-        `<td><span class="bar" style="width:${Math.round(80 * s[m])}px"></span>${s[m].toFixed(4)}`).join("") + "</tr>").join("") + "</table>";
+        `<td><span class="bar" style="width:${Math.round(80 * s[m])}px"></span>${s[m].toFixed(4)}`).join("") + "</tr>").join("") + "</table>" +
+      "<h2>Per query</h2><p class='muted'>nDCG@10 and the rank of the first relevant document per mode; the queries where the modes disagree most come first.</p>" +
+      "<table class='data' id='eval-queries-table'><tr><th>query<th>relevant" + Object.keys(res.results).map((m) => `<th>${esc(m)}`).join("") + "</tr>" +
+      res.per_query.map((q) => { const vals = Object.values(q["ndcg@10"]), hi = Math.max(...vals), lo = Math.min(...vals);
+        return `<tr><td>${esc(q.id)}: ${esc(q.query)}<td>${esc(q.relevant.join(", "))}` + Object.keys(res.results).map((m) => {
+          const v = q["ndcg@10"][m], r = q.first_relevant_rank[m];
+          const cls = hi > lo && v === hi ? " style='background:#e3f4e6'" : (hi > lo && v === lo ? " style='background:#fbe4e4'" : "");
+          return `<td${cls}>${v.toFixed(3)} <span class="muted">#${r ?? "–"}</span>`; }).join("") + "</tr>"; }).join("") + "</table>";
   } catch (err) { $("#eval-status").textContent = err.message; bar.hidden = true; }
 }
 
