@@ -63,22 +63,15 @@ def encode_speed(n: int) -> dict:
 def cached_vectors(limit: int | None) -> tuple[np.ndarray, int]:
     """The longest prefix of the Wikipedia passages whose vectors are cached."""
     encoder, cache = get_encoder(), EmbeddingCache()
-    out = []
-    batch = []
-    for doc in wiki_passages(limit):
-        batch.append(text_key(doc.text))
-        if len(batch) == 10_000:
-            found = cache.get_many(encoder.fingerprint, batch)
-            if len(found) < len(batch):
-                out.extend(found[k] for k in batch[: next(i for i, k in enumerate(batch) if k not in found)])
+    out: list[np.ndarray] = []
+    keys = [text_key(doc.text) for doc in wiki_passages(limit)]
+    for start in range(0, len(keys), 10_000):
+        batch = keys[start : start + 10_000]
+        found = cache.get_many(encoder.fingerprint, batch)
+        for key in batch:
+            if key not in found:
                 return np.stack(out), len(out)
-            out.extend(found[k] for k in batch)
-            batch = []
-    found = cache.get_many(encoder.fingerprint, batch)
-    for k in batch:
-        if k not in found:
-            break
-        out.append(found[k])
+            out.append(found[key])
     return np.stack(out), len(out)
 
 
