@@ -6,6 +6,7 @@ import typer
 
 from textlens import __version__
 from textlens.cli import search
+from textlens.cli.classify import app as classify_app
 from textlens.cli.demo import demo_cmd
 from textlens.cli.evaluate import eval_cmd
 from textlens.cli.serve import serve_cmd
@@ -22,6 +23,7 @@ search.register(app)
 app.command("demo")(demo_cmd)
 app.command("eval")(eval_cmd)
 app.command("serve")(serve_cmd)
+app.add_typer(classify_app, name="classify")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,175 @@
+"""``textlens classify``: train, predict, evaluate; zero-shot and few-shot."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from textlens.cli.common import handle_errors
+from textlens.errors import InputError
+
+app = typer.Typer(help="Classify texts with sentence embeddings.", no_args_is_help=True)
+console = Console()
+
+
+def read_labelled(path: Path, text_field: str, label_field: str | None, id_field: str) -> tuple[list, list, list]:
+    """Ids, texts and labels (``None`` when there is no label field) of a JSONL/CSV file."""
+    from textlens.corpus import FieldMap, read_documents
+
+    fields = FieldMap(id=id_field, text=text_field, title=None, metadata=[label_field] if label_field else [])
+    ids, texts, labels = [], [], []
+    for doc in read_documents(path, fields=fields):
+        if label_field:
+            if label_field not in doc.metadata:
+                raise InputError(
+                    f"{path}: document {doc.id!r} has no label field {label_field!r}",
+                    hint="Name the label field with --label-field.",
+                )
+            labels.append(str(doc.metadata[label_field]))
+        ids.append(doc.id)
+        texts.append(doc.text)
+    if not texts:
+        raise InputError(f"{path} holds no documents")
+    return ids, texts, labels
+
+
+def print_report(report: dict, title: str) -> None:
+    console.print(
+        f"[bold]{title}[/]: accuracy {report['accuracy']:.4f}, macro F1 {report['macro_f1']:.4f} "
+        f"({report['examples']:,} examples)"
+    )
+    table = Table(title_justify="left")
+    for col in ("class", "precision", "recall", "f1", "support"):
+        table.add_column(col, justify="left" if col == "class" else "right")
+    for name, row in report["per_class"].items():
+        table.add_row(name, f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}", str(row["support"]))
+    console.print(table)
+    cm = report["confusion_matrix"]
+    matrix = Table(title="confusion (rows: gold, columns: predicted)", title_justify="left")
+    matrix.add_column("")
+    for label in cm["labels"]:
+        matrix.add_column(label, justify="right")
+    for label, row in zip(cm["labels"], cm["rows_gold_columns_predicted"], strict=True):
+        matrix.add_row(label, *map(str, row))
+    console.print(matrix)
+
+
+TEXT = typer.Option("text", "--text-field")
+LABEL = typer.Option("label", "--label-field")
+ID = typer.Option("id", "--id-field")
+
+
+@app.command("train")
+@handle_errors
+def train_cmd(
+    data: Path = typer.Argument(...),
+    text_field: str = TEXT,
+    label_field: str = LABEL,
+    id_field: str = ID,
+    model_out: Path = typer.Option(Path("classifier"), "--model-out", help="Folder to save the model in."),
+    encoder: str = typer.Option("sentence-transformers/all-MiniLM-L6-v2", "--encoder"),
+    shots: int = typer.Option(0, "--shots", help="Few-shot: N examples per class, class centroids."),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Train on embeddings: logistic regression, or class centroids from a few examples (--shots)."""
+    from textlens.classify import EmbeddingClassifier
+
+    _, texts, labels = read_labelled(data, text_field, label_field, id_field)
+    if shots:
+        rng = random.Random(seed)
+        picked = []
+        for label in sorted(set(labels)):
+            rows = [i for i, lab in enumerate(labels) if lab == label]
+            picked += rng.sample(rows, min(shots, len(rows)))
+        clf = EmbeddingClassifier.few_shot([texts[i] for i in picked], [labels[i] for i in picked], encoder=encoder)
+    else:
+        clf = EmbeddingClassifier.train(texts, labels, encoder=encoder, seed=seed)
+    clf.save(model_out)
+    console.print(
+        f"saved a {clf.method} classifier over {len(clf.classes)} classes ({', '.join(clf.classes)}) to {model_out}"
+    )
+
+
+@app.command("predict")
+@handle_errors
+def predict_cmd(
+    data: Path = typer.Argument(...),
+    model: Path = typer.Option(..., "--model"),
+    text_field: str = TEXT,
+    id_field: str = ID,
+) -> None:
+    """Print one JSON line per document: id, label and class probabilities."""
+    from textlens.classify import EmbeddingClassifier
+
+    clf = EmbeddingClassifier.load(model)
+    ids, texts, _ = read_labelled(data, text_field, None, id_field)
+    labels, probs = clf.predict(texts)
+    for doc_id, label, p in zip(ids, labels, probs, strict=True):
+        typer.echo(
+            json.dumps(
+                {
+                    "id": doc_id,
+                    "label": label,
+                    "probabilities": {c: round(float(x), 4) for c, x in zip(clf.classes, p, strict=True)},
+                }
+            )
+        )
+
+
+@app.command("eval")
+@handle_errors
+def eval_cmd(
+    data: Path = typer.Argument(...),
+    model: Path = typer.Option(..., "--model"),
+    text_field: str = TEXT,
+    label_field: str = LABEL,
+    id_field: str = ID,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Accuracy, macro F1, per-class report and confusion matrix on labelled data."""
+    from textlens.classify import EmbeddingClassifier, classification_report
+
+    clf = EmbeddingClassifier.load(model)
+    _, texts, gold = read_labelled(data, text_field, label_field, id_field)
+    report = classification_report(gold, clf.predict(texts)[0], clf.classes)
+    if as_json:
+        typer.echo(json.dumps({"method": clf.method, **report}))
+    else:
+        print_report(report, f"{clf.method} on {data}")
+
+
+@app.command("zero-shot")
+@handle_errors
+def zero_shot_cmd(
+    data: Path = typer.Argument(...),
+    labels: str = typer.Option(..., "--labels", help='Descriptions: "a positive review,a negative review"'),
+    names: str = typer.Option(None, "--names", help="Label names in the same order (default: the descriptions)."),
+    text_field: str = TEXT,
+    label_field: str = typer.Option(None, "--label-field", help="Evaluate against this field."),
+    id_field: str = ID,
+    model_out: Path = typer.Option(None, "--model-out"),
+    encoder: str = typer.Option("sentence-transformers/all-MiniLM-L6-v2", "--encoder"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Classify by label descriptions alone; evaluate when --label-field is given."""
+    from textlens.classify import EmbeddingClassifier, classification_report
+
+    clf = EmbeddingClassifier.zero_shot(labels.split(","), names=names.split(",") if names else None, encoder=encoder)
+    if model_out:
+        clf.save(model_out)
+    ids, texts, gold = read_labelled(data, text_field, label_field, id_field)
+    predicted, _probs = clf.predict(texts)
+    if label_field:
+        report = classification_report(gold, predicted, clf.classes)
+        if as_json:
+            typer.echo(json.dumps({"method": "zero-shot", **report}))
+        else:
+            print_report(report, f"zero-shot on {data}")
+        return
+    for doc_id, label in zip(ids, predicted, strict=True):
+        typer.echo(json.dumps({"id": doc_id, "label": label}))
