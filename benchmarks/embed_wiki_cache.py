@@ -20,8 +20,13 @@ from textlens.embed import EmbeddingCache, embed_with_cache, get_encoder
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument(
+        "--encoder",
+        default="sentence-transformers/all-MiniLM-L6-v2",
+        help="MODEL@N cuts each passage at N tokens (faster)",
+    )
     args = parser.parse_args()
-    encoder, cache = get_encoder(), EmbeddingCache()
+    encoder, cache = get_encoder(args.encoder), EmbeddingCache()
     start, done = time.time(), 0
     for batch in batched(wiki_passages(args.limit), 5000):
         embed_with_cache(encoder, [d.text for d in batch], cache, batch_size=64)

@@ -33,8 +33,27 @@ def _require_st():
     return sentence_transformers
 
 
+def split_max_length(model: str) -> tuple[str, int | None]:
+    """``"MODEL@64"`` means MODEL with its input cut at 64 tokens (faster, for long corpora)."""
+    base, sep, tail = model.rpartition("@")
+    if sep and tail.isdigit() and base:
+        return base, int(tail)
+    return model, None
+
+
 def resolve_model(model: str) -> tuple[str, str]:
-    """Map a model name to ``(canonical id, what to load)``: a packaged folder, a path or a hub id."""
+    """Map a model name to ``(canonical id, what to load)``: a packaged folder, a path or a hub id.
+
+    A ``@N`` suffix (a token limit) is kept in the canonical id, so collections and
+    the embedding cache tell the truncated model from the full one.
+    """
+    model, max_length = split_max_length(model)
+    suffix = f"@{max_length}" if max_length else ""
+    name, target = _resolve(model)
+    return name + suffix, target
+
+
+def _resolve(model: str) -> tuple[str, str]:
     name = ALIASES.get(model, model)
     if name in PACKAGED:
         module, folder, dist = PACKAGED[name]
@@ -68,6 +87,7 @@ class SentenceTransformerEncoder:
     def __init__(self, model: str = DEFAULT_MODEL, *, device: str | None = None) -> None:
         st = _require_st()
         self.name, target = resolve_model(model)
+        max_length = split_max_length(model)[1]
         try:
             self.model = st.SentenceTransformer(target, device=device)
         except OSError as exc:
@@ -75,6 +95,8 @@ class SentenceTransformerEncoder:
                 f"could not load the embedding model {model!r}: {exc}".split("\n")[0],
                 hint="Pass an installed model folder, or a Hub id while online.",
             ) from exc
+        if max_length:
+            self.model.max_seq_length = max_length
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
         self.fingerprint = _fingerprint(self.name, target)
