@@ -60,9 +60,9 @@ def encode_speed(n: int) -> dict:
     return row
 
 
-def cached_vectors(limit: int | None) -> tuple[np.ndarray, int]:
-    """The longest prefix of the Wikipedia passages whose vectors are cached."""
-    encoder, cache = get_encoder(), EmbeddingCache()
+def cached_vectors(limit: int | None, model: str) -> tuple[np.ndarray, int]:
+    """The longest prefix of the Wikipedia passages whose vectors (by ``model``) are cached."""
+    encoder, cache = get_encoder(model), EmbeddingCache()
     out: list[np.ndarray] = []
     keys = [text_key(doc.text) for doc in wiki_passages(limit)]
     for start in range(0, len(keys), 10_000):
@@ -75,8 +75,8 @@ def cached_vectors(limit: int | None) -> tuple[np.ndarray, int]:
     return np.stack(out), len(out)
 
 
-def vector_search(vectors: np.ndarray, n_queries: int) -> list[dict]:
-    encoder = get_encoder()
+def vector_search(vectors: np.ndarray, n_queries: int, model: str) -> list[dict]:
+    encoder = get_encoder(model)
     titles = sorted({d.title for d in wiki_passages(len(vectors))})
     random.Random(0).shuffle(titles)
     queries = encoder.encode_queries([f"What is {t}?" for t in titles[:n_queries]])
@@ -122,7 +122,7 @@ from passages import wiki_passages
 from textlens.index import Collection
 with tempfile.TemporaryDirectory() as tmp:
     t0 = time.perf_counter()
-    col = Collection.create(Path(tmp) / "wiki", embed_title=False)  # the cache holds passage texts alone
+    col = Collection.create(Path(tmp) / "wiki", encoder=sys.argv[3], embed_title=False)  # cache: passage texts
     report = col.add(wiki_passages(int(sys.argv[1])), batch_size=20_000)
     seconds = time.perf_counter() - t0
     size = sum(f.stat().st_size for f in col.path.rglob("*") if f.is_file())
@@ -150,6 +150,11 @@ def main() -> None:
     parser.add_argument("--encode", type=int, default=1000)
     parser.add_argument("--max-vectors", type=int, default=None)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument(
+        "--encoder",
+        default="sentence-transformers/all-MiniLM-L6-v2",
+        help="the model whose cached passage vectors are searched (MODEL@N: cut at N tokens)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/search_vectors.json")
     args = parser.parse_args()
     result = {
@@ -160,11 +165,12 @@ def main() -> None:
         "model": "sentence-transformers/all-MiniLM-L6-v2",
     }
     result["encoding"] = encode_speed(args.encode)
-    vectors, n = cached_vectors(args.max_vectors)
+    vectors, n = cached_vectors(args.max_vectors, args.encoder)
     print(f"{n:,} cached passage vectors", flush=True)
-    result["vector_search"] = vector_search(vectors, args.queries)
+    result["vector_model"] = args.encoder
+    result["vector_search"] = vector_search(vectors, args.queries, args.encoder)
     del vectors
-    result["indexing"] = index_memory(n)
+    result["indexing"] = index_memory(n, args.encoder)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
 
 

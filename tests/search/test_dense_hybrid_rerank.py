@@ -154,3 +154,14 @@ def test_cross_encoder_reranker_real_code_path(col: Collection, tmp_path: Path) 
     assert all(h.scores["rerank"] == h.score and "first_stage" in h.scores for h in res)
     direct = reranker.score("interest rates and inflation", [res.hits[0].title + "\n" + res.hits[0].text])
     assert direct[0] == pytest.approx(res.hits[0].score, rel=1e-4)
+
+
+def test_token_limit_suffix_is_a_distinct_encoder() -> None:
+    from textlens.embed.sentence_transformers import resolve_model, split_max_length
+
+    assert split_max_length("org/model@64") == ("org/model", 64)
+    assert split_max_length("name@v2") == ("name@v2", None)
+    assert resolve_model("all-MiniLM-L6-v2@32")[0] == "sentence-transformers/all-MiniLM-L6-v2@32"
+    short, full = get_encoder("all-MiniLM-L6-v2@32"), get_encoder()
+    assert short.model.max_seq_length == 32 and full.model.max_seq_length == 256
+    assert short.fingerprint != full.fingerprint
