@@ -24,22 +24,9 @@ TokOption = typer.Option(None, "--tokenizer", "-t", help="Registry name, file pa
 @handle_errors
 def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Every named tokenizer: format, vocabulary size, and where it is available from."""
-    from textlens.tokens.registry import availability, names, spec
+    from textlens.tokens.registry import describe_all
 
-    rows = []
-    for name in names():
-        entry, info = spec(name), availability(name)
-        rows.append(
-            {
-                "name": name,
-                "display": entry.display,
-                "format": entry.format,
-                "vocab_size": entry.vocab_size,
-                "available": info.available,
-                "where": info.where,
-                "aliases": list(entry.aliases),
-            }
-        )
+    rows = describe_all()
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return

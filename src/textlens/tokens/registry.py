@@ -438,6 +438,25 @@ def availability(name: str) -> Availability:
     return Availability(entry.name, False, "; ".join(ways) or f"put {entry.asset.name} in TEXTLENS_ASSETS")
 
 
+def describe_all() -> list[dict[str, object]]:
+    """Every named tokenizer: name, model, format, vocabulary size, aliases, and where it is available."""
+    rows = []
+    for name in names():
+        entry, info = spec(name), availability(name)
+        rows.append(
+            {
+                "name": name,
+                "display": entry.display,
+                "format": entry.format,
+                "vocab_size": entry.vocab_size,
+                "aliases": list(entry.aliases),
+                "available": info.available,
+                "where": info.where,
+            }
+        )
+    return rows
+
+
 _CACHE: dict[str, Tokenizer] = {}
 _LOCK = threading.Lock()
 

@@ -22,22 +22,9 @@ class CompareRequest(BaseModel):
 @router.get("/tokenizers")
 def list_tokenizers() -> list[dict[str, Any]]:
     """Every named tokenizer with its format, vocabulary size and availability here."""
-    from textlens.tokens.registry import availability, names, spec
+    from textlens.tokens.registry import describe_all
 
-    out = []
-    for name in names():
-        entry, info = spec(name), availability(name)
-        out.append(
-            {
-                "name": name,
-                "display": entry.display,
-                "format": entry.format,
-                "vocab_size": entry.vocab_size,
-                "available": info.available,
-                "where": info.where,
-            }
-        )
-    return out
+    return describe_all()
 
 
 @router.post("/tokens/compare")
