@@ -136,9 +136,12 @@ with tempfile.TemporaryDirectory() as tmp:
 """
 
 
-def index_memory(n: int) -> dict:
+def index_memory(n: int, model: str) -> dict:
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(n), str(Path(__file__).parent)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", CHILD, str(n), str(Path(__file__).parent), model],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     row = json.loads(out.stdout.strip().splitlines()[-1])
     print(row, flush=True)
