@@ -38,21 +38,8 @@ STEMMERS = (
     "tamil",
     "turkish",
 )
-STOPWORDS = (
-    "danish",
-    "dutch",
-    "english",
-    "finnish",
-    "french",
-    "german",
-    "hungarian",
-    "italian",
-    "norwegian",
-    "portuguese",
-    "russian",
-    "spanish",
-    "swedish",
-)
+# tantivy ships stop word lists for these stemmer languages
+STOPWORDS = tuple(lang for lang in STEMMERS if lang not in {"arabic", "greek", "romanian", "tamil", "turkish"})
 _CJK_RUN = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]+")
 
 
