@@ -153,6 +153,7 @@ def main() -> None:
     parser.add_argument("--encode", type=int, default=1000)
     parser.add_argument("--max-vectors", type=int, default=None)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--only-encoding", action="store_true", help="measure encoding speed and stop")
     parser.add_argument(
         "--encoder",
         default="sentence-transformers/all-MiniLM-L6-v2",
@@ -168,6 +169,9 @@ def main() -> None:
         "model": "sentence-transformers/all-MiniLM-L6-v2",
     }
     result["encoding"] = encode_speed(args.encode)
+    if args.only_encoding:
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+        return
     vectors, n = cached_vectors(args.max_vectors, args.encoder)
     print(f"{n:,} cached passage vectors", flush=True)
     result["vector_model"] = args.encoder

@@ -102,25 +102,35 @@ class SentenceTransformerEncoder:
         self.fingerprint = _fingerprint(self.name, target)
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
+        """Embed in batches of similar length whose size follows a character budget.
+
+        Texts are sorted by length once for the whole call; a batch then holds up to
+        ``batch_size`` texts but no more than ``batch_size * 256`` characters, so long
+        texts go in small batches (little padding, cache-friendly on a CPU) and short
+        ones in full batches.
+        """
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        # Sort by length once for the whole call so each batch pads little, and report progress per chunk.
         order = np.argsort([-len(t) for t in texts], kind="stable")
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        step = max(batch_size * 8, 512)
-        for start in range(0, len(texts), step):
-            idx = order[start : start + step]
-            vecs = self.model.encode(
+        budget = batch_size * 256
+        done, start = 0, 0
+        while start < len(order):
+            width = max(1, len(texts[order[start]]))
+            size = int(min(batch_size, max(8, budget // width)))
+            idx = order[start : start + size]
+            out[idx] = self.model.encode(
                 [texts[i] for i in idx],
-                batch_size=batch_size,
+                batch_size=size,
                 convert_to_numpy=True,
                 normalize_embeddings=True,
                 show_progress_bar=False,
             )
-            out[idx] = vecs
-            if progress:
-                progress(min(start + step, len(texts)), len(texts))
+            start += size
+            done += len(idx)
+            if progress and (done == len(texts) or done % 512 < size):
+                progress(done, len(texts))
         return out
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
