@@ -108,18 +108,14 @@ def token_stats(tok: Tokenizer, text: str, ids: list[int], content: list[int]) -
     added = Counter(ids)
     added.subtract(content)
     special_added = [tok.token_bytes[i].decode("utf-8", "replace") for i in ids if added[i] > 0]
-    partial = 0
-    for i in content:
-        try:
-            table[i].decode("utf-8")
-        except UnicodeDecodeError:
-            partial += 1
+    is_partial = [_is_partial(table[i]) for i in content]  # each token decoded once
+    partial = sum(is_partial)
     n = len(content)
     n_bytes = len(text.encode("utf-8"))
     words = count_words(text)
     unk_count = sum(1 for i in content if i == unk) if unk is not None else 0
     byte_fb = sum(1 for i in content if i in fallback)
-    byte_tokens = sum(1 for i in content if i in fallback or _is_partial(table[i]))
+    byte_tokens = sum(1 for i, p in zip(content, is_partial, strict=True) if p or i in fallback)
     return TokenStats(
         count=len(ids),
         content_tokens=n,
