@@ -4,6 +4,13 @@
   Wikipedia articles in ``../shared/data/wikipedia/enwiki_articles_10k.jsonl.gz``
   (about 345,000), as Documents ``"{article id}#{n}"`` titled by their article.
 - ``scifact()``: the BEIR SciFact corpus.
+- ``newsgroups()``: the 18,846 posts of 20 Newsgroups (train and test) with their
+  group as label, headers and quoting removed as scikit-learn's
+  ``remove=("headers", "quotes")`` does (everything up to the first blank line;
+  lines quoting another post and "... writes:" lines), so that topics come from
+  the posts and not from e-mail addresses. Empty posts are left out.
+- ``vital_articles()``: the 10,033 Wikipedia Vital Articles summaries, title and
+  text, with their ``topic`` (12 classes) as label.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("TEXTLENS_SHARED", ROOT.parent / "shared"))
 ENWIKI = SHARED / "data/wikipedia/enwiki_articles_10k.jsonl.gz"
 SCIFACT = SHARED / "data/beir/scifact"
+NEWSGROUPS = SHARED / "data/topics/20newsgroups.jsonl.gz"
+VITAL = SHARED / "data/wikipedia/vital_articles_en.jsonl"
 
 
 def wiki_passages(limit: int | None = None) -> Iterator[Document]:
@@ -37,3 +47,28 @@ def wiki_passages(limit: int | None = None) -> Iterator[Document]:
 
 def scifact() -> list[Document]:
     return list(read_documents(SCIFACT))
+
+
+_QUOTE = re.compile(r"(writes in|writes:|wrote:|says:|said:|^In article|^Quoted from|^\||^>)")
+
+
+def newsgroups() -> list[Document]:
+    out = []
+    with gzip.open(NEWSGROUPS, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            body = "\n".join(
+                line for line in row["text"].partition("\n\n")[2].split("\n") if not _QUOTE.search(line)
+            ).strip()
+            if body:
+                out.append(Document(row["id"], body, metadata={"label": row["label"], "split": row["split"]}))
+    return out
+
+
+def vital_articles() -> list[Document]:
+    out = []
+    with VITAL.open(encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            out.append(Document(row["id"], f"{row['title']}\n{row['text']}", row["title"], {"label": row["topic"]}))
+    return out

@@ -47,6 +47,20 @@ def test_csv_and_tsv(tmp_path: Path) -> None:
     ]
 
 
+def test_gzipped_jsonl_and_tsv(tmp_path: Path) -> None:
+    import gzip
+
+    with gzip.open(tmp_path / "docs.jsonl.gz", "wt", encoding="utf-8") as fh:
+        fh.write('{"id": "a", "text": "one"}\n{"id": "b", "text": "två"}\n')
+    assert [d.text for d in read_documents(tmp_path / "docs.jsonl.gz")] == ["one", "två"]
+    with gzip.open(tmp_path / "docs.tsv.gz", "wt", encoding="utf-8") as fh:
+        fh.write("id\ttext\nx\ta, b\n")
+    assert [(d.id, d.text) for d in read_documents(tmp_path / "docs.tsv.gz")] == [("x", "a, b")]
+    (tmp_path / "broken.jsonl.gz").write_bytes(gzip.compress(b'{"id": 1, "text": "ok"}\n{"id": 2\n'))
+    with pytest.raises(InputError, match=r"broken.jsonl.gz:2"):
+        list(read_documents(tmp_path / "broken.jsonl.gz"))
+
+
 def test_parquet(tmp_path: Path) -> None:
     pa = pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq

@@ -9,12 +9,14 @@ from textlens.cli import search
 from textlens.cli.classify import app as classify_app
 from textlens.cli.demo import demo_cmd
 from textlens.cli.evaluate import eval_cmd
+from textlens.cli.keywords import keywords_cmd
 from textlens.cli.serve import serve_cmd
 from textlens.cli.tokens import app as tokens_app
+from textlens.cli.topics import topics_cmd
 
 app = typer.Typer(
     name="textlens",
-    help="See text the way language models do: compare tokenizers, and (soon) search, evaluate and explore a corpus.",
+    help="See text the way language models do: compare tokenizers; search, evaluate and explore a corpus.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -23,6 +25,8 @@ search.register(app)
 app.command("demo")(demo_cmd)
 app.command("eval")(eval_cmd)
 app.command("serve")(serve_cmd)
+app.command("keywords")(keywords_cmd)
+app.command("topics")(topics_cmd)
 app.add_typer(classify_app, name="classify")
 
 

@@ -9,6 +9,8 @@ a :class:`ReadReport`. A malformed row is an error naming the file and line; wit
 from __future__ import annotations
 
 import csv
+import gzip
+import io
 import json
 import sys
 from collections.abc import Iterable, Iterator
@@ -85,8 +87,13 @@ class _Rows:
         return Document(str(raw_id), text, title if isinstance(title, str) else "", meta)
 
 
+def _open_binary(path: Path):
+    """The file, decompressed on the fly when its name ends in ``.gz``."""
+    return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else path.open("rb")
+
+
 def _jsonl(path: Path, rows: _Rows) -> Iterator[Document]:
-    with path.open("rb") as fh:
+    with _open_binary(path) as fh:
         for lineno, raw in enumerate(fh, 1):
             if not raw.strip():
                 continue
@@ -106,8 +113,8 @@ def _jsonl(path: Path, rows: _Rows) -> Iterator[Document]:
 
 def _csv(path: Path, rows: _Rows) -> Iterator[Document]:
     csv.field_size_limit(sys.maxsize)
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    with path.open(encoding="utf-8", newline="", errors="strict") as fh:
+    delimiter = "\t" if path.name.lower().removesuffix(".gz").endswith(".tsv") else ","
+    with io.TextIOWrapper(_open_binary(path), encoding="utf-8", newline="", errors="strict") as fh:
         reader = csv.DictReader(fh, delimiter=delimiter)
         try:
             for record in reader:
@@ -196,6 +203,8 @@ def detect_format(path: Path) -> str:
     if path.is_dir():
         return "beir" if (path / "corpus.jsonl").is_file() else "folder"
     suffix = path.suffix.lower()
+    if suffix == ".gz":  # data.jsonl.gz reads as data.jsonl
+        suffix = Path(path.stem).suffix.lower()
     if suffix in {".jsonl", ".ndjson", ".json"}:
         return "jsonl"
     if suffix in {".csv", ".tsv"}:

@@ -88,6 +88,7 @@ class SentenceTransformerEncoder:
         st = _require_st()
         self.name, target = resolve_model(model)
         max_length = split_max_length(model)[1]
+        _quiet_loading()
         try:
             self.model = st.SentenceTransformer(target, device=device)
         except OSError as exc:
@@ -139,6 +140,15 @@ class SentenceTransformerEncoder:
         return self.model.encode(
             list(texts), convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False, **kwargs
         ).astype(np.float32)
+
+
+def _quiet_loading() -> None:
+    """No per-weight progress bar from transformers while a model loads (CLI output stays readable)."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        return
+    hf_logging.disable_progress_bar()
 
 
 def _fingerprint(name: str, target: str) -> str:

@@ -1,0 +1,177 @@
+"""``textlens topics``: BERTopic-style topics of a corpus file or a collection."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from textlens.cli.common import handle_errors
+from textlens.errors import InputError
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _load(
+    path: Path | None,
+    collection: str | None,
+    text_field: str,
+    title_field: str | None,
+    id_field: str,
+    label_field: str | None,
+) -> tuple[list[str], list[str], list[str], list[str] | None, str | None]:
+    """Ids, texts to model, display names, gold labels and the collection's encoder."""
+    if (path is None) == (collection is None):
+        raise InputError(
+            "give a corpus PATH or --collection NAME (one of them)",
+            hint="For example: textlens topics posts.jsonl, or textlens topics --collection wiki.",
+        )
+    if collection is not None:
+        from textlens.index import Collection
+        from textlens.index.collection import _body
+
+        with Collection.open(collection) as col:
+            rows = col.store.rows(col.store.live_keys())
+            embed_title = col.manifest.get("embed_title", True)
+            encoder = (col.manifest.get("encoder") or {}).get("name")
+        rows = [rows[k] for k in sorted(rows)]
+        from textlens.corpus import Document
+
+        docs = [Document(r["id"], r["text"], r["title"] or "", r["metadata"]) for r in rows]
+        texts = [_body(d) if embed_title else d.text for d in docs]
+    else:
+        from textlens.corpus import FieldMap, read_documents
+
+        meta = [label_field] if label_field else []
+        docs = list(
+            read_documents(path, fields=FieldMap(id=id_field, text=text_field, title=title_field, metadata=meta))
+        )
+        from textlens.index.collection import _body
+
+        texts = [_body(d) for d in docs]
+        encoder = None
+    if not docs:
+        raise InputError(f"{path or collection} holds no documents")
+    gold = None
+    if label_field:
+        missing = [d.id for d in docs if label_field not in d.metadata]
+        if missing:
+            raise InputError(
+                f"{len(missing)} document(s) have no field {label_field!r} (first: {missing[0]!r})",
+                hint="Name the field holding the known classes with --label-field.",
+            )
+        gold = [str(d.metadata[label_field]) for d in docs]
+    names = [d.title or " ".join(d.text.split())[:80] for d in docs]
+    return [d.id for d in docs], texts, names, gold, encoder
+
+
+@handle_errors
+def topics_cmd(
+    path: Path = typer.Argument(None, help="A corpus: JSONL(.gz), CSV, Parquet, a text folder or BEIR folder."),
+    collection: str = typer.Option(None, "--collection", help="Model the documents of this collection."),
+    text_field: str = typer.Option("text", "--text-field"),
+    title_field: str = typer.Option("title", "--title-field"),
+    id_field: str = typer.Option("id", "--id-field"),
+    label_field: str = typer.Option(None, "--label-field", help="Known classes: report NMI and ARI against them."),
+    encoder: str = typer.Option(None, "--encoder", help="Default: the collection's, else all-MiniLM-L6-v2."),
+    reducer: str = typer.Option("umap", "--reducer", help="umap, pca or none."),
+    clusterer: str = typer.Option("hdbscan", "--clusterer", help="hdbscan or kmeans."),
+    min_cluster_size: int = typer.Option(10, "--min-cluster-size", help="HDBSCAN: the smallest topic."),
+    min_samples: int = typer.Option(None, "--min-samples", help="HDBSCAN: density smoothing."),
+    n_neighbors: int = typer.Option(15, "--n-neighbors", help="UMAP neighbourhood."),
+    n_components: int = typer.Option(5, "--n-components", help="UMAP output dimensions."),
+    n_clusters: int = typer.Option(None, "--n-clusters", help="k-means: number of topics."),
+    seed: int = typer.Option(42, "--seed"),
+    nr_topics: int = typer.Option(None, "--nr-topics", help="Merge similar topics down to N."),
+    outlier_share: float = typer.Option(None, "--reduce-outliers", help="Assign outliers until this share is left."),
+    outlier_threshold: float = typer.Option(None, "--outlier-threshold", help="Only outliers this similar move."),
+    ngram_range: tuple[int, int] = typer.Option((1, 1), "--ngram-range"),
+    language: str = typer.Option("english", "--language", help="Stop words and stemmer; several: english,french."),
+    representation: str = typer.Option("c-tf-idf", "--representation", help="c-tf-idf or keybert."),
+    top_words: int = typer.Option(10, "--top-words"),
+    assignments: Path = typer.Option(None, "--assignments", help="Per-document topics: .jsonl or .csv."),
+    html_out: Path = typer.Option(None, "--html", help="A page with the map and top-word charts."),
+    png_out: Path = typer.Option(None, "--png", help="The map and charts as PNG."),
+    as_json: bool = typer.Option(False, "--json", help="Print the topics and quality as JSON."),
+) -> None:
+    """Topics: embed (cached) → UMAP → HDBSCAN → c-TF-IDF keywords → representative documents."""
+    from textlens.topics import TopicModel, topic_quality
+
+    ids, texts, names, gold, col_encoder = _load(path, collection, text_field, title_field, id_field, label_field)
+    model = TopicModel(
+        encoder=encoder or col_encoder or "sentence-transformers/all-MiniLM-L6-v2",
+        reducer=reducer, clusterer=clusterer, min_cluster_size=min_cluster_size, min_samples=min_samples,
+        n_neighbors=n_neighbors, n_components=n_components, n_clusters=n_clusters, seed=seed,
+        ngram_range=ngram_range, languages=language.split(","), top_n_words=top_words,
+        representation=representation,
+    )  # fmt: skip
+    with console.status(f"modelling topics of {len(texts):,} documents", spinner="dots"):
+        model.fit(texts)
+    found = {"topics": len(model.topics), "outlier_share": round(model.outlier_share, 4)}
+    if nr_topics is not None:
+        found["merges"] = model.merge_topics(nr_topics)
+    if outlier_share is not None or outlier_threshold is not None:
+        found["outliers_assigned"] = model.reduce_outliers(target_share=outlier_share, threshold=outlier_threshold)
+    quality = topic_quality(model, gold)
+    _write_outputs(model, ids, names, quality, assignments, html_out, png_out, str(path or collection))
+    if as_json:
+        typer.echo(json.dumps({
+            "documents": len(texts),
+            "found": found,
+            "quality": quality,
+            "topics": [{"id": t.id, "size": t.size, "words": [[w, round(s, 4)] for w, s in t.words],
+                        "representative": [ids[i] for i in t.representative]} for t in model.topics],
+        }, ensure_ascii=False))  # fmt: skip
+        return
+    _print(model, names, quality, found)
+
+
+def _write_outputs(model, ids, names, quality, assignments, html_out, png_out, title) -> None:
+    from textlens.topics.render import assignment_rows, topics_html, topics_png, write_assignments
+
+    if assignments is not None:
+        write_assignments(assignments, assignment_rows(model, ids, names))
+        err.print(f"wrote {assignments}")
+    if html_out is None and png_out is None:
+        return
+    xy = model.map_2d()
+    if html_out is not None:
+        from textlens.atomic import atomic_open
+
+        with atomic_open(html_out, "w", encoding="utf-8") as fh:
+            fh.write(topics_html(model, xy, names, title=title, quality=quality))
+        err.print(f"wrote {html_out}")
+    if png_out is not None:
+        topics_png(model, xy, png_out, title=title)
+        err.print(f"wrote {png_out}")
+
+
+def _short(name: str, width: int = 48) -> str:
+    name = " ".join(name.split())
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def _print(model, names, quality, found) -> None:
+    table = Table("topic", "size", "keywords", "representative documents", title_justify="left")
+    for t in model.topics:
+        table.add_row(
+            str(t.id),
+            f"{t.size:,}",
+            escape(", ".join(w for w, _ in t.words[:8])),
+            escape("\n".join(_short(names[i]) for i in t.representative[:2])),
+        )
+    console.print(table)
+    line = f"{len(model.labels):,} documents, {len(model.topics)} topics, {model.outlier_share:.1%} in no topic"
+    if "outliers_assigned" in found:
+        line += f" ({found['outliers_assigned']:,} outliers assigned; {found['outlier_share']:.1%} before)"
+    if found.get("merges"):
+        line += f", {found['merges']} merges"
+    console.print(line)
+    console.print(
+        ", ".join(f"{k} {v:.4f}" for k, v in quality.items() if isinstance(v, float) and k != "outlier_share")
+    )

@@ -1,0 +1,383 @@
+"""Topic modelling, BERTopic's pipeline: embed (cached) → reduce (UMAP) → cluster (HDBSCAN)
+→ class-based TF-IDF keywords (optionally re-ranked KeyBERT-style) → representative documents.
+
+Every step is replaceable by any scikit-learn-style object (a reducer with
+``fit_transform``, a clusterer with ``fit_predict``); a step named by string whose
+package is missing is an error, never a silent substitute.
+
+Deterministic: with the same documents and ``seed`` the topics are the same, run
+after run. UMAP is seeded (which makes it single-threaded, as its authors note),
+HDBSCAN is deterministic, and topic ids are numbered by size (ties: the topic whose
+first document comes first), not by the order a clusterer happened to emit them.
+
+Example:
+    >>> model = TopicModel(min_cluster_size=15).fit(texts)
+    >>> model.topics[0].words[:5], model.outlier_share
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from textlens.embed import EmbeddingCache, Encoder, embed_with_cache, get_encoder
+from textlens.errors import InputError, TextlensError
+from textlens.keywords.candidates import Vocabulary, candidates
+
+DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
+OUTLIER = -1
+REDUCERS = ("umap", "pca", "none")
+CLUSTERERS = ("hdbscan", "kmeans")
+
+
+@dataclass
+class Topic:
+    """One topic: its id, size, keywords with c-TF-IDF (or cosine) weights and central documents."""
+
+    id: int
+    size: int
+    words: list[tuple[str, float]]
+    representative: list[int]  # document indexes, most central first
+
+    @property
+    def label(self) -> str:
+        return "_".join([str(self.id)] + [w for w, _ in self.words[:4]])
+
+
+def _require(module: str, extra: str = "topics"):
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise TextlensError(
+            f"this step needs {module}, which is not installed",
+            hint=f"pip install 'textlens[{extra}]', or pass another step (e.g. --reducer pca).",
+        ) from exc
+
+
+class TopicModel:
+    """Topics of a corpus.
+
+    Args:
+        encoder: embedding model (shares the embedding cache with search and keywords).
+        reducer: ``"umap"`` (default), ``"pca"``, ``"none"`` or an object with ``fit_transform``.
+        clusterer: ``"hdbscan"`` (default), ``"kmeans"`` (needs ``n_clusters``) or an object
+            with ``fit_predict`` (label -1 means outlier).
+        min_cluster_size: HDBSCAN's smallest topic (default 10, as BERTopic).
+        min_samples: HDBSCAN's density smoothing (default: ``min_cluster_size``).
+        n_neighbors, n_components: UMAP's neighbourhood and output dimension (15 and 5).
+        n_clusters: for ``kmeans``.
+        seed: makes UMAP, PCA and k-means reproducible.
+        ngram_range, languages, stop_words: the words c-TF-IDF weighs (phrases never start
+            or end with a stop word; Chinese and Japanese are segmented).
+        top_n_words: keywords kept per topic.
+        representation: ``"c-tf-idf"`` or ``"keybert"`` (the 30 best c-TF-IDF words
+            re-ranked by cosine to the topic's mean embedding).
+        min_df: a word must occur in this many documents (default 2 from 1,000 documents, else 1).
+    """
+
+    def __init__(
+        self,
+        *,
+        encoder: str | Encoder = DEFAULT_ENCODER,
+        reducer: str | Any = "umap",
+        clusterer: str | Any = "hdbscan",
+        min_cluster_size: int = 10,
+        min_samples: int | None = None,
+        n_neighbors: int = 15,
+        n_components: int = 5,
+        n_clusters: int | None = None,
+        seed: int = 42,
+        ngram_range: tuple[int, int] = (1, 1),
+        languages: Sequence[str] = ("english",),
+        stop_words: Sequence[str] | None = None,
+        top_n_words: int = 10,
+        representation: str = "c-tf-idf",
+        min_df: int | None = None,
+    ) -> None:
+        if isinstance(reducer, str) and reducer not in REDUCERS:
+            raise InputError(f"unknown reducer {reducer!r}", hint="Use " + ", ".join(REDUCERS) + ".")
+        if isinstance(clusterer, str) and clusterer not in CLUSTERERS:
+            raise InputError(f"unknown clusterer {clusterer!r}", hint="Use " + ", ".join(CLUSTERERS) + ".")
+        if clusterer == "kmeans" and not n_clusters:
+            raise InputError("the kmeans clusterer needs a number of clusters", hint="Pass --n-clusters K.")
+        if representation not in ("c-tf-idf", "keybert"):
+            raise InputError(f"unknown representation {representation!r}", hint="Use c-tf-idf or keybert.")
+        if min_cluster_size < 2:
+            raise InputError(f"--min-cluster-size must be at least 2 (got {min_cluster_size})")
+        self.encoder = encoder
+        self.reducer, self.clusterer = reducer, clusterer
+        self.min_cluster_size, self.min_samples = min_cluster_size, min_samples
+        self.n_neighbors, self.n_components, self.n_clusters = n_neighbors, n_components, n_clusters
+        self.seed = seed
+        self.ngram_range, self.top_n_words, self.representation = ngram_range, top_n_words, representation
+        self.vocab = Vocabulary(languages, stop_words)
+        self.min_df = min_df
+        self.labels: np.ndarray = np.zeros(0, dtype=np.int64)
+        self.topics: list[Topic] = []
+        self.embeddings: np.ndarray | None = None
+        self.reduced: np.ndarray | None = None
+        self.docs: list[str] = []
+        self._counts = None  # documents x terms (scipy sparse)
+        self._terms: np.ndarray | None = None
+
+    # -- fitting ---------------------------------------------------------------
+    def fit(self, docs: Sequence[str], embeddings: np.ndarray | None = None) -> TopicModel:
+        """Fit on ``docs``; pass ``embeddings`` to skip embedding (one row per document)."""
+        docs = list(docs)
+        empty = [i for i, d in enumerate(docs) if not d.strip()]
+        if empty:
+            raise InputError(
+                f"{len(empty)} document(s) are empty (first at position {empty[0]})",
+                hint="Remove empty documents before modelling topics.",
+            )
+        self._check_size(len(docs))
+        self.docs = docs
+        self.embeddings = self._embed(docs) if embeddings is None else _normalise(np.asarray(embeddings, np.float32))
+        if len(self.embeddings) != len(docs):
+            raise InputError(f"{len(self.embeddings)} embeddings for {len(docs)} documents")
+        self.reduced = self._reduce(self.embeddings)
+        labels = np.asarray(self._cluster(self.reduced), dtype=np.int64)
+        if (labels == OUTLIER).all():
+            raise InputError(
+                f"the clusterer put all {len(docs)} documents in no topic",
+                hint=f"Lower --min-cluster-size (now {self.min_cluster_size}) or --min-samples, "
+                "or use --clusterer kmeans --n-clusters K.",
+            )
+        self._count_terms()
+        self._set_labels(labels)
+        return self
+
+    def fit_transform(self, docs: Sequence[str], embeddings: np.ndarray | None = None) -> np.ndarray:
+        """Fit and return each document's topic (-1: outlier)."""
+        return self.fit(docs, embeddings).labels
+
+    def _check_size(self, n: int) -> None:
+        needs = []
+        if self.clusterer == "hdbscan" and n < 2 * self.min_cluster_size:
+            needs.append(
+                f"HDBSCAN with --min-cluster-size {self.min_cluster_size} needs at least "
+                f"{2 * self.min_cluster_size} documents to find two topics"
+            )
+        if self.reducer == "umap" and n <= self.n_neighbors + 1:
+            needs.append(f"UMAP with --n-neighbors {self.n_neighbors} needs more than {self.n_neighbors + 1}")
+        if self.clusterer == "kmeans" and n < (self.n_clusters or 0):
+            needs.append(f"k-means with {self.n_clusters} clusters needs at least that many documents")
+        if n < 3:
+            needs.append("topics need at least 3 documents")
+        if needs:
+            small = max(2, n // 4)
+            raise InputError(
+                f"the corpus has {n} document(s), too few for these settings: " + "; ".join(needs),
+                hint=f"Try --min-cluster-size {small} --n-neighbors {max(2, min(15, n - 2))}, "
+                "or --reducer none --clusterer kmeans --n-clusters K for a handful of documents.",
+            )
+
+    def _embed(self, docs: list[str]) -> np.ndarray:
+        enc = get_encoder(self.encoder) if isinstance(self.encoder, str) else self.encoder
+        cache = EmbeddingCache()
+        try:
+            return embed_with_cache(enc, docs, cache)
+        finally:
+            cache.close()
+
+    def _reduce(self, x: np.ndarray) -> np.ndarray:
+        r = self.reducer
+        if r == "none":
+            return x
+        if r == "umap":
+            umap = _require("umap")
+            r = umap.UMAP(
+                n_neighbors=self.n_neighbors,
+                n_components=self.n_components,
+                min_dist=0.0,
+                metric="cosine",
+                random_state=self.seed,
+                n_jobs=1,  # a seed makes UMAP single-threaded anyway; saying so keeps it from warning
+            )
+        elif r == "pca":
+            from sklearn.decomposition import PCA
+
+            r = PCA(n_components=min(self.n_components, *x.shape), random_state=self.seed)
+        return np.asarray(r.fit_transform(x), dtype=np.float32)
+
+    def _cluster(self, x: np.ndarray) -> np.ndarray:
+        c = self.clusterer
+        if c == "hdbscan":
+            from sklearn.cluster import HDBSCAN
+
+            c = HDBSCAN(min_cluster_size=self.min_cluster_size, min_samples=self.min_samples, copy=True)
+        elif c == "kmeans":
+            from sklearn.cluster import KMeans
+
+            c = KMeans(n_clusters=self.n_clusters, n_init=10, random_state=self.seed)
+        if hasattr(c, "fit_predict"):
+            return c.fit_predict(x)
+        return c.fit(x).labels_
+
+    # -- words -----------------------------------------------------------------
+    def analyze(self, doc: str) -> list[str]:
+        """The terms c-TF-IDF counts in ``doc``: candidate phrases, lowercased, once per occurrence."""
+        return [c.phrase.lower() for c in candidates(doc, self.vocab, self.ngram_range, merge=False) for _ in c.spans]
+
+    def _count_terms(self) -> None:
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        min_df = self.min_df or (2 if len(self.docs) >= 1000 else 1)
+        vec = CountVectorizer(analyzer=self.analyze, min_df=min_df)
+        try:
+            self._counts = vec.fit_transform(self.docs)
+        except ValueError as exc:  # empty vocabulary
+            raise InputError(
+                f"no words left to describe topics ({exc})",
+                hint="Check --language (its stop words may remove everything) or lower --min-df.",
+            ) from exc
+        self._terms = vec.get_feature_names_out()
+
+    def _set_labels(self, labels: np.ndarray) -> None:
+        """Number topics by size, then compute keywords and representative documents."""
+        ids = [t for t in np.unique(labels) if t != OUTLIER]
+        first = {t: int(np.argmax(labels == t)) for t in ids}
+        order = sorted(ids, key=lambda t: (-int((labels == t).sum()), first[t]))
+        remap = {old: new for new, old in enumerate(order)}
+        self.labels = np.array([remap.get(int(t), OUTLIER) for t in labels], dtype=np.int64)
+        self._describe()
+
+    def _describe(self) -> None:
+        weights = self.ctfidf()
+        centroids = self.centroids()
+        topics = []
+        for t in range(len(centroids)):
+            members = np.flatnonzero(self.labels == t)
+            row = weights[t]
+            best = np.argsort(-row, kind="stable")[: 30 if self.representation == "keybert" else self.top_n_words]
+            words = [(str(self._terms[j]), float(row[j])) for j in best if row[j] > 0]
+            if self.representation == "keybert" and words:
+                words = self._rerank(words, centroids[t])
+            sims = self.embeddings[members] @ centroids[t]
+            central = members[np.argsort(-sims, kind="stable")[:3]]
+            topics.append(Topic(t, len(members), words, [int(i) for i in central]))
+        self.topics = topics
+
+    def _rerank(self, words: list[tuple[str, float]], centroid: np.ndarray) -> list[tuple[str, float]]:
+        enc = get_encoder(self.encoder) if isinstance(self.encoder, str) else self.encoder
+        cache = EmbeddingCache()
+        try:
+            vecs = embed_with_cache(enc, [w for w, _ in words], cache)
+        finally:
+            cache.close()
+        sims = vecs @ centroid
+        order = np.argsort(-sims, kind="stable")[: self.top_n_words]
+        return [(words[j][0], float(sims[j])) for j in order]
+
+    def ctfidf(self) -> np.ndarray:
+        """Class-based TF-IDF, topics x terms: ``tf(t, c) * log(1 + A / f(t))``, where ``A`` is the
+        average number of words per class and ``f(t)`` the frequency of ``t`` over all classes.
+        Outliers form a class of their own (they count in ``f``) and are the last row."""
+        import scipy.sparse as sp
+
+        n_topics = int(self.labels.max()) + 1
+        rows = np.where(self.labels == OUTLIER, n_topics, self.labels)
+        onehot = sp.csr_matrix((np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(n_topics + 1, len(rows)))
+        per_class = np.asarray((onehot @ self._counts).todense(), dtype=np.float64)
+        freq = per_class.sum(axis=0)
+        avg = per_class.sum() / max(1, (per_class.sum(axis=1) > 0).sum())
+        idf = np.log1p(avg / np.maximum(freq, 1))
+        tf = per_class / np.maximum(per_class.sum(axis=1, keepdims=True), 1)
+        return tf * idf
+
+    def centroids(self) -> np.ndarray:
+        """Unit-length mean embedding of each topic, ``(n_topics, dim)``."""
+        n_topics = int(self.labels.max()) + 1
+        out = np.stack([self.embeddings[self.labels == t].mean(axis=0) for t in range(n_topics)])
+        return _normalise(out)
+
+    # -- after fitting -----------------------------------------------------------
+    @property
+    def outlier_share(self) -> float:
+        return float((self.labels == OUTLIER).mean()) if len(self.labels) else 0.0
+
+    def reduce_outliers(self, *, target_share: float | None = None, threshold: float | None = None) -> int:
+        """Assign outliers to their nearest topic (cosine to its centroid).
+
+        ``threshold``: only outliers at least this similar move. ``target_share``: move the
+        most similar outliers until at most this share of all documents is left in no
+        topic (within ``threshold`` if both are given). Returns how many moved; topic ids
+        stay, sizes, keywords and representative documents are recomputed.
+        """
+        if target_share is None and threshold is None:
+            raise InputError("say how to reduce outliers", hint="Pass a target share (e.g. 0.05) or a threshold.")
+        if target_share is not None and not 0 <= target_share < 1:
+            raise InputError(f"the target outlier share must lie in [0, 1) (got {target_share})")
+        out = np.flatnonzero(self.labels == OUTLIER)
+        if not len(out):
+            return 0
+        sims = self.embeddings[out] @ self.centroids().T
+        best, score = sims.argmax(axis=1), sims.max(axis=1)
+        order = np.argsort(-score, kind="stable")
+        allowed = order if threshold is None else order[score[order] >= threshold]
+        if target_share is not None:
+            keep = int(np.floor(target_share * len(self.labels)))
+            allowed = allowed[: max(0, len(out) - keep)]
+        self.labels[out[allowed]] = best[allowed]
+        self._describe()
+        return len(allowed)
+
+    def merge_topics(self, nr_topics: int) -> int:
+        """Merge down to ``nr_topics``: the smallest topic joins its most similar one (centroid
+        cosine), again and again; then topics are renumbered by size. Returns merges made."""
+        if nr_topics < 1:
+            raise InputError(f"--nr-topics must be at least 1 (got {nr_topics})")
+        labels = self.labels.copy()
+        merges = 0
+        while True:
+            ids = [t for t in np.unique(labels) if t != OUTLIER]
+            if len(ids) <= nr_topics:
+                break
+            sizes = {t: int((labels == t).sum()) for t in ids}
+            small = min(ids, key=lambda t: (sizes[t], -t))
+            cents = {t: _normalise(self.embeddings[labels == t].mean(axis=0, keepdims=True))[0] for t in ids}
+            other = max((t for t in ids if t != small), key=lambda t: (float(cents[small] @ cents[t]), -t))
+            labels[labels == small] = other
+            merges += 1
+        if merges:
+            self._set_labels(labels)
+        return merges
+
+    def topic_of(self, doc_index: int) -> Topic | None:
+        t = int(self.labels[doc_index])
+        return None if t == OUTLIER else self.topics[t]
+
+    def similarity_to_topic(self) -> np.ndarray:
+        """Each document's cosine to its topic's centroid (outliers: to the nearest centroid)."""
+        sims = self.embeddings @ self.centroids().T
+        own = np.where(self.labels == OUTLIER, sims.argmax(axis=1), self.labels)
+        return sims[np.arange(len(own)), own]
+
+    def map_2d(self) -> np.ndarray:
+        """A seeded 2-D layout of the documents for plotting: with the UMAP reducer, UMAP of
+        its output (the space the clusters were found in); with any other, PCA of the embeddings."""
+        if self.reducer == "umap":
+            umap = _require("umap")
+            r = umap.UMAP(n_neighbors=self.n_neighbors, n_components=2, min_dist=0.1, random_state=self.seed, n_jobs=1)
+            return np.asarray(r.fit_transform(self.reduced), dtype=np.float32)
+        from sklearn.decomposition import PCA
+
+        return np.asarray(PCA(n_components=2, random_state=self.seed).fit_transform(self.embeddings), np.float32)
+
+    def doc_term_presence(self):
+        """Documents x terms, 1 where the term occurs (for coherence)."""
+        return (self._counts > 0).astype(np.float64).tocsc()
+
+    @property
+    def terms(self) -> np.ndarray:
+        return self._terms
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return (x / np.maximum(norms, 1e-12)).astype(np.float32)
