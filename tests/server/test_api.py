@@ -112,6 +112,21 @@ def test_error_paths(client) -> None:
     assert client.get("/api/eval/nope").status_code == 404
 
 
+def test_keywords(client) -> None:
+    text = "A volcano erupts: lava and volcanic ash bury the town below the volcano."
+    body = {"texts": [text, "the of"], "ngram_range": [1, 2], "top_n": 3, "diversity": 0.3}
+    first, empty = client.post("/api/keywords", json=body).json()
+    assert len(first["keywords"]) == 3 and first["note"] is None
+    assert any("volcan" in k["keyword"].lower() for k in first["keywords"])
+    start, end = first["keywords"][0]["spans"][0]
+    assert text[start:end].lower().startswith(first["keywords"][0]["keyword"].lower().split()[0])
+    assert empty["keywords"] == [] and "lower --ngram-range" in empty["note"]
+    bad = client.post("/api/keywords", json={"texts": [text], "ngram_range": [3, 1]})
+    assert bad.status_code == 400 and "range" in bad.json()["error"]
+    bad = client.post("/api/keywords", json={"texts": [text], "max_sum": True, "diversity": 0.5})
+    assert bad.status_code == 400 and "one way" in bad.json()["error"]
+
+
 def test_eval_runs_as_a_job(client, tmp_path: Path) -> None:
     pytest.importorskip("ranx")
     root = tmp_path / "mini"

@@ -17,7 +17,7 @@ from textlens.index import Collection
 from textlens.server import ServerSettings, create_app
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.floats(allow_nan=False) | st.text(max_size=30),
+    st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=12,
 )
@@ -40,6 +40,16 @@ FIELDS = [
     "modes",
     "split",
     "id",
+    "texts",
+    "ngram_range",
+    "top_n",
+    "languages",
+    "diversity",
+    "max_sum",
+    "nr_candidates",
+    "seed_keywords",
+    "merge",
+    "order",
 ]
 bodies = st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=6) | json_values
 names = st.sampled_from(["fuzz", "missing", "..", "a/b", "x" * 70, "ok-name"]) | st.text(max_size=12)

@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from textlens import __version__
 from textlens.errors import AssetError, InputError, TextlensError, TokenizerError
 from textlens.index import CollectionError
-from textlens.server.routers import collections, evaluate, tokens
+from textlens.server.routers import collections, evaluate, keywords, tokens
 from textlens.server.security import BodyLimit
 from textlens.server.state import AppState, ServerSettings
 
@@ -53,7 +53,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         title="textlens",
         version=__version__,
         lifespan=lifespan,
-        description="Tokenizers, search and evaluation over HTTP; the same library calls as the CLI.",
+        description="Tokenizers, search, evaluation and keywords over HTTP; the same library calls as the CLI.",
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
@@ -73,7 +73,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    for router in (tokens.router, collections.router, evaluate.router):
+    for router in (tokens.router, collections.router, evaluate.router, keywords.router):
         app.include_router(router)
 
     @app.get("/", include_in_schema=False)

@@ -1,0 +1,54 @@
+"""Keyword endpoint: ``textlens keywords`` over HTTP."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from textlens.errors import InputError
+
+router = APIRouter(prefix="/api", tags=["keywords"])
+MAX_TEXTS = 100
+
+
+class KeywordsRequest(BaseModel):
+    texts: list[str] = Field(..., min_length=1, max_length=MAX_TEXTS, description="Documents (one pass for all).")
+    ngram_range: tuple[int, int] = Field((1, 1), description="Fewest and most words per phrase.")
+    top_n: int = Field(5, ge=1, le=100)
+    languages: list[str] = Field(["english"], max_length=8, description="Stop words and stemmer.")
+    candidates: list[str] | None = Field(None, max_length=1000, description="Rank only these phrases.")
+    diversity: float | None = Field(None, ge=0, le=1, description="Maximal Marginal Relevance weight.")
+    max_sum: bool = Field(False, description="Max Sum Similarity over nr_candidates.")
+    nr_candidates: int = Field(20, ge=1, le=100)
+    seed_keywords: list[str] | None = Field(None, max_length=50)
+    merge: bool = Field(True, description="Merge phrases with the same stems.")
+    order: Literal["score", "text"] = "score"
+
+
+@router.post("/keywords")
+def keywords(body: KeywordsRequest, request: Request) -> list[dict[str, Any]]:
+    """Per text: its keywords (phrase, score, character spans, merged variants) and a note when none."""
+    from textlens.keywords import extract_keywords
+
+    limit = request.app.state.textlens.settings.max_text_chars
+    total = sum(len(t) for t in body.texts)
+    if total > limit:
+        raise InputError(f"the texts hold {total:,} characters; this server accepts up to {limit:,}")
+    if not 1 <= body.ngram_range[0] <= body.ngram_range[1] <= 8:
+        raise InputError(f"ngram_range {list(body.ngram_range)} is not a range of 1 to 8 words")
+    results = extract_keywords(
+        body.texts,
+        ngram_range=body.ngram_range,
+        top_n=body.top_n,
+        languages=body.languages,
+        candidates_given=body.candidates,
+        diversity=body.diversity,
+        max_sum=body.max_sum,
+        nr_candidates=body.nr_candidates,
+        seed_keywords=body.seed_keywords,
+        merge=body.merge,
+        order=body.order,
+    )
+    return [{"keywords": [k.to_dict() for k in r.keywords], "note": r.note} for r in results]
