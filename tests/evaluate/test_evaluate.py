@@ -197,3 +197,28 @@ def test_reranked_mode_runs_the_cross_encoder(tmp_path: Path, monkeypatch) -> No
     result = evaluate_beir(beir(tmp_path), [ModeSpec("hybrid"), ModeSpec("hybrid", rerank=str(model))])
     assert list(result.results) == ["hybrid", "hybrid+rerank"]
     assert result.results["hybrid+rerank"]["recall@100"] == result.results["hybrid"]["recall@100"]
+
+
+def test_sweep_tunes_on_dev_and_reports_on_test(tmp_path: Path, monkeypatch) -> None:
+    pytest.importorskip("sentence_transformers")
+    from textlens.evaluate import sweep
+    from textlens.evaluate.sweep import BM25_GRID, CHUNK_GRID, FUSION_GRID
+
+    monkeypatch.setenv("TEXTLENS_HOME", str(tmp_path / "home"))
+    root = beir(tmp_path)
+    (root / "qrels/train.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq3\td4\t1\n")
+    found = sweep(root, knobs=["bm25", "fusion", "chunking"], dev_split="train", test_split="test")
+    assert len(found.dev["bm25"]) == len(BM25_GRID) and found.best["bm25"] in found.dev["bm25"]
+    assert next(iter(found.dev["bm25"])) == "k1=1.2 b=0.75"  # the default first: ties keep it
+    assert len(found.dev["fusion"]) == len(FUSION_GRID) and found.best["fusion"] in found.dev["fusion"]
+    assert list(found.dev["chunking"]) == list(CHUNK_GRID)
+    assert set(found.test) == {"keyword (default)", "hybrid (default)", "keyword (tuned BM25)", "hybrid (tuned)"}
+    assert all(0 <= m["ndcg@10"] <= 1 for m in found.test.values())
+    assert found.to_dict()["dev_split"] == "train"
+    with pytest.raises(InputError, match="never on the one you report"):
+        sweep(root, dev_split="test", test_split="test")
+    with pytest.raises(InputError, match="unknown knob"):
+        sweep(root, knobs=["k1"], dev_split="train")
+    res = CliRunner().invoke(app, ["eval", str(root), "--sweep", "--dev-split", "train", "--knobs", "bm25", "--json"])
+    assert res.exit_code == 0, res.output
+    assert set(json.loads(res.stdout)["best"]) == {"bm25"}

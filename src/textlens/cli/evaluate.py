@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from textlens.cli.common import handle_errors
+from textlens.cli.common import handle_errors, parse_pair
 from textlens.errors import InputError
 
 console = Console()
@@ -22,6 +22,7 @@ def eval_cmd(
     rerank: str = typer.Option(None, "--rerank", help="Also evaluate hybrid reranked by this cross-encoder."),
     fusion: str = typer.Option("rrf", "--fusion", help="Hybrid fusion: rrf or convex."),
     weights: str = typer.Option("1,1", "--weights", help="Hybrid keyword,dense weights."),
+    bm25: str = typer.Option(None, "--bm25", help="BM25 k1,b for keyword and hybrid (default 1.2,0.75)."),
     collection: str = typer.Option(
         None,
         "--collection",
@@ -31,7 +32,8 @@ def eval_cmd(
     qrels: Path = typer.Option(None, "--qrels", help="Judgements: TREC, TSV or JSONL; graded relevance allowed."),
     queries: Path = typer.Option(None, "--queries", help="Queries: JSONL (_id/id, text) or TSV (id, text)."),
     encoder: str = typer.Option("sentence-transformers/all-MiniLM-L6-v2", "--encoder"),
-    sweep: bool = typer.Option(False, "--sweep", help="Tune hybrid fusion on --dev-split, report it on --split."),
+    sweep: bool = typer.Option(False, "--sweep", help="Tune --knobs on --dev-split; report them on --split."),
+    knobs: str = typer.Option("bm25,fusion", "--knobs", help="What --sweep tunes: bm25, fusion, chunking."),
     dev_split: str = typer.Option("dev", "--dev-split", help="Split used to tune with --sweep."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     markdown_out: Path = typer.Option(None, "--markdown", help="Write a Markdown report here."),
@@ -40,17 +42,15 @@ def eval_cmd(
 ) -> None:
     """Evaluate search: nDCG@10, MRR@10, MAP@100, Recall@100 and P@10 per mode (ranx)."""
     from textlens.cli.search import progress_bar
-    from textlens.evaluate import ModeSpec, evaluate_beir, evaluate_collection, sweep_hybrid
+    from textlens.evaluate import ModeSpec, evaluate_beir, evaluate_collection
+    from textlens.evaluate import sweep as run_sweep
     from textlens.evaluate.report import html_report, markdown, save_trec_runs, terminal_table
 
-    try:
-        w = tuple(float(x) for x in weights.split(","))
-        assert len(w) == 2
-    except (ValueError, AssertionError) as exc:
-        raise InputError(f"--weights must be two numbers like 1,1, not {weights!r}") from exc
-    specs = [ModeSpec(m, fusion=fusion, weights=w) for m in (mode or ["keyword", "dense", "hybrid"])]
+    w = parse_pair(weights, "--weights", "1,1")
+    k1b = parse_pair(bm25, "--bm25", "0.9,0.4")
+    specs = [ModeSpec(m, fusion=fusion, weights=w, bm25=k1b) for m in (mode or ["keyword", "dense", "hybrid"])]
     if rerank:
-        specs.append(ModeSpec("hybrid", rerank=rerank, fusion=fusion, weights=w))
+        specs.append(ModeSpec("hybrid", rerank=rerank, fusion=fusion, weights=w, bm25=k1b))
     with progress_bar(disable=as_json) as bar:
         tasks: dict[str, int] = {}
 
@@ -62,8 +62,9 @@ def eval_cmd(
         if sweep:
             if beir_dir is None:
                 raise InputError("--sweep needs a BEIR folder")
-            found = sweep_hybrid(
+            found = run_sweep(
                 beir_dir,
+                knobs=[k.strip() for k in knobs.split(",") if k.strip()],
                 dev_split=dev_split,
                 test_split=split,
                 collection=collection,

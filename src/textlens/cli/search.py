@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from textlens.cli.common import err_console, handle_errors
+from textlens.cli.common import err_console, handle_errors, parse_pair
 from textlens.errors import InputError
 
 console = Console()
@@ -160,16 +160,14 @@ def search_cmd(
     weights: str = typer.Option("1,1", "--weights", help="keyword,dense weights (hybrid)."),
     candidates: int = typer.Option(100, "--candidates", help="Hits each retriever passes to fusion/reranking."),
     group_by_doc: bool = typer.Option(False, "--group-by-doc", help="Best chunk per document."),
+    bm25: str = typer.Option(None, "--bm25", help="BM25 k1,b (default tantivy's 1.2,0.75), e.g. 0.9,0.4."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Search a collection by keywords, by meaning, or both."""
     from textlens.index import Collection
     from textlens.index.filters import parse_cli_filters
 
-    try:
-        w = tuple(float(x) for x in weights.split(","))
-    except ValueError as exc:
-        raise InputError(f"--weights must be two numbers like 1,1, not {weights!r}") from exc
+    w = parse_pair(weights, "--weights", "1,1")
     with Collection.open(collection) as col:
         results = col.search(
             query,
@@ -181,6 +179,7 @@ def search_cmd(
             weights=w,
             candidates=candidates,
             group_by_document=group_by_doc,
+            bm25=parse_pair(bm25, "--bm25", "0.9,0.4"),
         )
     if as_json:
         typer.echo(json.dumps(results.to_dict(), ensure_ascii=False))

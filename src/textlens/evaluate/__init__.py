@@ -2,14 +2,16 @@
 
 from textlens.evaluate.data import load_qrels, load_queries
 from textlens.evaluate.runner import EvalResult, ModeSpec, evaluate_beir, evaluate_collection
-from textlens.evaluate.sweep import sweep_hybrid
+from textlens.evaluate.sweep import KNOBS, SweepResult, sweep
 
 __all__ = [
+    "KNOBS",
     "EvalResult",
     "ModeSpec",
+    "SweepResult",
     "evaluate_beir",
     "evaluate_collection",
     "load_qrels",
     "load_queries",
-    "sweep_hybrid",
+    "sweep",
 ]

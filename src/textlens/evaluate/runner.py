@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from textlens.corpus import Chunker
 from textlens.evaluate.data import EvalData, beir_paths, load_qrels, load_queries, reconcile
 from textlens.evaluate.metrics import METRICS, Run, evaluate_run, rank_scores, significance
 from textlens.index import Collection, CollectionError
@@ -31,12 +32,15 @@ class ModeSpec:
     rerank: str | None = None
     fusion: str = "rrf"
     weights: tuple[float, float] = (1.0, 1.0)
+    bm25: tuple[float, float] | None = None  # (k1, b); None: tantivy's 1.2, 0.75
 
     @property
     def label(self) -> str:
         label = self.mode
         if self.mode == "hybrid" and (self.fusion != "rrf" or self.weights != (1.0, 1.0)):
             label += f"[{self.fusion} {self.weights[0]:g}/{self.weights[1]:g}]"
+        if self.bm25 is not None and self.mode != "dense":
+            label += f"[bm25 {self.bm25[0]:g}/{self.bm25[1]:g}]"
         return label + ("+rerank" if self.rerank else "")
 
 
@@ -85,6 +89,7 @@ def run_queries(
             weights=spec.weights,
             candidates=depth,
             group_by_document=_chunked(col),
+            bm25=spec.bm25,
         )
         ranked = [h.document for h in res.hits if h.document != qid][:depth]
         run[qid] = rank_scores(ranked)
@@ -130,9 +135,16 @@ def score_runs(
 
 
 def open_or_build(
-    folder: Path, *, collection: str | None, need_vectors: bool, encoder: str, progress: Progress | None = None
+    folder: Path,
+    *,
+    collection: str | None,
+    need_vectors: bool,
+    encoder: str,
+    chunker: Chunker | None = None,
+    progress: Progress | None = None,
 ) -> tuple[Collection, float]:
-    """The collection of a BEIR corpus: reused when complete, else (re)built. Returns it and the build time."""
+    """The collection of a BEIR corpus (cut by ``chunker`` if given): reused when it holds every
+    document, else (re)built. Returns it and the build time."""
     from textlens.corpus import read_documents
 
     name = collection or f"beir-{folder.resolve().name}"
@@ -141,7 +153,7 @@ def open_or_build(
     try:
         col = Collection.open(name)
         has_vectors = col.manifest.get("encoder") is not None
-        if len(col) == n_docs and (has_vectors or not need_vectors):
+        if len(_doc_ids(col)) == n_docs and (has_vectors or not need_vectors):
             return col, 0.0
         col.delete_collection()
     except CollectionError:
@@ -149,7 +161,8 @@ def open_or_build(
     start = time.perf_counter()
     col = Collection.create(name, encoder=encoder if need_vectors else None)
     cb = (lambda stage, done, _t: progress(f"index ({stage})", done, n_docs)) if progress else None
-    col.add(read_documents(folder, format="beir"), progress=cb)
+    docs = read_documents(folder, format="beir")
+    col.add(chunker(docs) if chunker is not None else docs, progress=cb)
     return col, round(time.perf_counter() - start, 2)
 
 

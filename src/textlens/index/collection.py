@@ -109,6 +109,7 @@ class Collection:
         self._refresh_lock = threading.Lock()
         self._generation = -1
         self._live_mask: np.ndarray | None = None
+        self._rescorer: tuple[int, Any] | None = None  # (generation, BM25Rescorer)
 
     # -- lifecycle -----------------------------------------------------------
     @classmethod
@@ -404,12 +405,27 @@ class Collection:
         self._live_mask = None if mask.all() else mask
         self._generation = gen
 
+    def bm25_rescorer(self):
+        """The :class:`~textlens.index.bm25.BM25Rescorer` of the current generation (built on first use)."""
+        from textlens.index.bm25 import BM25Rescorer
+
+        gen = self.store.generation()
+        with self._refresh_lock:
+            if self._rescorer is None or self._rescorer[0] != gen:
+
+                def bodies(keys):
+                    rows = self.store.rows(keys)
+                    return {k: _body(Document(r["id"], r["text"], r["title"] or "")) for k, r in rows.items()}
+
+                self._rescorer = (gen, BM25Rescorer(self.keyword, bodies, self.store.live_keys()))
+            return self._rescorer[1]
+
     def search(self, query: str, *, encoder: str | Any | None = None, **options: Any):
         """Search the collection and return :class:`~textlens.search.results.Results`.
 
         ``options`` are those of :func:`textlens.search.engine.search`: ``mode`` (keyword,
         dense, hybrid), ``k``, ``filters``, ``rerank``, ``fusion``, ``weights``,
-        ``candidates``, ``group_by_document``. ``encoder``, if given, must be the one
+        ``candidates``, ``group_by_document``, ``bm25``. ``encoder``, if given, must be the one
         the collection was built with.
         """
         from textlens.search.engine import search

@@ -26,8 +26,15 @@ if TYPE_CHECKING:
 MODES = ("keyword", "dense", "hybrid")
 
 
-def _keyword(col: Collection, query: str, n: int, allowed: list[int] | None) -> dict[int, float]:
-    hits = col.keyword.search(query, n, keys=allowed)
+def _keyword(
+    col: Collection, query: str, n: int, allowed: list[int] | None, bm25: Sequence[float] | None
+) -> dict[int, float]:
+    from textlens.index.bm25 import TANTIVY_DEFAULT, check_params
+
+    if bm25 is None or check_params(bm25) == TANTIVY_DEFAULT:
+        hits = col.keyword.search(query, n, keys=allowed)
+    else:
+        hits = col.bm25_rescorer().search(query, n, bm25, keys=allowed)
     return {h.key: h.score for h in hits}
 
 
@@ -85,6 +92,7 @@ def search(
     weights: Sequence[float] = (1.0, 1.0),
     candidates: int = 100,
     group_by_document: bool = False,
+    bm25: Sequence[float] | None = None,
 ) -> Results:
     """Search ``col`` and return the top ``k`` hits.
 
@@ -96,6 +104,7 @@ def search(
         weights: (keyword, dense) weights for fusion.
         candidates: how many hits each retriever passes on to fusion or reranking.
         group_by_document: keep the best chunk per document.
+        bm25: ``(k1, b)`` for keyword scoring (default tantivy's 1.2, 0.75; see :mod:`textlens.index.bm25`).
     """
     if mode not in MODES:
         raise InputError(f"unknown search mode {mode!r}", hint="Use keyword, dense or hybrid.")
@@ -113,7 +122,7 @@ def search(
         extra = len(col.store.tombstones())
         runs: dict[str, dict[int, float]] = {}
         if mode in ("keyword", "hybrid"):
-            runs["keyword"] = _keyword(col, query, depth + extra, allowed)
+            runs["keyword"] = _keyword(col, query, depth + extra, allowed, bm25)
         if mode in ("dense", "hybrid"):
             runs["dense"] = _dense(col, query, depth, mask)
         keys = {key for run in runs.values() for key in run}

@@ -29,6 +29,7 @@ class SearchRequest(BaseModel):
     weights: tuple[float, float] = (1.0, 1.0)
     candidates: int = Field(100, ge=1, le=1000)
     group_by_document: bool = False
+    bm25: tuple[float, float] | None = Field(None, description="BM25 (k1, b); default tantivy's (1.2, 0.75).")
 
 
 class DocumentIn(BaseModel):
