@@ -32,3 +32,7 @@ class TokenizerError(TextlensError):
 
 class InputError(TextlensError):
     """The text or file given by the user cannot be used as it is."""
+
+
+class MissingDependency(TextlensError, ImportError):
+    """An optional package a step needs is not installed (the hint names the pip extra)."""

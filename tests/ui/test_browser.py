@@ -78,3 +78,20 @@ def test_evaluation_page_runs_a_job_and_shows_the_report(page, server, shot, tmp
     expect(page.locator("#eval-status")).to_contain_text("mini (test, 2 queries)")
     expect(page.locator("#eval-queries-table")).to_contain_text("red planet")
     shot("eval")
+
+
+def test_keywords_page_marks_the_keywords_in_the_text(page, server, shot) -> None:
+    text = "A volcano erupts: lava and volcanic ash bury the town. The volcano sleeps again for a century."
+    page.goto(server + "/#keywords")
+    page.locator("#kw-text").fill(text)
+    page.locator("#kw-top").fill("3")
+    page.locator("#kw-form button").click()
+    expect(page.locator("#kw-list li")).to_have_count(3, timeout=60_000)
+    expect(page.locator("#kw-list")).to_contain_text("volcano")
+    expect(page.locator("#kw-doc mark").first).to_be_visible()
+    assert page.locator("#kw-doc").inner_text() == text  # marks wrap the text, nothing is lost
+    shot("keywords")
+    page.locator("#kw-min").fill("3")
+    page.locator("#kw-max").fill("1")
+    page.locator("#kw-form button").click()
+    expect(page.locator("#kw-error")).to_contain_text("range")

@@ -30,7 +30,7 @@ def demo_cmd(
     """Index the 10,033 Wikipedia Vital Articles, then answer the same queries by keyword, dense and hybrid."""
     from itertools import islice
 
-    from textlens.cli.search import progress_bar
+    from textlens.cli.common import progress_bar
     from textlens.corpus import read_documents
     from textlens.index import Collection, CollectionError
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from textlens.cli.common import handle_errors, parse_pair
+from textlens.cli.common import handle_errors, parse_pair, staged_progress
 from textlens.errors import InputError
 
 console = Console()
@@ -41,7 +41,6 @@ def eval_cmd(
     runs_dir: Path = typer.Option(None, "--runs", help="Save each mode's run in TREC format in this folder."),
 ) -> None:
     """Evaluate search: nDCG@10, MRR@10, MAP@100, Recall@100 and P@10 per mode (ranx)."""
-    from textlens.cli.search import progress_bar
     from textlens.evaluate import ModeSpec, evaluate_beir, evaluate_collection
     from textlens.evaluate import sweep as run_sweep
     from textlens.evaluate.report import html_report, markdown, save_trec_runs, terminal_table
@@ -51,14 +50,7 @@ def eval_cmd(
     specs = [ModeSpec(m, fusion=fusion, weights=w, bm25=k1b) for m in (mode or ["keyword", "dense", "hybrid"])]
     if rerank:
         specs.append(ModeSpec("hybrid", rerank=rerank, fusion=fusion, weights=w, bm25=k1b))
-    with progress_bar(disable=as_json) as bar:
-        tasks: dict[str, int] = {}
-
-        def progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total or None)
-            bar.update(tasks[stage], completed=done)
-
+    with staged_progress(disable=as_json) as progress:
         if sweep:
             if beir_dir is None:
                 raise InputError("--sweep needs a BEIR folder")

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from textlens.cli.common import handle_errors, read_text_input
+from textlens.cli.common import handle_errors, read_text_input, staged_progress
 from textlens.errors import InputError
 
 console = Console()
@@ -32,17 +32,15 @@ def _sources(
 
         if not doc_ids:
             raise InputError("--collection needs --doc ID (repeat it for several documents)")
-        from textlens.index.collection import _body
-
         with Collection.open(collection) as col:
             docs = [col.get(d) for d in doc_ids]
-        missing = [d for d, doc in zip(doc_ids, docs, strict=True) if doc is None]
-        if missing:
-            raise InputError(
-                f"collection {collection!r} has no document {', '.join(map(repr, missing))}",
-                hint=f"Find ids with: textlens search QUERY --collection {collection}",
-            )
-        return list(doc_ids), [_body(d) for d in docs]
+            missing = [d for d, doc in zip(doc_ids, docs, strict=True) if doc is None]
+            if missing:
+                raise InputError(
+                    f"collection {collection!r} has no document {', '.join(map(repr, missing))}",
+                    hint=f"Find ids with: textlens search QUERY --collection {collection}",
+                )
+            return list(doc_ids), [col.embedded_text(d) for d in docs]  # embedded already: cached
     if file is not None and (file.is_dir() or file.name.lower().endswith(CORPUS_SUFFIXES)):
         from textlens.corpus import FieldMap, read_documents
 
@@ -89,21 +87,23 @@ def keywords_cmd(
         if not stop_words.is_file():
             raise InputError(f"--stop-words {stop_words} is not a file", hint="One stop word per line.")
         words = [w.strip() for w in stop_words.read_text(encoding="utf-8").splitlines() if w.strip()]
-    results = extract_keywords(
-        texts,
-        encoder=encoder,
-        ngram_range=ngram_range,
-        top_n=top_n,
-        languages=language.split(","),
-        stop_words=words,
-        candidates_given=_split(candidates),
-        diversity=diversity,
-        max_sum=max_sum,
-        nr_candidates=nr_candidates,
-        seed_keywords=_split(seed_keywords),
-        merge=not no_merge,
-        order=order,
-    )
+    with staged_progress(disable=as_json or len(texts) < 50) as progress:
+        results = extract_keywords(
+            texts,
+            encoder=encoder,
+            ngram_range=ngram_range,
+            top_n=top_n,
+            languages=language.split(","),
+            stop_words=words,
+            candidates_given=_split(candidates),
+            diversity=diversity,
+            max_sum=max_sum,
+            nr_candidates=nr_candidates,
+            seed_keywords=_split(seed_keywords),
+            merge=not no_merge,
+            order=order,
+            progress=progress,
+        )
     if html_out is not None:
         from textlens.atomic import atomic_open
         from textlens.keywords.render import keywords_html

@@ -6,27 +6,14 @@ import json
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from textlens.cli.common import err_console, handle_errors, parse_pair
+from textlens.cli.common import handle_errors, parse_pair, progress_bar
 from textlens.errors import InputError
 
 console = Console()
 collections_app = typer.Typer(help="List, inspect and delete collections.", no_args_is_help=True)
-
-
-def progress_bar(disable: bool = False) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=disable,
-    )
 
 
 def snippet(text: str, spans: list[tuple[int, int]], width: int = 240) -> Text:

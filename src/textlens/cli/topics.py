@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from textlens.cli.common import handle_errors
+from textlens.cli.common import handle_errors, staged_progress
 from textlens.errors import InputError
 
 console = Console()
@@ -33,17 +33,11 @@ def _load(
         )
     if collection is not None:
         from textlens.index import Collection
-        from textlens.index.collection import _body
 
         with Collection.open(collection) as col:
-            rows = col.store.rows(col.store.live_keys())
-            embed_title = col.manifest.get("embed_title", True)
+            docs = col.documents()
+            texts = [col.embedded_text(d) for d in docs]  # what the collection embedded: cached
             encoder = (col.manifest.get("encoder") or {}).get("name")
-        rows = [rows[k] for k in sorted(rows)]
-        from textlens.corpus import Document
-
-        docs = [Document(r["id"], r["text"], r["title"] or "", r["metadata"]) for r in rows]
-        texts = [_body(d) if embed_title else d.text for d in docs]
     else:
         from textlens.corpus import FieldMap, read_documents
 
@@ -51,9 +45,7 @@ def _load(
         docs = list(
             read_documents(path, fields=FieldMap(id=id_field, text=text_field, title=title_field, metadata=meta))
         )
-        from textlens.index.collection import _body
-
-        texts = [_body(d) for d in docs]
+        texts = [d.titled_text for d in docs]
         encoder = None
     if not docs:
         raise InputError(f"{path or collection} holds no documents")
@@ -110,8 +102,8 @@ def topics_cmd(
         ngram_range=ngram_range, languages=language.split(","), top_n_words=top_words,
         representation=representation,
     )  # fmt: skip
-    with console.status(f"modelling topics of {len(texts):,} documents", spinner="dots"):
-        model.fit(texts)
+    with staged_progress(disable=as_json) as progress:
+        model.fit(texts, progress=progress)
     found = {"topics": len(model.topics), "outlier_share": round(model.outlier_share, 4)}
     if nr_topics is not None:
         found["merges"] = model.merge_topics(nr_topics)

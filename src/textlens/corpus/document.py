@@ -25,6 +25,14 @@ class Document:
     parent: str | None = None
 
     @property
+    def titled_text(self) -> str:
+        """Title and text (the title once, if the text already starts with it): what the keyword
+        index reads, and what a collection embeds with ``embed_title``."""
+        if self.title and not self.text.startswith(self.title):
+            return f"{self.title}\n{self.text}"
+        return self.text
+
+    @property
     def doc_id(self) -> str:
         """The id of the whole document (itself, or its parent for a chunk)."""
         return self.parent or self.id

@@ -30,6 +30,14 @@ DEPTH = 2000
 MEMO = 100_000
 
 
+def bm25_weight(tf: np.ndarray, idf: float, rel_length: np.ndarray, k1: float, b: float) -> np.ndarray:
+    """Okapi BM25's weight of one query term in each document (Robertson and Zaragoza, "The
+    Probabilistic Relevance Framework: BM25 and Beyond", 2009): ``idf * tf * (k1 + 1) /
+    (tf + k1 * (1 - b + b * len / avg_len))``, with ``rel_length = len / avg_len``."""
+    denominator = tf + k1 * (1 - b + b * rel_length)
+    return np.divide(idf * tf * (k1 + 1), denominator, out=np.zeros_like(tf), where=tf > 0)
+
+
 def check_params(bm25: Sequence[float]) -> tuple[float, float]:
     try:
         k1, b = (float(x) for x in bm25)
@@ -100,15 +108,11 @@ class BM25Rescorer:
         idf = {q: self._idf(searcher, *q) for q in set(query)}
         missing = [h.key for h in candidates if h.key not in self._tf]
         texts = self.bodies(missing) if missing else {}
-        scored = []
-        for hit in candidates:
-            counts, nb, nc = self._tf.get(hit.key) or self._analyse(hit.key, texts.get(hit.key, ""))
-            norm = {"body": nb / self.avg["body"], "cjk": nc / self.avg["cjk"]}
-            score = 0.0
-            for q in query:
-                tf = counts.get(q, 0)
-                if tf:
-                    score += idf[q] * tf * (k1 + 1) / (tf + k1 * (1 - b + b * norm[q[0]]))
-            scored.append(KeywordHit(hit.key, score))
-        scored.sort(key=lambda h: (-h.score, h.key))
-        return scored[:k]
+        stats = [self._tf.get(h.key) or self._analyse(h.key, texts.get(h.key, "")) for h in candidates]
+        length = {"body": np.array([s[1] for s in stats], float), "cjk": np.array([s[2] for s in stats], float)}
+        scores = np.zeros(len(candidates))
+        for q in query:
+            tf = np.array([s[0].get(q, 0) for s in stats], dtype=float)
+            scores += bm25_weight(tf, idf[q], length[q[0]] / self.avg[q[0]], k1, b)
+        ranked = sorted(zip(candidates, scores, strict=True), key=lambda hs: (-hs[1], hs[0].key))
+        return [KeywordHit(h.key, float(s)) for h, s in ranked[:k]]

@@ -317,7 +317,7 @@ class Collection:
             from textlens.embed.cache import EmbeddingCache, embed_with_cache
 
             cache = EmbeddingCache()
-            texts = [_body(d) for d in keep] if self.manifest.get("embed_title", True) else [d.text for d in keep]
+            texts = [self.embedded_text(d) for d in keep]
             cb = (lambda a, b: progress("embedded", done + a, 0)) if progress else None
             vecs = embed_with_cache(self.encoder, texts, cache, progress=cb)
             report.cache_hits += cache.hits
@@ -326,7 +326,7 @@ class Collection:
             name = f"seg-{first:012d}"
             self.vectors.write_segment(name, keys, vecs)
             segment = (name, first, len(keys))
-        self.keyword.add(keys, [_body(d) for d in keep])
+        self.keyword.add(keys, [d.titled_text for d in keep])
         self.keyword.commit()
         self.store.commit_batch(keep, keys, replace=list(old.values()), segment=segment)
         report.added += len(keep) - len(old)
@@ -366,6 +366,15 @@ class Collection:
 
     def get(self, doc_id: str) -> Document | None:
         return self.store.get(doc_id)
+
+    def documents(self) -> list[Document]:
+        """Every live document (or chunk), in the order they were added."""
+        rows = self.store.rows(self.store.live_keys())
+        return [_document(rows[key]) for key in sorted(rows)]
+
+    def embedded_text(self, doc: Document) -> str:
+        """The text this collection embeds for ``doc``: title and text, or the text alone (``embed_title``)."""
+        return doc.titled_text if self.manifest.get("embed_title", True) else doc.text
 
     def info(self) -> dict[str, Any]:
         size = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
@@ -414,8 +423,7 @@ class Collection:
             if self._rescorer is None or self._rescorer[0] != gen:
 
                 def bodies(keys):
-                    rows = self.store.rows(keys)
-                    return {k: _body(Document(r["id"], r["text"], r["title"] or "")) for k, r in rows.items()}
+                    return {k: _document(r).titled_text for k, r in self.store.rows(keys).items()}
 
                 self._rescorer = (gen, BM25Rescorer(self.keyword, bodies, self.store.live_keys()))
             return self._rescorer[1]
@@ -445,11 +453,8 @@ class Collection:
         return keys, mask
 
 
-def _body(doc: Document) -> str:
-    """What the keyword index reads: title and text (once, if the text starts with the title)."""
-    if doc.title and not doc.text.startswith(doc.title):
-        return f"{doc.title}\n{doc.text}"
-    return doc.text
+def _document(row: dict[str, Any]) -> Document:
+    return Document(row["id"], row["text"], row["title"] or "", row["metadata"], row["parent"])
 
 
 def _load_encoder(encoder: str | Any):

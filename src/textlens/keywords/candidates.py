@@ -17,19 +17,20 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
 import regex
 
-from textlens.errors import InputError
+from textlens.errors import InputError, MissingDependency
 
 _WORD = regex.compile(r"[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}]|[-'’](?=[\p{L}\p{N}]))*")
 _HAN = regex.compile(r"\p{Han}")
+_CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
 _KANA = regex.compile(r"[\p{Hiragana}\p{Katakana}]")
 _JA_PART = regex.compile(r"\p{Han}+|\p{Katakana}[\p{Katakana}ー]*|\p{Hiragana}+")
-_ADDRESS = regex.compile(r"\S+@\S+\.\w+|(?:https?|ftp)://\S+|www\.\S+")  # e-mail addresses and URLs: no words
+_ADDRESS = regex.compile(r"[^\s@]+@[^\s@]+\.\w+|(?:https?|ftp)://\S+|www\.\S+")  # e-mail addresses and URLs: no words
 _NEGATED = ("ca", "wo", "ai", "sha")  # can't, won't, ain't, shan't
 _BREAK = regex.compile(r"\n\s*\n|[^\s]")  # a gap with anything but spaces (or a blank line) ends a phrase
 # Frequent Chinese function words (single Han characters are never phrase ends either).
@@ -84,7 +85,7 @@ ZH_STOPWORDS = frozenset(
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class Token:
     text: str
     start: int
@@ -168,7 +169,7 @@ def _jieba():
     try:
         import jieba
     except ImportError as exc:
-        raise InputError(
+        raise MissingDependency(
             "Chinese text needs a word segmenter: jieba is not installed",
             hint="pip install 'textlens[topics]' (or pip install jieba).",
         ) from exc
@@ -176,21 +177,28 @@ def _jieba():
     return jieba
 
 
+def _may_hold_address(text: str) -> bool:
+    return "@" in text or "://" in text or "www." in text
+
+
 def tokenize(text: str, vocab: Vocabulary) -> list[Token]:
     """Words of ``text`` with their character offsets and stop flags."""
     out: list[Token] = []
-    skip = (
-        [(m.start(), m.end()) for m in _ADDRESS.finditer(text)] if "@" in text or "/" in text or "www." in text else []
-    )
+    skip = [m.span() for m in _ADDRESS.finditer(text)] if _may_hold_address(text) else []
+    skip.append((len(text) + 1, len(text) + 1))
+    nxt = 0  # the first address not yet behind us
+    cjk = _CJK.search(text) is not None
+    is_stop = vocab.is_stop
     for m in _WORD.finditer(text):
-        word, start = m.group(), m.start()
-        if skip and any(a <= start < b for a, b in skip):
-            continue
-        if _HAN.search(word) or _KANA.search(word):
+        word, (start, end) = m.group(), m.span()
+        while skip[nxt][1] <= start:
+            nxt += 1
+        if skip[nxt][0] <= start:
+            continue  # inside an e-mail address or URL
+        if cjk and _CJK.search(word):
             out.extend(_cjk_tokens(word, start))
             continue
-        stop = len(word) < 2 or word.isdigit() or vocab.is_stop(word)
-        out.append(Token(word, start, m.end(), stop))
+        out.append(Token(word, start, end, len(word) < 2 or word.isdigit() or is_stop(word)))
     return out
 
 
@@ -225,9 +233,31 @@ def candidates(
     With ``merge``, phrases whose words share stems are one candidate; without, one per
     lowercased form.
     """
-    lo, hi = ngram_range
     tokens = tokenize(text, vocab)
     found: dict[tuple[str, ...], Candidate] = {}
+    for i, j in _phrases(text, tokens, ngram_range):
+        words = tokens[i : j + 1]
+        key = tuple(vocab.stem(t.text) if merge else t.text.lower() for t in words)
+        cand = found.setdefault(key, Candidate(key))
+        cand.forms[_form(text, words)] += 1
+        cand.spans.append((words[0].start, words[-1].end))
+    return list(found.values())
+
+
+def terms(text: str, vocab: Vocabulary, ngram_range: tuple[int, int] = (1, 1)) -> list[str]:
+    """The candidate phrases of ``text``, lowercased, once per occurrence (what topic keywords count)."""
+    if ngram_range == (1, 1) and not _CJK.search(text):  # the common case, without Token objects
+        if _may_hold_address(text):
+            text = _ADDRESS.sub(" ", text)
+        is_stop = vocab.is_stop
+        return [w.lower() for w in _WORD.findall(text) if len(w) > 1 and not w.isdigit() and not is_stop(w)]
+    tokens = tokenize(text, vocab)
+    return [_form(text, tokens[i : j + 1]).lower() for i, j in _phrases(text, tokens, ngram_range)]
+
+
+def _phrases(text: str, tokens: list[Token], ngram_range: tuple[int, int]) -> Iterator[tuple[int, int]]:
+    """``(first, last)`` token indexes of each phrase: no stop word at either end, no break inside."""
+    lo, hi = ngram_range
     for i, first in enumerate(tokens):
         if first.stop:
             continue
@@ -237,16 +267,8 @@ def candidates(
                 break
             if n > 1 and (not _joined(text, tokens[j - 1], tokens[j]) or (tokens[j].cjk and tokens[j].stop)):
                 break  # CJK particles end a phrase: without spaces, "東京は日本" is no phrase
-            last = tokens[j]
-            if n < lo or last.stop:
-                continue
-            words = tokens[i : j + 1]
-            key = tuple(vocab.stem(t.text) if merge else t.text.lower() for t in words)
-            form = _form(text, words)
-            cand = found.setdefault(key, Candidate(key))
-            cand.forms[form] += 1
-            cand.spans.append((first.start, last.end))
-    return list(found.values())
+            if n >= lo and not tokens[j].stop:
+                yield i, j
 
 
 def _form(text: str, words: list[Token]) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -79,6 +79,7 @@ def extract_keywords(
     merge: bool = True,
     order: str = "score",
     cache: bool = True,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> list[KeywordResult]:
     """The ``top_n`` keywords of each document.
 
@@ -95,6 +96,7 @@ def extract_keywords(
         merge: merge candidates with the same stems ("optimize", "optimization").
         order: ``score`` (best first) or ``text`` (order of first occurrence).
         cache: read and write the shared embedding cache.
+        progress: called as ``progress(stage, done, total)`` while embedding.
     """
     _check(ngram_range, top_n, diversity, max_sum, nr_candidates, order)
     vocab = Vocabulary(languages, stop_words)
@@ -126,14 +128,14 @@ def extract_keywords(
     live = [i for i, cands in enumerate(per_doc) if cands]
     store = EmbeddingCache() if cache else None
     try:
-        doc_vecs = embed_with_cache(enc, [docs[i] for i in live], store)
-        phrase_vecs = embed_with_cache(enc, phrases, store)
+        doc_vecs = embed_with_cache(enc, [docs[i] for i in live], store, progress=_stage(progress, "documents"))
+        phrase_vecs = embed_with_cache(enc, phrases, store, progress=_stage(progress, "candidate phrases"))
     finally:
         if store is not None:
             store.close()
     row = {p: n for n, p in enumerate(phrases)}
-    if seed_keywords:
-        seeds = [s for s in seed_keywords if s.strip()]
+    seeds = [s for s in seed_keywords or () if s.strip()]
+    if seeds and len(doc_vecs):
         seed_vec = enc.encode(seeds).mean(axis=0)
         doc_vecs = (1 - SEED_WEIGHT) * doc_vecs + SEED_WEIGHT * seed_vec
         doc_vecs /= np.linalg.norm(doc_vecs, axis=1, keepdims=True)
@@ -143,9 +145,9 @@ def extract_keywords(
         vecs = phrase_vecs[[row[c.phrase] for c in cands]]
         sims = vecs @ doc_vec
         if max_sum:
-            picked = _max_sum(sims, vecs, top_n, nr_candidates)
+            picked = max_sum_similarity(sims, vecs, top_n, nr_candidates)
         elif diversity:
-            picked = _mmr(sims, vecs, top_n, diversity)
+            picked = mmr(sims, vecs, top_n, diversity)
         else:
             picked = list(np.argsort(-sims, kind="stable")[:top_n])
         kws = sorted((_keyword(cands[j], float(sims[j])) for j in picked), key=lambda k: -k.score)
@@ -153,6 +155,10 @@ def extract_keywords(
             kws.sort(key=lambda k: k.spans[0][0])
         results[i].keywords = kws
     return results
+
+
+def _stage(progress, stage: str):
+    return (lambda done, total: progress(f"embedding {stage}", done, total)) if progress else None
 
 
 def _check(ngram_range, top_n, diversity, max_sum, nr_candidates, order) -> None:
@@ -185,8 +191,10 @@ def _keyword(cand: Candidate, score: float) -> Keyword:
     return Keyword(phrase, score, list(cand.spans), variants)
 
 
-def _mmr(sims: np.ndarray, vecs: np.ndarray, top_n: int, diversity: float) -> list[int]:
-    """Maximal Marginal Relevance: trade similarity to the document for novelty."""
+def mmr(sims: np.ndarray, vecs: np.ndarray, top_n: int, diversity: float) -> list[int]:
+    """Maximal Marginal Relevance (Carbonell and Goldstein, SIGIR 1998): pick, one at a time,
+    the candidate maximising ``(1 - diversity) * sim(doc) - diversity * max sim(picked)``.
+    ``sims``: each candidate's similarity to the document; ``vecs``: unit candidate embeddings."""
     picked = [int(np.argmax(sims))]
     rest = [j for j in range(len(sims)) if j != picked[0]]
     pair = vecs @ vecs.T
@@ -199,8 +207,9 @@ def _mmr(sims: np.ndarray, vecs: np.ndarray, top_n: int, diversity: float) -> li
     return picked
 
 
-def _max_sum(sims: np.ndarray, vecs: np.ndarray, top_n: int, nr_candidates: int) -> list[int]:
-    """Among the ``nr_candidates`` best, the ``top_n`` whose pairwise similarities sum least."""
+def max_sum_similarity(sims: np.ndarray, vecs: np.ndarray, top_n: int, nr_candidates: int) -> list[int]:
+    """Max Sum Similarity (KeyBERT's diversification): among the ``nr_candidates`` most similar
+    to the document, the ``top_n`` whose pairwise similarities sum least (every combination)."""
     pool = list(np.argsort(-sims, kind="stable")[:nr_candidates])
     if len(pool) <= top_n:
         return pool

@@ -17,15 +17,16 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from textlens.embed import EmbeddingCache, Encoder, embed_with_cache, get_encoder
-from textlens.errors import InputError, TextlensError
-from textlens.keywords.candidates import Vocabulary, candidates
+from textlens.errors import InputError, MissingDependency
+from textlens.keywords.candidates import Vocabulary, terms
+from textlens.topics.ctfidf import ctfidf
 
 DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 OUTLIER = -1
@@ -53,7 +54,7 @@ def _require(module: str, extra: str = "topics"):
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        raise TextlensError(
+        raise MissingDependency(
             f"this step needs {module}, which is not installed",
             hint=f"pip install 'textlens[{extra}]', or pass another step (e.g. --reducer pca).",
         ) from exc
@@ -126,8 +127,15 @@ class TopicModel:
         self._terms: np.ndarray | None = None
 
     # -- fitting ---------------------------------------------------------------
-    def fit(self, docs: Sequence[str], embeddings: np.ndarray | None = None) -> TopicModel:
-        """Fit on ``docs``; pass ``embeddings`` to skip embedding (one row per document)."""
+    def fit(
+        self,
+        docs: Sequence[str],
+        embeddings: np.ndarray | None = None,
+        *,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> TopicModel:
+        """Fit on ``docs``; pass ``embeddings`` to skip embedding (one row per document).
+        ``progress(stage, done, total)`` is called while embedding and at each later step."""
         docs = list(docs)
         empty = [i for i, d in enumerate(docs) if not d.strip()]
         if empty:
@@ -137,10 +145,22 @@ class TopicModel:
             )
         self._check_size(len(docs))
         self.docs = docs
-        self.embeddings = self._embed(docs) if embeddings is None else _normalise(np.asarray(embeddings, np.float32))
+        if embeddings is None:
+            embeddings = self._embed(docs, (lambda d, t: progress("embedding", d, t)) if progress else None)
+        self.embeddings = _normalise(np.asarray(embeddings, np.float32))
         if len(self.embeddings) != len(docs):
             raise InputError(f"{len(self.embeddings)} embeddings for {len(docs)} documents")
+        steps = ("reducing", "clustering", "counting words", "describing topics")
+
+        def step(n: int) -> None:
+            if progress:
+                if n:
+                    progress(steps[n - 1], 1, 1)
+                progress(steps[n], 0, 1)
+
+        step(0)
         self.reduced = self._reduce(self.embeddings)
+        step(1)
         labels = np.asarray(self._cluster(self.reduced), dtype=np.int64)
         if (labels == OUTLIER).all():
             raise InputError(
@@ -148,7 +168,9 @@ class TopicModel:
                 hint=f"Lower --min-cluster-size (now {self.min_cluster_size}) or --min-samples, "
                 "or use --clusterer kmeans --n-clusters K.",
             )
+        step(2)
         self._count_terms()
+        step(3)
         self._set_labels(labels)
         return self
 
@@ -177,11 +199,11 @@ class TopicModel:
                 "or --reducer none --clusterer kmeans --n-clusters K for a handful of documents.",
             )
 
-    def _embed(self, docs: list[str]) -> np.ndarray:
+    def _embed(self, docs: list[str], progress: Callable[[int, int], None] | None) -> np.ndarray:
         enc = get_encoder(self.encoder) if isinstance(self.encoder, str) else self.encoder
         cache = EmbeddingCache()
         try:
-            return embed_with_cache(enc, docs, cache)
+            return embed_with_cache(enc, docs, cache, progress=progress)
         finally:
             cache.close()
 
@@ -222,7 +244,7 @@ class TopicModel:
     # -- words -----------------------------------------------------------------
     def analyze(self, doc: str) -> list[str]:
         """The terms c-TF-IDF counts in ``doc``: candidate phrases, lowercased, once per occurrence."""
-        return [c.phrase.lower() for c in candidates(doc, self.vocab, self.ngram_range, merge=False) for _ in c.spans]
+        return terms(doc, self.vocab, self.ngram_range)
 
     def _count_terms(self) -> None:
         from sklearn.feature_extraction.text import CountVectorizer
@@ -275,20 +297,14 @@ class TopicModel:
         return [(words[j][0], float(sims[j])) for j in order]
 
     def ctfidf(self) -> np.ndarray:
-        """Class-based TF-IDF, topics x terms: ``tf(t, c) * log(1 + A / f(t))``, where ``A`` is the
-        average number of words per class and ``f(t)`` the frequency of ``t`` over all classes.
-        Outliers form a class of their own (they count in ``f``) and are the last row."""
+        """:func:`ctfidf` of the topics' word counts; outliers form a class of their own (they
+        count in ``f(t)``) and are the last row."""
         import scipy.sparse as sp
 
         n_topics = int(self.labels.max()) + 1
         rows = np.where(self.labels == OUTLIER, n_topics, self.labels)
         onehot = sp.csr_matrix((np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(n_topics + 1, len(rows)))
-        per_class = np.asarray((onehot @ self._counts).todense(), dtype=np.float64)
-        freq = per_class.sum(axis=0)
-        avg = per_class.sum() / max(1, (per_class.sum(axis=1) > 0).sum())
-        idf = np.log1p(avg / np.maximum(freq, 1))
-        tf = per_class / np.maximum(per_class.sum(axis=1, keepdims=True), 1)
-        return tf * idf
+        return ctfidf(np.asarray((onehot @ self._counts).todense(), dtype=np.float64))
 
     def centroids(self) -> np.ndarray:
         """Unit-length mean embedding of each topic, ``(n_topics, dim)``."""

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from textlens.atomic import atomic_open
-from textlens.errors import InputError
+from textlens.errors import MissingDependency
 from textlens.topics.model import TopicModel
 
 PALETTE = (
@@ -150,7 +150,7 @@ def topics_png(model: TopicModel, xy: np.ndarray, path: Path, *, title: str = "t
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError as exc:
-        raise InputError("a PNG needs matplotlib", hint="pip install 'textlens[topics]'.") from exc
+        raise MissingDependency("a PNG needs matplotlib", hint="pip install 'textlens[topics]'.") from exc
     shown = model.topics[:8]
     fig = plt.figure(figsize=(16, 8), dpi=110)
     ax = fig.add_axes((0.02, 0.05, 0.46, 0.88))

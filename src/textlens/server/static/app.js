@@ -204,6 +204,34 @@ async function runEval(event) {
   } catch (err) { $("#eval-status").textContent = err.message; bar.hidden = true; }
 }
 
+// ---- keywords -----------------------------------------------------------------
+const KW_COLOURS = ["#ffd54f", "#81d4fa", "#a5d6a7", "#f48fb1", "#ce93d8", "#ffab91", "#b0bec5", "#e6ee9c"];
+async function findKeywords(event) {
+  event.preventDefault();
+  $("#kw-error").textContent = "";
+  const text = $("#kw-text").value;
+  const diversity = Number($("#kw-diversity").value);
+  const body = {texts: [text], ngram_range: [Number($("#kw-min").value), Number($("#kw-max").value)],
+    top_n: Number($("#kw-top").value), diversity: diversity > 0 ? diversity : null};
+  try {
+    const [result] = await api("/api/keywords", {method: "POST", body: JSON.stringify(body)});
+    if (result.note) $("#kw-error").textContent = result.note;
+    $("#kw-list").innerHTML = result.keywords.map((k, i) =>
+      `<li><mark style="background:${KW_COLOURS[i % KW_COLOURS.length]}">${esc(k.keyword)}</mark> <span class="muted">${k.score.toFixed(3)}${k.variants.length ? " · also " + esc(k.variants.join(", ")) : ""}</span></li>`).join("");
+    const marks = [];
+    result.keywords.forEach((k, i) => k.spans.forEach(([a, b]) => {
+      if (marks.every(([s, e]) => b <= s || a >= e)) marks.push([a, b, i]);
+    }));
+    marks.sort((x, y) => x[0] - y[0]);
+    let html = "", pos = 0;
+    for (const [a, b, i] of marks) {
+      html += esc(text.slice(pos, a)) + `<mark style="background:${KW_COLOURS[i % KW_COLOURS.length]}">${esc(text.slice(a, b))}</mark>`;
+      pos = b;
+    }
+    $("#kw-doc").innerHTML = html + esc(text.slice(pos));
+  } catch (err) { $("#kw-error").textContent = err.message; }
+}
+
 // ---- wiring -------------------------------------------------------------------
 async function init() {
   $("#api-key").value = localStorage.getItem("textlens-key") || "";
@@ -213,6 +241,7 @@ async function init() {
   $("#search-form").addEventListener("submit", search);
   $("#upload-form").addEventListener("submit", upload);
   $("#eval-form").addEventListener("submit", runEval);
+  $("#kw-form").addEventListener("submit", findKeywords);
   $("#search-columns").addEventListener("click", (e) => { const h = e.target.closest(".hit"); if (h) openHit(h); });
   $("#search-columns").addEventListener("keydown", (e) => { const h = e.target.closest(".hit"); if (h && e.key === "Enter") openHit(h); });
   document.addEventListener("keydown", (e) => {
