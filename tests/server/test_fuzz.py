@@ -54,6 +54,7 @@ FIELDS = [
     "seed_keywords",
     "merge",
     "order",
+    "bm25",
 ]
 bodies = st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=6) | json_values
 names = st.sampled_from(["fuzz", "missing", "..", "a/b", "x" * 70, "ok-name"]) | st.text(max_size=12)
