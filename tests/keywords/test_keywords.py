@@ -122,6 +122,10 @@ def test_chinese_is_segmented_and_japanese_particles_break_phrases() -> None:
     assert not any("は" in p or "の" in p for p in ja)
     (result,) = extract_keywords(["自然语言处理是人工智能的一个重要方向。它研究人与计算机之间的通信。"], top_n=3)
     assert result.keywords and all(len(k.phrase) >= 2 for k in result.keywords)
+    mixed = extract_keywords(["Tokenizers split text. 分词器把文本切成词元。Les tokenizers découpent le texte."],
+                             languages=["english", "french"], top_n=20)[0]  # fmt: skip
+    found = {k.phrase.lower() for k in mixed.keywords}
+    assert "tokenizers" in found and "分词器" in found and not {"le", "les", "the"} & found
 
 
 def test_languages_contractions_and_addresses() -> None:

@@ -169,6 +169,8 @@ def test_cli_topics_outputs(posts, tmp_path: Path) -> None:
     assert lines[0].startswith("id,topic,topic_label,similarity") and len(lines) == len(posts) + 1
     res = runner.invoke(app, ["topics", str(corpus), "--label-field", "nope"])
     assert res.exit_code == 2 and "no field 'nope'" in res.output
+    res = runner.invoke(app, ["topics", str(corpus), "--reduce-outliers", "1.5"])
+    assert res.exit_code == 2 and "[0, 1)" in res.output
     res = runner.invoke(app, ["topics", str(corpus), "--min-cluster-size", "200"])
     assert res.exit_code == 2 and "too few" in res.output
 

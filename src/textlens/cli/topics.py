@@ -94,6 +94,10 @@ def topics_cmd(
     """Topics: embed (cached) → UMAP → HDBSCAN → c-TF-IDF keywords → representative documents."""
     from textlens.topics import TopicModel, topic_quality
 
+    if outlier_share is not None and not 0 <= outlier_share < 1:  # checked before the fit, not after it
+        raise InputError(f"--reduce-outliers takes a share in [0, 1), not {outlier_share}", hint="E.g. 0.05.")
+    if nr_topics is not None and nr_topics < 1:
+        raise InputError(f"--nr-topics must be at least 1 (got {nr_topics})")
     ids, texts, names, gold, col_encoder = _load(path, collection, text_field, title_field, id_field, label_field)
     model = TopicModel(
         encoder=encoder or col_encoder or "sentence-transformers/all-MiniLM-L6-v2",
