@@ -112,9 +112,13 @@ def sweep(
     if "chunking" in knobs:
         scores = {}
         for label, chunker in CHUNK_GRID.items():
-            name = base if chunker is None else f"{base}-{chunker.strategy}{chunker.size}-{chunker.overlap}"
             col, _ = open_or_build(
-                folder, collection=name, need_vectors=True, encoder=encoder, chunker=chunker, progress=progress
+                folder,
+                collection=_chunked_name(base, chunker),
+                need_vectors=True,
+                encoder=encoder,
+                chunker=chunker,
+                progress=progress,
             )
             with col:
                 scores[label] = dev_scores(col, [tuned])[tuned.label]
@@ -122,7 +126,7 @@ def sweep(
         result.dev["chunking"] = scores
         result.best["chunking"] = chunking
     chunker = CHUNK_GRID[chunking]
-    tuned_name = base if chunker is None else f"{base}-{chunker.strategy}{chunker.size}-{chunker.overlap}"
+    tuned_name = _chunked_name(base, chunker)
     configs = [("keyword (default)", base, ModeSpec("keyword")), ("hybrid (default)", base, ModeSpec("hybrid"))]
     if "bm25" in knobs:
         configs.append(("keyword (tuned BM25)", base, ModeSpec("keyword", bm25=tuned.bm25)))
@@ -146,6 +150,10 @@ def sweep(
             if n == name:
                 result.test[label] = found.results[spec.label]
     return result
+
+
+def _chunked_name(base: str, chunker: Chunker | None) -> str:
+    return base if chunker is None else f"{base}-{chunker.strategy}{chunker.size}-{chunker.overlap}"
 
 
 def _best(specs: list[ModeSpec], scores: dict[str, float]) -> ModeSpec:
