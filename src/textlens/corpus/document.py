@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+def titled(title: str, text: str) -> str:
+    """``"{title}\n{text}"``, or the text alone when it has no title or already starts with it."""
+    return f"{title}\n{text}" if title and not text.startswith(title) else text
+
+
 @dataclass
 class Document:
     """A document or a chunk of one.
@@ -28,9 +33,7 @@ class Document:
     def titled_text(self) -> str:
         """Title and text (the title once, if the text already starts with it): what the keyword
         index reads, and what a collection embeds with ``embed_title``."""
-        if self.title and not self.text.startswith(self.title):
-            return f"{self.title}\n{self.text}"
-        return self.text
+        return titled(self.title, self.text)
 
     @property
     def doc_id(self) -> str:

@@ -1,8 +1,8 @@
 """BM25 with your own k1 and b.
 
 tantivy scores with fixed k1=1.2 and b=0.75. For other values, the keyword index
-first takes tantivy's best ``depth`` documents (2,000, or 20 x k if more; all matching
-documents of a smaller collection), then scores those exactly with
+first takes tantivy's best ``depth`` documents (2,000, or 20 x k if more: every matching
+document when fewer match), then scores those exactly with
 
     idf(t) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avg_len)),
     idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5)),
@@ -108,7 +108,7 @@ class BM25Rescorer:
         idf = {q: self._idf(searcher, *q) for q in set(query)}
         missing = [h.key for h in candidates if h.key not in self._tf]
         texts = self.bodies(missing) if missing else {}
-        stats = [self._tf.get(h.key) or self._analyse(h.key, texts.get(h.key, "")) for h in candidates]
+        stats = [self._analyse(h.key, texts.get(h.key, "")) for h in candidates]
         length = {"body": np.array([s[1] for s in stats], float), "cjk": np.array([s[2] for s in stats], float)}
         scores = np.zeros(len(candidates))
         for q in query:

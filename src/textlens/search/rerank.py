@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from textlens.corpus.document import titled
 from textlens.errors import AssetError
 from textlens.search.results import Hit, renumber
 
@@ -62,9 +63,7 @@ def get_reranker(model: str | Reranker) -> Reranker:
 
 def rerank(reranker: Reranker, query: str, hits: list[Hit], k: int) -> list[Hit]:
     """Re-order ``hits`` by the reranker's scores; keep the first-stage score in ``scores``."""
-    scores = reranker.score(
-        query, [f"{h.title}\n{h.text}" if h.title and not h.text.startswith(h.title) else h.text for h in hits]
-    )
+    scores = reranker.score(query, [titled(h.title, h.text) for h in hits])
     for hit, s in zip(hits, scores, strict=True):
         hit.scores = {**hit.scores, "first_stage": hit.score, "rerank": s}
         hit.score = s

@@ -349,16 +349,18 @@ class TopicModel:
         if nr_topics < 1:
             raise InputError(f"--nr-topics must be at least 1 (got {nr_topics})")
         labels = self.labels.copy()
+        ids = [int(t) for t in np.unique(labels) if t != OUTLIER]
+        sums = {t: self.embeddings[labels == t].sum(axis=0) for t in ids}  # a centroid's direction, kept up to date
+        sizes = {t: int((labels == t).sum()) for t in ids}
         merges = 0
-        while True:
-            ids = [t for t in np.unique(labels) if t != OUTLIER]
-            if len(ids) <= nr_topics:
-                break
-            sizes = {t: int((labels == t).sum()) for t in ids}
+        while len(ids) > nr_topics:
             small = min(ids, key=lambda t: (sizes[t], -t))
-            cents = {t: _normalise(self.embeddings[labels == t].mean(axis=0, keepdims=True))[0] for t in ids}
+            cents = {t: v / max(float(np.linalg.norm(v)), 1e-12) for t, v in sums.items()}
             other = max((t for t in ids if t != small), key=lambda t: (float(cents[small] @ cents[t]), -t))
             labels[labels == small] = other
+            sums[other] += sums.pop(small)
+            sizes[other] += sizes.pop(small)
+            ids.remove(small)
             merges += 1
         if merges:
             self._set_labels(labels)
