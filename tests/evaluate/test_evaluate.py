@@ -222,3 +222,31 @@ def test_sweep_tunes_on_dev_and_reports_on_test(tmp_path: Path, monkeypatch) -> 
     res = CliRunner().invoke(app, ["eval", str(root), "--sweep", "--dev-split", "train", "--knobs", "bm25", "--json"])
     assert res.exit_code == 0, res.output
     assert set(json.loads(res.stdout)["best"]) == {"bm25"}
+
+
+def test_eval_never_replaces_a_users_collection(tmp_path: Path, monkeypatch) -> None:
+    from textlens.corpus import Document
+    from textlens.index import Collection, CollectionConflict
+
+    monkeypatch.setenv("TEXTLENS_HOME", str(tmp_path / "home"))
+    with Collection.create("mine", encoder=None) as col:
+        col.add([Document("n1", "my notes"), Document("n2", "more notes"), Document("n3", "last notes")])
+    with pytest.raises(CollectionConflict, match="not in"):
+        evaluate_beir(beir(tmp_path), [ModeSpec("keyword")], collection="mine")
+    with Collection.open("mine") as col:
+        assert sorted(col.document_ids()) == ["n1", "n2", "n3"]
+    res = CliRunner().invoke(app, ["eval", str(beir(tmp_path)), "--mode", "keyword", "-c", "mine"])
+    assert res.exit_code == 2 and "another collection" in res.output
+
+
+def test_eval_completes_an_interrupted_build(tmp_path: Path, monkeypatch) -> None:
+    from textlens.corpus import Document
+    from textlens.index import Collection
+
+    monkeypatch.setenv("TEXTLENS_HOME", str(tmp_path / "home"))
+    with Collection.create("beir-mini", encoder=None) as col:  # as if a build died after two documents
+        col.add([Document(i, x, t) for i, t, x in CORPUS[:2]])
+    result = evaluate_beir(beir(tmp_path), [ModeSpec("keyword")])
+    assert result.results["keyword"]["ndcg@10"] == 1.0
+    with Collection.open("beir-mini") as col:
+        assert sorted(col.document_ids()) == sorted(i for i, _, _ in CORPUS)

@@ -24,15 +24,27 @@ DOCS = [
 @pytest.fixture
 def client(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("TEXTLENS_HOME", str(tmp_path / "home"))
-    with TestClient(create_app(ServerSettings(api_key="s3cret", max_body_bytes=200_000))) as c:
+    settings = ServerSettings(api_key="s3cret", max_body_bytes=200_000, data_dirs=(tmp_path,))
+    with TestClient(create_app(settings), base_url=BASE) as c:
         yield c
 
 
 KEY = {"X-API-Key": "s3cret"}
+BASE = "http://127.0.0.1"  # the Host header must name the server (see test_security.py)
+
+
+def wait_ready(client, seconds: float = 120) -> dict:
+    deadline = time.time() + seconds
+    while (res := client.get("/healthz")).status_code == 503:
+        assert res.json()["ready"] is False and time.time() < deadline
+        time.sleep(0.1)
+    assert res.status_code == 200 and res.json()["ready"] is True
+    return res.json()
 
 
 def test_health_and_openapi(client) -> None:
-    assert client.get("/healthz").json()["status"] == "ok"
+    health = wait_ready(client)
+    assert health["status"] == "ok" and health["models"] == {}
     paths = client.get("/openapi.json").json()["paths"]
     assert {
         "/api/tokens/compare",
@@ -146,7 +158,14 @@ def test_eval_runs_as_a_job(client, tmp_path: Path) -> None:
         time.sleep(0.2)
     assert state["status"] == "done", state
     assert state["result"]["results"]["keyword"]["ndcg@10"] == 1.0
-    failed = client.post("/api/eval", json={"beir_dir": str(tmp_path / "nope")}, headers=KEY).json()["id"]
+    missing = client.post("/api/eval", json={"beir_dir": "nope"}, headers=KEY)
+    assert missing.status_code == 404 and "does not exist" in missing.json()["error"]
+    outside = client.post("/api/eval", json={"beir_dir": str(tmp_path.parent)}, headers=KEY)
+    assert outside.status_code == 403 and "outside the server's data folders" in outside.json()["error"]
+    dotdot = client.post("/api/eval", json={"beir_dir": "mini/../.."}, headers=KEY)
+    assert dotdot.status_code == 403
+    (tmp_path / "empty").mkdir()
+    failed = client.post("/api/eval", json={"beir_dir": "empty"}, headers=KEY).json()["id"]
     while (state := client.get(f"/api/eval/{failed}").json())["status"] in ("queued", "running"):
         time.sleep(0.1)
     assert state["status"] == "failed" and "not a complete BEIR folder" in state["error"]
@@ -154,9 +173,9 @@ def test_eval_runs_as_a_job(client, tmp_path: Path) -> None:
 
 def test_served_collections_are_restricted(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("TEXTLENS_HOME", str(tmp_path / "home"))
-    with TestClient(create_app(ServerSettings(collections=("only",)))) as c:
+    with TestClient(create_app(ServerSettings(collections=("only",))), base_url=BASE) as c:
         res = c.post("/api/collections/other/documents", json={"documents": DOCS, "encoder": None})
-        assert res.status_code == 400 and "not served here" in res.json()["error"]
+        assert res.status_code == 403 and "not served here" in res.json()["error"]
 
 
 def test_bind_rule() -> None:

@@ -69,7 +69,9 @@ def client(tmp_path_factory):
         col.add([Document("a", "alpha beta", metadata={"n": 1}), Document("b", "beta gamma", metadata={"n": 2})])
     # half the requests carry the API key, so write endpoints are fuzzed behind it too
     with TestClient(
-        create_app(ServerSettings(api_key="k", max_body_bytes=100_000)), raise_server_exceptions=False
+        create_app(ServerSettings(api_key="k", max_body_bytes=100_000)),
+        raise_server_exceptions=False,
+        base_url="http://127.0.0.1",
     ) as c:
         yield c
 

@@ -78,7 +78,9 @@ def server(tmp_path_factory):
             ]
         )
     port = _free_port()
-    config = uvicorn.Config(create_app(ServerSettings()), host="127.0.0.1", port=port, log_level="warning")
+    # the evaluation page names BEIR folders the tests write under pytest's temporary folder
+    settings = ServerSettings(data_dirs=(tmp_path_factory.getbasetemp(),))
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

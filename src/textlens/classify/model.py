@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from textlens.atomic import atomic_open, write_json
+from textlens.config import DEFAULT_ENCODER
 from textlens.embed import EmbeddingCache, Encoder, embed_with_cache, get_encoder
 from textlens.errors import InputError
 
 FORMAT_VERSION = 1
-DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 
 
 def embed(texts: Sequence[str], encoder: Encoder) -> np.ndarray:
@@ -114,12 +114,16 @@ class EmbeddingClassifier:
         """Class scores, ``(n_texts, n_classes)``."""
         x = embed(texts, _encoder(self.encoder_name))
         raw = x @ self.weights.T + self.bias
-        if raw.shape[1] == 1:  # binary logistic regression scores the second class
-            raw = np.hstack([-raw, raw])
+        if raw.shape[1] == 1:  # binary logistic regression scores the second class against the first (0)
+            raw = np.hstack([np.zeros_like(raw), raw])
         return raw
 
     def predict(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
-        """Labels and, per text, the probability (softmax of the scores) of each class."""
+        """Labels and, per text, the probability (softmax of the scores) of each class.
+
+        For logistic regression these equal scikit-learn's ``predict_proba`` with the same weights
+        (the sigmoid of the score for two classes, the softmax for more).
+        """
         raw = self.scores(texts)
         if self.method != "logistic-regression":
             raw = raw * 20.0  # cosine similarities are close together: sharpen before the softmax

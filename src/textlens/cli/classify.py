@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from textlens.cli.common import handle_errors
+from textlens.config import DEFAULT_ENCODER
 from textlens.errors import InputError
 
 app = typer.Typer(help="Classify texts with sentence embeddings.", no_args_is_help=True)
@@ -72,7 +73,7 @@ def train_cmd(
     label_field: str = LABEL,
     id_field: str = ID,
     model_out: Path = typer.Option(Path("classifier"), "--model-out", help="Folder to save the model in."),
-    encoder: str = typer.Option("sentence-transformers/all-MiniLM-L6-v2", "--encoder"),
+    encoder: str = typer.Option(DEFAULT_ENCODER, "--encoder"),
     shots: int = typer.Option(0, "--shots", help="Few-shot: N examples per class, class centroids."),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
@@ -153,7 +154,7 @@ def zero_shot_cmd(
     label_field: str = typer.Option(None, "--label-field", help="Evaluate against this field."),
     id_field: str = ID,
     model_out: Path = typer.Option(None, "--model-out"),
-    encoder: str = typer.Option("sentence-transformers/all-MiniLM-L6-v2", "--encoder"),
+    encoder: str = typer.Option(DEFAULT_ENCODER, "--encoder"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Classify by label descriptions alone; evaluate when --label-field is given."""

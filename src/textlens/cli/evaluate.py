@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from textlens.cli.common import handle_errors, parse_pair, staged_progress
+from textlens.config import DEFAULT_ENCODER
 from textlens.errors import InputError
 
 console = Console()
@@ -31,7 +32,7 @@ def eval_cmd(
     ),
     qrels: Path = typer.Option(None, "--qrels", help="Judgements: TREC, TSV or JSONL; graded relevance allowed."),
     queries: Path = typer.Option(None, "--queries", help="Queries: JSONL (_id/id, text) or TSV (id, text)."),
-    encoder: str = typer.Option("sentence-transformers/all-MiniLM-L6-v2", "--encoder"),
+    encoder: str = typer.Option(DEFAULT_ENCODER, "--encoder"),
     sweep: bool = typer.Option(False, "--sweep", help="Tune --knobs on --dev-split; report them on --split."),
     knobs: str = typer.Option("bm25,fusion", "--knobs", help="What --sweep tunes: bm25, fusion, chunking."),
     dev_split: str = typer.Option("dev", "--dev-split", help="Split used to tune with --sweep."),

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from textlens.cli.common import handle_errors, read_text_input, staged_progress
+from textlens.config import DEFAULT_ENCODER
 from textlens.errors import InputError
 
 console = Console()
@@ -73,7 +74,7 @@ def keywords_cmd(
     order: str = typer.Option("score", "--order", help="score, or text (order of first occurrence)."),
     text_field: str = typer.Option("text", "--text-field"),
     id_field: str = typer.Option("id", "--id-field"),
-    encoder: str = typer.Option("sentence-transformers/all-MiniLM-L6-v2", "--encoder"),
+    encoder: str = typer.Option(DEFAULT_ENCODER, "--encoder"),
     show_text: bool = typer.Option(None, "--show-text/--no-text", help="Print texts with keywords marked."),
     as_json: bool = typer.Option(False, "--json", help="One JSON line per document."),
     html_out: Path = typer.Option(None, "--html", help="Write a page with the keywords marked in each text."),

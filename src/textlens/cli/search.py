@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from textlens.cli.common import handle_errors, parse_pair, progress_bar
+from textlens.config import DEFAULT_ENCODER
 from textlens.errors import InputError
 
 console = Console()
@@ -89,7 +90,7 @@ def index_cmd(
     else:
         col = Collection.create(
             collection,
-            encoder=None if no_encoder else (encoder or "sentence-transformers/all-MiniLM-L6-v2"),
+            encoder=None if no_encoder else (encoder or DEFAULT_ENCODER),
             language=language,
             vector_index=vector_index,
             embed_title=embed_title,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import typer
 
 from textlens.cli.common import handle_errors
+from textlens.config import DEFAULT_ENCODER
 
 
 @handle_errors
@@ -15,14 +17,49 @@ def serve_cmd(
     port: int = typer.Option(8000, "--port"),
     collection: list[str] = typer.Option(None, "--collection", "-c", help="Serve only these collections."),
     cors: list[str] = typer.Option(None, "--cors-origin", help="Allow browser requests from this origin."),
+    allowed_host: list[str] = typer.Option(
+        None,
+        "--allowed-host",
+        help="Also answer requests whose Host header names this (besides localhost, 127.0.0.1, [::1] and --host); "
+        "'*' turns the check off (only behind a proxy that checks it).",
+    ),
+    encoder: list[str] = typer.Option(
+        None, "--encoder", help=f"Embedding models clients may name for new collections (default {DEFAULT_ENCODER})."
+    ),
+    reranker: list[str] = typer.Option(None, "--reranker", help="Rerankers (id or folder) clients may name."),
+    data_dir: list[Path] = typer.Option(
+        None, "--data-dir", help="Folders whose BEIR sets, qrels and queries clients may evaluate."
+    ),
+    preload: bool = typer.Option(
+        True, "--preload/--no-preload", help="Load the served collections' encoders at start."
+    ),
+    log_level: str = typer.Option(
+        None, "--log-level", help="debug, info, warning or error (default TEXTLENS_LOG_LEVEL or info)."
+    ),
 ) -> None:
-    """Serve the REST API (OpenAPI at /docs). Write endpoints need TEXTLENS_API_KEY when it is set."""
+    """Serve the REST API and web UI (OpenAPI at /docs). Write endpoints need TEXTLENS_API_KEY when it is set.
+
+    Clients load only what this command allows: the collections (-c), encoders, rerankers and data folders.
+    """
     import uvicorn
 
+    from textlens.logs import configure, level_from_env
     from textlens.server import ServerSettings, create_app
     from textlens.server.security import check_bind
 
+    level = log_level or level_from_env("info")
+    configure(level)
     api_key = os.environ.get("TEXTLENS_API_KEY") or None
     check_bind(host, api_key)
-    settings = ServerSettings(api_key=api_key, collections=tuple(collection or ()), cors_origins=tuple(cors or ()))
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    settings = ServerSettings(
+        api_key=api_key,
+        collections=tuple(collection or ()),
+        cors_origins=tuple(cors or ()),
+        encoders=tuple(encoder or (DEFAULT_ENCODER,)),
+        rerankers=tuple(reranker or ()),
+        data_dirs=tuple(d.resolve() for d in data_dir or ()),
+        host=host,
+        allowed_hosts=tuple(allowed_host or ()),
+        preload=preload,
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=level, access_log=False)

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from textlens.cli.common import handle_errors, staged_progress
+from textlens.config import DEFAULT_ENCODER
 from textlens.errors import InputError
 
 console = Console()
@@ -100,7 +101,7 @@ def topics_cmd(
         raise InputError(f"--nr-topics must be at least 1 (got {nr_topics})")
     ids, texts, names, gold, col_encoder = _load(path, collection, text_field, title_field, id_field, label_field)
     model = TopicModel(
-        encoder=encoder or col_encoder or "sentence-transformers/all-MiniLM-L6-v2",
+        encoder=encoder or col_encoder or DEFAULT_ENCODER,
         reducer=reducer, clusterer=clusterer, min_cluster_size=min_cluster_size, min_samples=min_samples,
         n_neighbors=n_neighbors, n_components=n_components, n_clusters=n_clusters, seed=seed,
         ngram_range=ngram_range, languages=language.split(","), top_n_words=top_words,

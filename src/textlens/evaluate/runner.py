@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from textlens.config import DEFAULT_ENCODER
 from textlens.corpus import Chunker
 from textlens.evaluate.data import EvalData, beir_paths, load_qrels, load_queries, reconcile
 from textlens.evaluate.metrics import METRICS, Run, evaluate_run, rank_scores, significance
-from textlens.index import Collection, CollectionError
+from textlens.index import Collection, CollectionConflict, CollectionNotFound
 
 Progress = Callable[[str, int, int], None]
 DEPTH = 100  # hits per query: enough for MAP@100 and Recall@100
@@ -79,6 +80,7 @@ def run_queries(
 ) -> Run:
     """One search per query; the query's own id is removed from its hits (BEIR convention)."""
     run: Run = {}
+    chunked = col.is_chunked()
     for n, (qid, text) in enumerate(data.queries.items(), 1):
         res = col.search(
             text,
@@ -88,19 +90,15 @@ def run_queries(
             fusion=spec.fusion,
             weights=spec.weights,
             candidates=depth,
-            group_by_document=_chunked(col),
+            group_by_document=chunked,
             bm25=spec.bm25,
+            highlight=False,
         )
         ranked = [h.document for h in res.hits if h.document != qid][:depth]
         run[qid] = rank_scores(ranked)
         if progress:
             progress(spec.label, n, len(data.queries))
     return run
-
-
-def _chunked(col: Collection) -> bool:
-    row = col.store.db.execute("SELECT 1 FROM docs WHERE parent IS NOT NULL LIMIT 1").fetchone()
-    return row is not None
 
 
 def score_runs(
@@ -143,27 +141,54 @@ def open_or_build(
     chunker: Chunker | None = None,
     progress: Progress | None = None,
 ) -> tuple[Collection, float]:
-    """The collection of a BEIR corpus (cut by ``chunker`` if given): reused when it holds every
-    document, else (re)built. Returns it and the build time."""
+    """The collection of a BEIR corpus (cut by ``chunker`` if given), built or completed. Returns it and
+    the build time.
+
+    An existing collection is reused when it holds documents of this corpus only: the documents it
+    lacks are added (an interrupted build resumes). One that holds other documents, or lacks the vectors
+    a dense mode needs, is an error: a user's collection is never deleted or replaced here.
+    """
     from textlens.corpus import read_documents
 
     name = collection or f"beir-{folder.resolve().name}"
-    corpus = beir_paths(folder, "test")[0] if (folder / "qrels").is_dir() else folder / "corpus.jsonl"
-    n_docs = sum(1 for line in corpus.open(encoding="utf-8") if line.strip())
     try:
         col = Collection.open(name)
-        has_vectors = col.manifest.get("encoder") is not None
-        if len(_doc_ids(col)) == n_docs and (has_vectors or not need_vectors):
-            return col, 0.0
-        col.delete_collection()
-    except CollectionError:
-        pass
-    start = time.perf_counter()
-    col = Collection.create(name, encoder=encoder if need_vectors else None)
-    cb = (lambda stage, done, _t: progress(f"index ({stage})", done, n_docs)) if progress else None
+    except CollectionNotFound:
+        col = Collection.create(name, encoder=encoder if need_vectors else None)
+    have = col.document_ids()
     docs = read_documents(folder, format="beir")
-    col.add(chunker(docs) if chunker is not None else docs, progress=cb)
-    return col, round(time.perf_counter() - start, 2)
+    if have:
+        _check_reusable(col, have, folder, need_vectors)
+        docs = (d for d in docs if d.id not in have)
+    start = time.perf_counter()
+    corpus = beir_paths(folder, "test")[0] if (folder / "qrels").is_dir() else folder / "corpus.jsonl"
+    total = sum(1 for line in corpus.open(encoding="utf-8") if line.strip()) - len(have)
+    cb = (lambda stage, done, _t: progress(f"index ({stage})", done, total)) if progress else None
+    report = col.add(chunker(docs) if chunker is not None else docs, progress=cb)
+    return col, round(time.perf_counter() - start, 2) if report.added else 0.0
+
+
+def _check_reusable(col: Collection, have: set[str], folder: Path, need_vectors: bool) -> None:
+    from textlens.corpus import read_documents
+
+    hint = "Name another collection (--collection), or delete this one first (textlens collections delete NAME)."
+    api_hint = "Name another collection, or delete this one first."
+    if need_vectors and col.manifest.get("encoder") is None:
+        col.close()
+        raise CollectionConflict(
+            f"collection {col.name!r} has no vectors, and dense or hybrid search needs them",
+            hint=hint,
+            api_hint=api_hint,
+        )
+    foreign = have - {d.id for d in read_documents(folder, format="beir")}
+    if foreign:
+        col.close()
+        raise CollectionConflict(
+            f"collection {col.name!r} holds {len(foreign)} document(s) that are not in {folder} "
+            f"(e.g. {sorted(foreign)[:3]}); it is not this corpus's collection",
+            hint=hint,
+            api_hint=api_hint,
+        )
 
 
 def evaluate_beir(
@@ -172,7 +197,7 @@ def evaluate_beir(
     *,
     split: str = "test",
     collection: str | None = None,
-    encoder: str = "sentence-transformers/all-MiniLM-L6-v2",
+    encoder: str = DEFAULT_ENCODER,
     progress: Progress | None = None,
 ) -> EvalResult:
     """Evaluate search modes on a BEIR folder (corpus.jsonl, queries.jsonl, qrels/{split}.tsv)."""
@@ -184,7 +209,7 @@ def evaluate_beir(
         folder, collection=collection, need_vectors=need_vectors, encoder=encoder, progress=progress
     )
     with col:
-        data = reconcile(queries, qrels, _doc_ids(col))
+        data = reconcile(queries, qrels, col.document_ids())
         result = score_runs(col, data, specs, dataset=folder.resolve().name, split=split, progress=progress)
     result.seconds["index"] = build_s
     return result
@@ -201,11 +226,5 @@ def evaluate_collection(
     """Evaluate search modes on an existing collection with the user's own queries and judgements."""
     queries, qrels = load_queries(Path(queries_path)), load_qrels(Path(qrels_path))
     with Collection.open(name) as col:
-        data = reconcile(queries, qrels, _doc_ids(col))
+        data = reconcile(queries, qrels, col.document_ids())
         return score_runs(col, data, specs, dataset=name, split=Path(qrels_path).stem, progress=progress)
-
-
-def _doc_ids(col: Collection) -> set[str]:
-    """Ids a judgement can name: document ids, and the parents of chunks."""
-    rows = col.store.db.execute("SELECT id, parent FROM docs").fetchall()
-    return {parent or did for did, parent in rows}

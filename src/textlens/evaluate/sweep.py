@@ -22,10 +22,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from textlens.config import DEFAULT_ENCODER
 from textlens.corpus import Chunker
 from textlens.errors import InputError
 from textlens.evaluate.data import beir_paths, load_qrels, load_queries, reconcile
-from textlens.evaluate.runner import ModeSpec, _doc_ids, open_or_build, score_runs
+from textlens.evaluate.runner import ModeSpec, open_or_build, score_runs
 
 KNOBS = ("bm25", "fusion", "chunking")
 BM25_GRID = [(1.2, 0.75)] + [
@@ -66,7 +67,7 @@ def sweep(
     dev_split: str = "dev",
     test_split: str = "test",
     collection: str | None = None,
-    encoder: str = "sentence-transformers/all-MiniLM-L6-v2",
+    encoder: str = DEFAULT_ENCODER,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> SweepResult:
     """Tune ``knobs`` on ``dev_split`` of a BEIR folder; evaluate default and tuned on ``test_split``."""
@@ -89,7 +90,7 @@ def sweep(
     chunking = "whole documents"
 
     def dev_scores(col, specs: list[ModeSpec]) -> dict[str, float]:
-        data = reconcile(queries, dev_qrels, _doc_ids(col))
+        data = reconcile(queries, dev_qrels, col.document_ids())
         found = score_runs(col, data, specs, dataset=folder.name, split=dev_split, progress=progress)
         return {label: r["ndcg@10"] for label, r in found.results.items()}
 
@@ -142,7 +143,7 @@ def sweep(
             progress=progress,
         )
         with col:
-            data = reconcile(queries, test_qrels, _doc_ids(col))
+            data = reconcile(queries, test_qrels, col.document_ids())
             found = score_runs(
                 col, data, list(specs.values()), dataset=folder.name, split=test_split, progress=progress
             )

@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import re
@@ -30,7 +31,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,11 +39,11 @@ from typing import Any
 import numpy as np
 
 from textlens.atomic import write_json
-from textlens.config import settings
+from textlens.config import DEFAULT_ENCODER, settings
 from textlens.corpus.document import Document
-from textlens.errors import InputError, TextlensError
-from textlens.index.filters import Filters, compile_filters
+from textlens.errors import Conflict, InputError, NotFound, TextlensError
 from textlens.index.keyword import KeywordIndex
+from textlens.index.snapshot import ReadSnapshot
 from textlens.index.store import DocStore
 from textlens.index.vectors import VectorStore
 
@@ -56,21 +57,35 @@ class CollectionError(TextlensError):
     """A collection is missing, corrupt, locked, or used with the wrong encoder."""
 
 
+class CollectionNotFound(CollectionError, NotFound):
+    """No collection (or no document) by that name."""
+
+
+class CollectionConflict(CollectionError, Conflict):
+    """The collection exists already, or another process is writing to it."""
+
+
 def collections_root() -> Path:
     return settings().home / "collections"
 
 
-def collection_path(name: str | Path) -> Path:
-    """A bare name lives under ``$TEXTLENS_HOME/collections``; anything with a slash is a path."""
-    text = str(name)
-    if "/" in text or "\\" in text or text.startswith("."):
-        return Path(text).expanduser()
-    if not _NAME.match(text):
+def check_name(name: str) -> str:
+    """``name`` if it is a collection name (never a path), else :class:`InputError`."""
+    if not isinstance(name, str) or not _NAME.match(name) or name in (".", ".."):
         raise InputError(
-            f"invalid collection name {text!r}",
-            hint="Use letters, digits, '.', '_' and '-' (up to 64), starting with a letter or digit; or give a path.",
+            f"invalid collection name {name!r}",
+            hint="Use letters, digits, '.', '_' and '-' (up to 64), starting with a letter or digit.",
         )
-    return collections_root() / text
+    return name
+
+
+def collection_path(name: str | Path) -> Path:
+    """A bare name lives under ``$TEXTLENS_HOME/collections``; a ``Path``, or text with a slash
+    or a leading ``.``, is a folder (the CLI's and Python's convenience; the server passes names only)."""
+    text = str(name)
+    if isinstance(name, Path) or "/" in text or "\\" in text or text.startswith("."):
+        return Path(text).expanduser()
+    return collections_root() / check_name(text)
 
 
 @dataclass
@@ -99,6 +114,7 @@ class Collection:
             raise CollectionError(
                 f"{path / 'docs.sqlite'} is corrupt: {exc}",
                 hint="Restore the collection from a backup or rebuild it with textlens index.",
+                api_hint="Restore the collection from a backup or rebuild it.",
             ) from exc
         self.keyword = KeywordIndex(path / "keyword", manifest["language"])
         enc = manifest.get("encoder")
@@ -107,8 +123,8 @@ class Collection:
         self._lock = None
         self._write_lock = threading.RLock()  # one writing thread per Collection object
         self._refresh_lock = threading.Lock()
-        self._generation = -1
-        self._live_mask: np.ndarray | None = None
+        # (generation, vector view, live mask or None): replaced whole, never changed in place
+        self._state: tuple[int, Any, np.ndarray | None] = (-1, None, None)
         self._rescorer: tuple[int, Any] | None = None  # (generation, BM25Rescorer)
 
     # -- lifecycle -----------------------------------------------------------
@@ -117,7 +133,7 @@ class Collection:
         cls,
         name: str | Path,
         *,
-        encoder: str | Any | None = "sentence-transformers/all-MiniLM-L6-v2",
+        encoder: str | Any | None = DEFAULT_ENCODER,
         language: str = "english",
         vector_index: str = "auto",
         embed_title: bool = True,
@@ -135,9 +151,10 @@ class Collection:
         if (path / "collection.json").is_file():
             if exist_ok:
                 return cls.open(path, encoder=encoder)
-            raise CollectionError(
+            raise CollectionConflict(
                 f"collection {str(name)!r} already exists at {path}",
                 hint="Open it, add to it, or delete it with `textlens collections delete`.",
+                api_hint="Open it, add to it, or delete it first.",
             )
         from textlens.index.keyword import analyzer
         from textlens.index.vectors import VECTOR_INDEXES
@@ -167,10 +184,11 @@ class Collection:
         path = collection_path(name)
         mf = path / "collection.json"
         if not mf.is_file():
-            raise CollectionError(
+            raise CollectionNotFound(
                 f"no collection {str(name)!r} at {path}",
                 hint="List collections with `textlens collections list`; create one with "
                 "`textlens index PATH --collection NAME`.",
+                api_hint="List the collections (GET /api/collections); adding documents creates one.",
             )
         try:
             manifest = json.loads(mf.read_text(encoding="utf-8"))
@@ -244,7 +262,7 @@ class Collection:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             lock.close()
-            raise CollectionError(
+            raise CollectionConflict(
                 f"another process is writing to collection {self.name!r}",
                 hint="Wait for it to finish; searches can run meanwhile.",
             ) from exc
@@ -255,6 +273,8 @@ class Collection:
         self._purge()
 
     def _purge(self) -> None:
+        """Drop deleted keys from the keyword index. Done when the next write starts, not right after a
+        delete, so that a search whose snapshot still holds those documents finds them."""
         dead = self.store.tombstones()
         self.keyword.delete(dead)
         self.keyword.commit()
@@ -276,6 +296,7 @@ class Collection:
         start = time.perf_counter()
         with self._write_lock:
             self._writer()
+            self._purge()
             done = 0
             for batch in batched(docs, batch_size):
                 self._write_batch(batch, upsert, report, progress, done)
@@ -309,6 +330,7 @@ class Collection:
             raise InputError(
                 f"{len(old)} id(s) already in collection {self.name!r}: {', '.join(list(old)[:5])}",
                 hint="Use upsert (textlens index --upsert) to replace them.",
+                api_hint="Use upsert to replace them.",
             )
         first = self.store.next_key()
         keys = list(range(first, first + len(keep)))
@@ -331,8 +353,6 @@ class Collection:
         self.store.commit_batch(keep, keys, replace=list(old.values()), segment=segment)
         report.added += len(keep) - len(old)
         report.replaced += len(old)
-        if old:
-            self._purge()
 
     def delete(self, ids: Sequence[str]) -> int:
         """Delete documents by id; a whole-document id also deletes its chunks. Returns the count."""
@@ -341,10 +361,10 @@ class Collection:
 
     def _delete(self, ids: Sequence[str]) -> int:
         self._writer()
+        self._purge()
         keys = {**self.store.keys_of(list(ids)), **self.store.keys_of(list(ids), column="parent")}
         if keys:
             self.store.delete_keys(list(keys.values()))
-            self._purge()
         return len(keys)
 
     def _compact(self) -> None:
@@ -358,7 +378,6 @@ class Collection:
         n = self.vectors.merge([s[0] for s in segs], live, name)
         self.store.replace_segments([s[0] for s in segs], (name, segs[0][1], n))
         self.vectors.remove_unlisted([name])
-        self._generation = -1
 
     # -- reading -------------------------------------------------------------
     def __len__(self) -> int:
@@ -391,34 +410,35 @@ class Collection:
             "created": self.manifest["created"],
         }
         if self.vectors is not None:
-            self._refresh()
-            out["vectors"] = self.vectors.stats()
+            with self.snapshot():
+                out["vectors"] = self.vectors.stats()
         return out
 
-    def _refresh(self, db: sqlite3.Connection | None = None) -> None:
-        """Load the committed vector segments and liveness if another write happened."""
-        db = db or self.store.db
-        row = db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
-        gen = int(row[0]) if row else 0
-        if gen == self._generation or self.vectors is None:
-            return
+    def _vector_state(self, db: sqlite3.Connection) -> tuple[int, Any, np.ndarray | None]:
+        """(generation, vector view, live mask) as of ``db``'s transaction; loaded when it changed."""
+        gen = self.store.generation(db)
+        state = self._state
+        if state[0] == gen or self.vectors is None:
+            return (gen, *state[1:]) if self.vectors is not None else (gen, None, None)
         with self._refresh_lock:
-            if gen != self._generation:
-                self._load_vectors(db, gen)
+            if self._state[0] != gen:
+                view = self.vectors.load(self.store.segment_names(db))
+                live = np.isin(view.keys, np.array(self.store.live_keys(db=db), dtype=np.int64))
+                self._state = (gen, view, None if live.all() else live)
+            return self._state
 
-    def _load_vectors(self, db: sqlite3.Connection, gen: int) -> None:
-        segs = [r[0] for r in db.execute("SELECT name FROM segments ORDER BY first_key")]
-        self.vectors.load(segs)
-        live = np.array(self.store.live_keys(db=db), dtype=np.int64)
-        mask = np.isin(self.vectors.keys, live)
-        self._live_mask = None if mask.all() else mask
-        self._generation = gen
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[ReadSnapshot]:
+        """A read snapshot (:class:`~textlens.index.snapshot.ReadSnapshot`): one committed state for every
+        retriever and row fetched inside, whatever writers do meanwhile."""
+        with self.store.snapshot() as db:
+            yield ReadSnapshot(self, db)
 
-    def bm25_rescorer(self):
-        """The :class:`~textlens.index.bm25.BM25Rescorer` of the current generation (built on first use)."""
+    def bm25_rescorer(self, generation: int | None = None):
+        """The :class:`~textlens.index.bm25.BM25Rescorer` of a generation (default: the current one)."""
         from textlens.index.bm25 import BM25Rescorer
 
-        gen = self.store.generation()
+        gen = self.store.generation() if generation is None else generation
         with self._refresh_lock:
             if self._rescorer is None or self._rescorer[0] != gen:
 
@@ -433,24 +453,23 @@ class Collection:
 
         ``options`` are those of :func:`textlens.search.engine.search`: ``mode`` (keyword,
         dense, hybrid), ``k``, ``filters``, ``rerank``, ``fusion``, ``weights``,
-        ``candidates``, ``group_by_document``, ``bm25``. ``encoder``, if given, must be the one
-        the collection was built with.
+        ``candidates``, ``group_by_document``, ``bm25``, ``highlight``. ``encoder``, if given, must be
+        the one the collection was built with.
         """
         from textlens.search.engine import search
 
         if encoder is not None:
             self._check_encoder(encoder)
-        return search(self, query, **options)
+        with self.snapshot() as snap:
+            return search(snap, query, **options)
 
-    def allowed_mask(self, filters: Filters | None, db: sqlite3.Connection) -> tuple[list[int] | None, Any]:
-        """Keys passing ``filters`` (``None``: no filter) and the matching vector mask."""
-        self._refresh(db)
-        if not filters:
-            return None, self._live_mask
-        where, params = compile_filters(filters, self.store.fields())
-        keys = self.store.live_keys(where, params, db)
-        mask = np.isin(self.vectors.keys, keys) if self.vectors is not None else None
-        return keys, mask
+    def document_ids(self) -> set[str]:
+        """Ids a judgement can name: document ids, and the parents of chunks."""
+        return {parent or did for did, parent in self.store.ids_and_parents()}
+
+    def is_chunked(self) -> bool:
+        """Whether any stored document is a chunk of a larger one."""
+        return self.store.has_chunks()
 
 
 def _document(row: dict[str, Any]) -> Document:

@@ -1,6 +1,7 @@
 """Metadata filters: equality, ranges and sets, compiled to SQL over the document store.
 
-Python form: ``{"topic": "Science", "year": {"gte": 1990, "lt": 2000}, "lang": {"in": ["en", "de"]}}``.
+Python form: ``{"topic": "Science", "year": {"gte": 1990, "lt": 2000}, "lang": {"in": ["en", "de"]}}``;
+a bare list means ``in`` (``{"lang": ["en", "de"]}``).
 CLI form (each ``--filter``): ``topic=Science``, ``year>=1990``, ``year<2000``, ``lang in en,de``,
 ``topic!=Arts``. Values that parse as JSON numbers or booleans are compared as such.
 """
@@ -47,6 +48,16 @@ def parse_cli_filters(items: Iterable[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _scalar(field: str, value: Any) -> str | int | float | bool:
+    """A value a condition can compare with: text, a number or a boolean."""
+    if isinstance(value, str | int | float | bool):
+        return value
+    raise InputError(
+        f"filter {field!r}: cannot compare with {value!r}",
+        hint="Compare with text, a number or true/false; for several values use 'in' with a list.",
+    )
+
+
 def compile_filters(filters: Filters, known: set[str]) -> tuple[str, list[Any]]:
     """A SQL condition on ``docs.metadata`` and its parameters.
 
@@ -63,11 +74,18 @@ def compile_filters(filters: Filters, known: set[str]) -> tuple[str, list[Any]]:
             )
         expr = "json_extract(metadata, ?)"
         path = f'$."{field}"'
-        if not isinstance(cond, Mapping):
+        if isinstance(cond, list | tuple):
+            cond = {"in": cond}
+        elif not isinstance(cond, Mapping):
             cond = {"eq": cond}
         for op, value in cond.items():
             if op == "in":
-                values = list(value)
+                if not isinstance(value, list | tuple):
+                    raise InputError(
+                        f"filter {field!r}: 'in' takes a list of values, not {value!r}",
+                        hint='For example {"in": ["en", "de"]}.',
+                    )
+                values = [_scalar(field, v) for v in value]
                 if not values:
                     clauses.append("0")
                     continue
@@ -75,7 +93,7 @@ def compile_filters(filters: Filters, known: set[str]) -> tuple[str, list[Any]]:
                 params.extend([path, *values])
             elif op in OPS:
                 clauses.append(f"{expr} {OPS[op]} ?")
-                params.extend([path, value])
+                params.extend([path, _scalar(field, value)])
             else:
                 raise InputError(
                     f"unknown filter operator {op!r} on {field!r}", hint="Operators: " + ", ".join([*OPS, "in"]) + "."

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from textlens.corpus.document import Document
+from textlens.errors import TextlensError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -37,8 +38,7 @@ class DocStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._guard = threading.Lock()
+        self._closed = False
         self.db.executescript(SCHEMA)
 
     @property
@@ -46,20 +46,22 @@ class DocStore:
         """This thread's connection (SQLite connections must not be shared by threads at once)."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
+            if self._closed:
+                raise TextlensError(f"{self.path} was closed", hint="Open the collection again.")
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=60, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
-            with self._guard:
-                self._all.append(conn)
         return conn
 
     def close(self) -> None:
-        with self._guard:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
-        self._local = threading.local()
+        """Close this thread's connection; no new ones are opened. Other threads' connections are never
+        closed under them: each closes when its thread ends or the store is dropped."""
+        self._closed = True
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
 
     @contextmanager
     def transaction(self):
@@ -85,8 +87,9 @@ class DocStore:
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row else default
 
-    def generation(self) -> int:
-        return int(self.meta("generation", "0"))
+    def generation(self, db: sqlite3.Connection | None = None) -> int:
+        row = (db or self.db).execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        return int(row[0]) if row else 0
 
     def next_key(self) -> int:
         return int(self.meta("next_key", "1"))
@@ -94,8 +97,14 @@ class DocStore:
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM docs").fetchone()[0]
 
-    def fields(self) -> set[str]:
-        return {r[0] for r in self.db.execute("SELECT name FROM fields")}
+    def fields(self, db: sqlite3.Connection | None = None) -> set[str]:
+        return {r[0] for r in (db or self.db).execute("SELECT name FROM fields")}
+
+    def ids_and_parents(self) -> list[tuple[str, str | None]]:
+        return self.db.execute("SELECT id, parent FROM docs").fetchall()
+
+    def has_chunks(self) -> bool:
+        return self.db.execute("SELECT 1 FROM docs WHERE parent IS NOT NULL LIMIT 1").fetchone() is not None
 
     def keys_of(self, ids: Sequence[str], *, column: str = "id") -> dict[str, int]:
         """Keys of documents whose ``id`` (or ``parent``, with ``column="parent"``) is in ``ids``."""
@@ -172,6 +181,9 @@ class DocStore:
     def clear_tombstones(self, keys: Sequence[int]) -> None:
         with self.transaction() as db:
             db.executemany("DELETE FROM tombstones WHERE key=?", [(k,) for k in keys])
+
+    def segment_names(self, db: sqlite3.Connection | None = None) -> list[str]:
+        return [r[0] for r in (db or self.db).execute("SELECT name FROM segments ORDER BY first_key")]
 
     def segments(self) -> list[tuple[str, int, int]]:
         return list(self.db.execute("SELECT name, first_key, count FROM segments ORDER BY first_key"))

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from textlens.config import DEFAULT_ENCODER
 from textlens.embed import EmbeddingCache, Encoder, embed_with_cache, get_encoder
 from textlens.errors import InputError
 from textlens.keywords.candidates import Candidate, Vocabulary, candidates, given_candidates
 
-DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 SEED_WEIGHT = 0.25  # the document embedding counts 3 to the seed keywords' 1, as in KeyBERT
 MAX_SUM_COMBINATIONS = 2_000_000
 
@@ -165,21 +165,23 @@ def _check(ngram_range, top_n, diversity, max_sum, nr_candidates, order) -> None
     lo, hi = ngram_range
     if lo < 1 or hi < lo:
         raise InputError(
-            f"--ngram-range {lo} {hi} is not a range of phrase lengths",
+            f"ngram range ({lo}, {hi}) is not a range of phrase lengths",
             hint="Give the fewest and the most words per phrase, e.g. --ngram-range 1 2.",
+            api_hint="Give the fewest and the most words per phrase, e.g. ngram_range [1, 2].",
         )
     if top_n < 1:
         raise InputError(f"--top-n must be at least 1 (got {top_n})")
     if diversity is not None and not 0 <= diversity <= 1:
-        raise InputError(f"--diversity must lie in [0, 1] (got {diversity})", hint="0.5 is a common choice.")
+        raise InputError(f"diversity must lie in [0, 1] (got {diversity})", hint="0.5 is a common choice.")
     if max_sum and diversity:
-        raise InputError("choose one way to diversify: --diversity (MMR) or --max-sum")
+        raise InputError("choose one way to diversify: diversity (MMR) or max_sum")
     if max_sum and nr_candidates < top_n:
         raise InputError(f"--nr-candidates ({nr_candidates}) must be at least --top-n ({top_n}) for --max-sum")
     if max_sum and math.comb(nr_candidates, top_n) > MAX_SUM_COMBINATIONS:
         raise InputError(
             f"--max-sum would compare {math.comb(nr_candidates, top_n):,} combinations",
             hint="Lower --nr-candidates or --top-n, or use --diversity (MMR), which scales to any size.",
+            api_hint="Lower nr_candidates or top_n, or use diversity (MMR), which scales to any size.",
         )
     if order not in ("score", "text"):
         raise InputError(f"unknown order {order!r}", hint="Use score or text.")

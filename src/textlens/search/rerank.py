@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from textlens.corpus.document import titled
-from textlens.errors import AssetError
+from textlens.errors import AssetError, InputError
+from textlens.loaded import Loaded
 from textlens.search.results import Hit, renumber
 
 
@@ -49,16 +50,16 @@ class CrossEncoderReranker:
         return [float(s) for s in self.model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False)]
 
 
-_LOADED: dict[str, Reranker] = {}
+_LOADED: Loaded[Reranker] = Loaded(max_items=4)
 
 
 def get_reranker(model: str | Reranker) -> Reranker:
     """A reranker by model id or folder (loaded once per process), or the given one."""
     if not isinstance(model, str):
         return model
-    if model not in _LOADED:
-        _LOADED[model] = CrossEncoderReranker(model)
-    return _LOADED[model]
+    if not model.strip():
+        raise InputError("the reranker name is empty", hint="Name a cross-encoder folder or Hub id.")
+    return _LOADED.get(model, lambda: CrossEncoderReranker(model))
 
 
 def rerank(reranker: Reranker, query: str, hits: list[Hit], k: int) -> list[Hit]:

@@ -6,6 +6,10 @@ Example:
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,26 +21,58 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from textlens import __version__
-from textlens.errors import AssetError, InputError, TextlensError, TokenizerError
-from textlens.index import CollectionError
+from textlens.errors import AssetError, Conflict, Forbidden, MissingDependency, NotFound, TextlensError
 from textlens.server.routers import collections, evaluate, keywords, tokens
-from textlens.server.security import BodyLimit
-from textlens.server.state import AppState, ServerSettings
+from textlens.server.schemas import responses
+from textlens.server.security import Guard, allowed_hosts
+from textlens.server.state import AppState, ServerSettings, TooBusy
 
 STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("textlens.server")
+STATUS = (
+    (NotFound, 404),
+    (Conflict, 409),
+    (Forbidden, 403),
+    (TooBusy, 429),
+    (AssetError, 503),
+    (MissingDependency, 503),
+)
 
 
-def _status(exc: TextlensError) -> int:
-    if isinstance(exc, CollectionError):
-        text = exc.message
-        if text.startswith(("no collection", "no document")):
-            return 404
-        return 409 if "already exists" in text or "another process" in text else 400
-    if isinstance(exc, AssetError):
-        return 503
-    if isinstance(exc, InputError | TokenizerError):
-        return 404 if exc.message.startswith(("no evaluation job", "unknown tokenizer")) else 400
-    return 400
+def status_of(exc: TextlensError) -> int:
+    """The HTTP status of an error, by its type: not found 404, conflict 409, forbidden 403, busy 429,
+    a file or package missing on the server 503; any other error of the request 400."""
+    return next((code for cls, code in STATUS if isinstance(exc, cls)), 400)
+
+
+class AccessLog:
+    """ASGI middleware: a request id (``X-Request-ID``, taken from the client or made), and one log line
+    per request with method, path, status and milliseconds."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        given = dict(scope["headers"]).get(b"x-request-id", b"")[:64]
+        rid = given.decode("latin-1") if given else uuid.uuid4().hex[:12]
+        scope.setdefault("state", {})["request_id"] = rid
+        start = time.perf_counter()
+        status = [0]
+
+        async def send_with_id(message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode("latin-1"))]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if log.isEnabledFor(logging.INFO):
+                ms = (time.perf_counter() - start) * 1000
+                log.info("%s %s %s %d %.1f ms", rid, scope["method"], scope["path"], status[0], ms)
 
 
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
@@ -45,9 +81,13 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.textlens = AppState(settings)
+        state = app.state.textlens = AppState(settings)
+        if settings.preload:
+            threading.Thread(target=state.preload, name="textlens-preload", daemon=True).start()
+        else:
+            state.ready.set()
         yield
-        app.state.textlens.close()
+        state.close()
 
     app = FastAPI(
         title="textlens",
@@ -55,23 +95,41 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         description="Tokenizers, search, evaluation and keywords over HTTP; the same library calls as the CLI.",
     )
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["*"], allow_headers=["*"]
         )
+    app.add_middleware(
+        Guard,
+        hosts=allowed_hosts(settings.host, settings.allowed_hosts),
+        origins=settings.cors_origins,
+        max_bytes=settings.max_body_bytes,
+    )
+    app.add_middleware(AccessLog)
 
     @app.exception_handler(TextlensError)
-    async def textlens_error(_: Request, exc: TextlensError) -> JSONResponse:
-        return JSONResponse({"error": exc.message, "hint": exc.hint}, status_code=_status(exc))
+    async def textlens_error(request: Request, exc: TextlensError) -> JSONResponse:
+        code = status_of(exc)
+        log.log(logging.WARNING if code >= 500 else logging.DEBUG, "%s %s: %s", request.url.path, code, exc.message)
+        return JSONResponse({"error": exc.message, "hint": exc.rest_hint}, status_code=code)
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
         return JSONResponse({"error": exc.detail, "hint": None}, status_code=exc.status_code)
 
-    @app.get("/healthz", tags=["health"])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("%s: unexpected %s: %s", request.url.path, type(exc).__name__, exc)
+        log.debug("traceback", exc_info=exc)
+        return JSONResponse({"error": "internal error", "hint": "See the server log."}, status_code=500)
+
+    @app.get("/healthz", tags=["health"], responses=responses(503))
+    def healthz(request: Request) -> JSONResponse:
+        """``ready`` once the encoders of the served collections are loaded (503 until then)."""
+        state = request.app.state.textlens
+        ready = state.ready.is_set()
+        body = {"status": "ok" if ready else "loading", "ready": ready, "version": __version__, "models": state.loading}
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     for router in (tokens.router, collections.router, evaluate.router, keywords.router):
         app.include_router(router)

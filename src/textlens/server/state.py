@@ -1,27 +1,63 @@
-"""Server state built in the app's lifespan: settings, open collections, background jobs."""
+"""Server state built in the app's lifespan: settings, open collections, background jobs, and what
+the operator allows a client to load (collections, models, data folders).
+
+A client names things; the server maps names to what its operator configured and
+never treats a client's string as a path or a model id it has not been told to trust.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from textlens.errors import InputError
+from textlens.config import DEFAULT_ENCODER
+from textlens.errors import Forbidden, NotFound, TextlensError
 from textlens.index import Collection
+from textlens.index.collection import check_name, collection_path
+
+log = logging.getLogger("textlens.server")
+
+
+class TooBusy(TextlensError):
+    """The server runs as many background jobs as it allows; try again later."""
 
 
 @dataclass
 class ServerSettings:
-    """What ``textlens serve`` was started with."""
+    """What ``textlens serve`` was started with.
+
+    Attributes:
+        collections: serve only these (empty: every collection under ``TEXTLENS_HOME``).
+        encoders: embedding models a client may name for a new collection.
+        rerankers: cross-encoder ids or folders a client may name in a search.
+        data_dirs: folders whose files (BEIR sets, qrels, queries) a client may evaluate.
+        host: the address bound; with ``allowed_hosts`` it decides which ``Host`` headers pass.
+        allowed_hosts: more host names to accept (``"*"``: any, for a server behind a proxy that checks).
+        preload: load the encoders of the served collections at start-up (``/healthz`` says when ready).
+    """
 
     api_key: str | None = None
-    collections: tuple[str, ...] = ()  # empty: every collection under TEXTLENS_HOME
+    collections: tuple[str, ...] = ()
     max_body_bytes: int = 10_000_000
     max_text_chars: int = 1_000_000
     cors_origins: tuple[str, ...] = ()
+    encoders: tuple[str, ...] = (DEFAULT_ENCODER,)
+    rerankers: tuple[str, ...] = ()
+    data_dirs: tuple[Path, ...] = ()
+    host: str = "127.0.0.1"
+    allowed_hosts: tuple[str, ...] = ()
+    preload: bool = True
+    max_open_collections: int = 32
+    max_running_jobs: int = 2
+    max_jobs: int = 100
+    job_ttl_s: float = 3600.0
 
 
 @dataclass
@@ -51,32 +87,54 @@ class Job:
 
 
 class AppState:
-    """Collections opened once and shared by requests; jobs run in threads."""
+    """Collections opened once and shared by requests (LRU-bounded); jobs run in threads and expire."""
 
     def __init__(self, settings: ServerSettings) -> None:
         self.settings = settings
-        self._collections: dict[str, Collection] = {}
+        self._collections: OrderedDict[str, Collection] = OrderedDict()
         self._lock = threading.Lock()
-        self.jobs: dict[str, Job] = {}
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._jobs_lock = threading.Lock()
+        self.ready = threading.Event()
+        self.loading: dict[str, str] = {}  # model -> "loading" | "ready" | error text
 
-    def allowed(self, name: str) -> None:
+    # -- collections -----------------------------------------------------------
+    def allowed(self, name: str) -> str:
+        """``name`` if it is a valid collection name this server serves."""
+        check_name(name)
         if self.settings.collections and name not in self.settings.collections:
-            raise InputError(
+            raise Forbidden(
                 f"collection {name!r} is not served here", hint="Served: " + ", ".join(self.settings.collections) + "."
             )
+        return name
+
+    def exists(self, name: str) -> bool:
+        return (collection_path(self.allowed(name)) / "collection.json").is_file()
 
     def collection(self, name: str) -> Collection:
         self.allowed(name)
         with self._lock:
-            if name not in self._collections:
-                self._collections[name] = Collection.open(name)
-            return self._collections[name]
+            col = self._collections.get(name)
+            if col is None:
+                col = self._collections[name] = Collection.open(name)
+                # an evicted collection is not closed: a request may still be using it; its
+                # connections close when the last reference goes
+                while len(self._collections) > self.settings.max_open_collections:
+                    self._collections.popitem(last=False)
+            self._collections.move_to_end(name)
+            return col
 
-    def forget(self, name: str) -> None:
-        with self._lock:
-            col = self._collections.pop(name, None)
-        if col is not None:
-            col.close()
+    def create_collection(self, name: str, encoder: str | None) -> None:
+        """Create collection ``name`` with an allowed ``encoder`` (``None``: keyword only)."""
+        self.allowed(name)
+        if encoder is not None and encoder not in self.settings.encoders:
+            raise Forbidden(
+                f"encoder {encoder!r} is not allowed on this server",
+                hint="Allowed encoders: "
+                + (", ".join(self.settings.encoders) or "none")
+                + "; or null for keyword only.",
+            )
+        Collection.create(name, encoder=encoder, exist_ok=True).close()
 
     def close(self) -> None:
         with self._lock:
@@ -84,18 +142,101 @@ class AppState:
                 col.close()
             self._collections.clear()
 
+    # -- what a client may load ------------------------------------------------
+    def reranker(self, name: str | None) -> str | None:
+        """``name`` if the operator allowed this reranker (``None``: no reranking)."""
+        if name is None:
+            return None
+        if name not in self.settings.rerankers:
+            raise Forbidden(
+                f"reranker {name!r} is not allowed on this server",
+                hint="Allowed rerankers: " + (", ".join(self.settings.rerankers) or "none") + ".",
+            )
+        return name
+
+    def data_path(self, given: str, what: str) -> Path:
+        """A file or folder inside one of the operator's data folders (relative paths are taken from the first)."""
+        if not self.settings.data_dirs:
+            raise Forbidden(
+                f"this server evaluates no files from clients ({what} {given!r})",
+                hint="Evaluate a served collection with its qrels and queries inside a data folder the operator set.",
+            )
+        roots = [Path(d).resolve() for d in self.settings.data_dirs]
+        candidate = Path(given)
+        path = (candidate if candidate.is_absolute() else roots[0] / candidate).resolve()
+        if not any(path.is_relative_to(root) for root in roots):
+            raise Forbidden(
+                f"{what} {given!r} is outside the server's data folders",
+                hint="Name a path inside: " + ", ".join(str(r) for r in roots) + ".",
+            )
+        if not path.exists():
+            raise NotFound(f"{what} {given!r} does not exist", hint="Check the path, relative to " + str(roots[0]))
+        return path
+
+    # -- start-up --------------------------------------------------------------
+    def preload(self) -> None:
+        """Load the encoders the served collections need, then set :attr:`ready`."""
+        from textlens.embed import get_encoder
+        from textlens.index import list_collections
+
+        served = self.settings.collections
+        names = {c["encoder"] for c in list_collections() if c.get("encoder") and (not served or c["name"] in served)}
+        for model in sorted(names):
+            self.loading[model] = "loading"
+            start = time.perf_counter()
+            try:
+                get_encoder(model)
+            except Exception as exc:  # reported in /healthz and the log; requests needing it fail clearly
+                self.loading[model] = f"failed: {type(exc).__name__}: {exc}"
+                log.error("could not load encoder %s", model, exc_info=log.isEnabledFor(logging.DEBUG))
+                continue
+            self.loading[model] = "ready"
+            log.info("encoder %s loaded in %.1f s", model, time.perf_counter() - start)
+        self.ready.set()
+
+    # -- jobs ------------------------------------------------------------------
+    def job(self, job_id: str) -> Job:
+        with self._jobs_lock:
+            self._expire()
+            job = self._jobs.get(job_id)
+        if job is None:
+            raise NotFound(f"no evaluation job {job_id!r}", hint="Start one with POST /api/eval.")
+        return job
+
+    def _expire(self) -> None:
+        """Drop finished jobs older than the TTL, then the oldest finished ones past ``max_jobs``."""
+        now = time.time()
+        for jid in [j.id for j in self._jobs.values() if j.finished and now - j.finished > self.settings.job_ttl_s]:
+            del self._jobs[jid]
+        finished = [j.id for j in self._jobs.values() if j.finished]
+        for jid in finished[: max(0, len(self._jobs) - self.settings.max_jobs)]:
+            del self._jobs[jid]
+
     def start_job(self, kind: str, work: Callable[[Job], Any]) -> Job:
-        job = Job(uuid.uuid4().hex[:12], kind)
-        self.jobs[job.id] = job
+        with self._jobs_lock:
+            self._expire()
+            running = sum(1 for j in self._jobs.values() if j.finished is None)
+            if running >= self.settings.max_running_jobs:
+                raise TooBusy(
+                    f"{running} jobs are running; this server runs at most {self.settings.max_running_jobs} at once",
+                    hint="Poll the running jobs and try again when one has finished.",
+                )
+            job = Job(uuid.uuid4().hex[:12], kind)
+            self._jobs[job.id] = job
 
         def run() -> None:
             job.status = "running"
+            start = time.perf_counter()
             try:
                 job.result = work(job)
                 job.status = "done"
-            except Exception as exc:  # reported to the client through the job
+                log.info("job %s (%s) done in %.1f s", job.id, kind, time.perf_counter() - start)
+            except Exception as exc:  # reported to the client through the job, and logged
                 job.error = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
                 job.status = "failed"
+                log.warning(
+                    "job %s (%s) failed: %s", job.id, kind, job.error, exc_info=not isinstance(exc, TextlensError)
+                )
             job.finished = time.time()
 
         threading.Thread(target=run, name=f"job-{job.id}", daemon=True).start()

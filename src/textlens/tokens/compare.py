@@ -80,7 +80,11 @@ def compare(
     use_probe = text is None
     text = probe_text() if text is None else text
     if not text:
-        raise InputError("the text to tokenize is empty", hint="Pass a text, --file PATH, or pipe text on stdin ('-').")
+        raise InputError(
+            "the text to tokenize is empty",
+            hint="Pass a text, --file PATH, or pipe text on stdin ('-').",
+            api_hint="Send a non-empty text, or omit it for the built-in probe text.",
+        )
     skipped: dict[str, str] = {}
     if tokenizers is None:
         names, skipped = default_tokenizers()

@@ -14,13 +14,13 @@ Example:
 from __future__ import annotations
 
 import difflib
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from textlens.assets import Asset, HubFile, PackageFile, Resolved, locate, resolve
 from textlens.config import settings
-from textlens.errors import AssetError, TokenizerError
+from textlens.errors import AssetError, TokenizerError, UnknownTokenizer
+from textlens.loaded import Loaded
 from textlens.tokens.base import Tokenizer
 from textlens.tokens.tiktoken_bpe import (
     CL100K_PATTERN,
@@ -401,14 +401,19 @@ def spec(name: str) -> TokenizerSpec:
     key = _ALIASES.get(name, name)
     if key not in _SPECS:
         close = difflib.get_close_matches(name, [*_SPECS, *_ALIASES], n=3)
-        raise TokenizerError(
+        known = ", ".join(_SPECS)
+        raise UnknownTokenizer(
             f"unknown tokenizer {name!r}." + (f" Did you mean {', '.join(close)}?" if close else ""),
-            hint="Known names: "
-            + ", ".join(_SPECS)
-            + ". Also accepted: a file path (.tiktoken needs a known file, .model, .json, "
+            hint=f"Known names: {known}. Also accepted: a file path (.tiktoken needs a known file, .model, .json, "
             "vocab .txt, .gguf) or hf:ORG/NAME. See `textlens tokens list`.",
+            api_hint=f"Known names: {known} (GET /api/tokenizers).",
         )
     return _SPECS[key]
+
+
+def is_named(name: str) -> bool:
+    """Whether ``name`` is a registered name or alias (not a path or hub id)."""
+    return _ALIASES.get(name, name) in _SPECS
 
 
 @dataclass(frozen=True)
@@ -457,8 +462,7 @@ def describe_all() -> list[dict[str, object]]:
     return rows
 
 
-_CACHE: dict[str, Tokenizer] = {}
-_LOCK = threading.Lock()
+_LOADED: Loaded[Tokenizer] = Loaded(max_items=64)
 
 
 def _detect_format(path: Path) -> str:
@@ -529,22 +533,20 @@ def get_tokenizer(name: str) -> Tokenizer:
         TokenizerError: unknown name (the message lists the known ones) or bad file.
         AssetError: the file is not here, or does not match its pinned sha256.
     """
-    with _LOCK:
-        if name in _CACHE:
-            return _CACHE[name]
+
+    def load() -> Tokenizer:
         if name.startswith("hf:"):
-            tok = _load_hub(name[3:])
-        elif name in _SPECS or name in _ALIASES:
+            return _load_hub(name[3:])
+        if is_named(name):
             entry = spec(name)
-            tok = entry.build(resolve(entry.asset))
-        elif (
+            return entry.build(resolve(entry.asset))
+        if (
             Path(name).expanduser().exists()
             or "/" in name
             or name.endswith((".json", ".model", ".gguf", ".txt", ".tiktoken"))
         ):
-            tok = _load_path(Path(name).expanduser())
-        else:
-            spec(name)  # raises the unknown-name error
-            raise AssertionError("unreachable")
-        _CACHE[name] = tok
-        return tok
+            return _load_path(Path(name).expanduser())
+        spec(name)  # raises the unknown-name error
+        raise AssertionError("unreachable")
+
+    return _LOADED.get(name, load)

@@ -23,12 +23,12 @@ from typing import Any
 
 import numpy as np
 
+from textlens.config import DEFAULT_ENCODER
 from textlens.embed import EmbeddingCache, Encoder, embed_with_cache, get_encoder
 from textlens.errors import InputError, MissingDependency
 from textlens.keywords.candidates import Vocabulary, terms
 from textlens.topics.ctfidf import ctfidf
 
-DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 OUTLIER = -1
 REDUCERS = ("umap", "pca", "none")
 CLUSTERERS = ("hdbscan", "kmeans")

@@ -7,12 +7,14 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
+from textlens.config import DEFAULT_ENCODER
 from textlens.corpus import Document
-from textlens.index import Collection, CollectionError, list_collections
-from textlens.index.collection import collection_path
+from textlens.index import CollectionNotFound, list_collections
+from textlens.server.schemas import responses
 from textlens.server.security import require_key
 
-router = APIRouter(prefix="/api/collections", tags=["collections"])
+router = APIRouter(prefix="/api/collections", tags=["collections"], responses=responses(400, 403, 404, 413, 503))
+WRITE = {"dependencies": [Depends(require_key)], "responses": responses(401, 409)}
 
 
 def state(request: Request):
@@ -24,7 +26,7 @@ class SearchRequest(BaseModel):
     mode: Literal["keyword", "dense", "hybrid"] = "hybrid"
     k: int = Field(10, ge=1, le=1000)
     filters: dict[str, Any] | None = None
-    rerank: str | None = None
+    rerank: str | None = Field(None, description="A reranker the server's operator allowed.")
     fusion: Literal["rrf", "convex"] = "rrf"
     weights: tuple[float, float] = (1.0, 1.0)
     candidates: int = Field(100, ge=1, le=1000)
@@ -44,8 +46,8 @@ class DocumentsRequest(BaseModel):
     documents: list[DocumentIn] = Field(..., min_length=1, max_length=10_000)
     upsert: bool = False
     encoder: str | None = Field(
-        "sentence-transformers/all-MiniLM-L6-v2",
-        description="For a new collection: embedding model, or null for keyword only.",
+        DEFAULT_ENCODER,
+        description="For a new collection: an embedding model the server allows, or null for keyword only.",
     )
 
 
@@ -62,16 +64,17 @@ def collection_info(name: str, request: Request) -> dict[str, Any]:
 
 @router.post("/{name}/search")
 def search(name: str, body: SearchRequest, request: Request) -> dict[str, Any]:
-    col = state(request).collection(name)
-    return col.search(body.query, **body.model_dump(exclude={"query"})).to_dict()
+    st = state(request)
+    col = st.collection(name)
+    options = body.model_dump(exclude={"query", "rerank"})
+    return col.search(body.query, rerank=st.reranker(body.rerank), **options).to_dict()
 
 
-@router.post("/{name}/documents", dependencies=[Depends(require_key)])
+@router.post("/{name}/documents", **WRITE)
 def add_documents(name: str, body: DocumentsRequest, request: Request) -> dict[str, Any]:
     st = state(request)
-    st.allowed(name)
-    if not (collection_path(name) / "collection.json").is_file():
-        Collection.create(name, encoder=body.encoder).close()
+    if not st.exists(name):
+        st.create_collection(name, body.encoder)
     col = st.collection(name)
     docs = [Document(d.id, d.text, d.title, d.metadata, d.parent) for d in body.documents]
     report = col.add(docs, upsert=body.upsert)
@@ -84,10 +87,10 @@ def add_documents(name: str, body: DocumentsRequest, request: Request) -> dict[s
     }
 
 
-@router.delete("/{name}/documents/{doc_id}", dependencies=[Depends(require_key)])
+@router.delete("/{name}/documents/{doc_id}", **WRITE)
 def delete_document(name: str, doc_id: str, request: Request) -> dict[str, Any]:
     col = state(request).collection(name)
     deleted = col.delete([doc_id])
     if not deleted:
-        raise CollectionError(f"no document {doc_id!r} in collection {name!r}", hint="Check the id.")
+        raise CollectionNotFound(f"no document {doc_id!r} in collection {name!r}", hint="Check the id.")
     return {"deleted": deleted, "documents": len(col)}

@@ -8,19 +8,20 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from textlens.errors import InputError
+from textlens.server.schemas import responses
 from textlens.server.security import require_key
 
-router = APIRouter(prefix="/api/eval", tags=["evaluate"])
+router = APIRouter(prefix="/api/eval", tags=["evaluate"], responses=responses(400, 403, 404, 413))
 
 
 class EvalRequest(BaseModel):
-    beir_dir: str | None = Field(None, description="A BEIR folder on the server.")
-    split: str = "test"
-    collection: str | None = Field(None, description="With qrels and queries: evaluate this collection.")
-    qrels: str | None = None
-    queries: str | None = None
-    modes: list[Literal["keyword", "dense", "hybrid"]] = ["keyword", "dense", "hybrid"]
-    rerank: str | None = None
+    beir_dir: str | None = Field(None, description="A BEIR folder inside one of the server's data folders.")
+    split: str = Field("test", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    collection: str | None = Field(None, description="With qrels and queries: evaluate this served collection.")
+    qrels: str | None = Field(None, description="A qrels file inside one of the server's data folders.")
+    queries: str | None = Field(None, description="A queries file inside one of the server's data folders.")
+    modes: list[Literal["keyword", "dense", "hybrid"]] = Field(["keyword", "dense", "hybrid"], min_length=1)
+    rerank: str | None = Field(None, description="A reranker the server's operator allowed.")
 
 
 def per_query_rows(result, limit: int = 100) -> list[dict[str, Any]]:
@@ -46,12 +47,19 @@ def per_query_rows(result, limit: int = 100) -> list[dict[str, Any]]:
     return rows[:limit]
 
 
-@router.post("", dependencies=[Depends(require_key)], status_code=202)
+@router.post("", dependencies=[Depends(require_key)], status_code=202, responses=responses(401, 429))
 def start_eval(body: EvalRequest, request: Request) -> dict[str, Any]:
     from textlens.evaluate import ModeSpec, evaluate_beir, evaluate_collection
 
-    specs = [ModeSpec(m) for m in body.modes] + ([ModeSpec("hybrid", rerank=body.rerank)] if body.rerank else [])
-    if not body.beir_dir and not (body.collection and body.qrels and body.queries):
+    st = request.app.state.textlens
+    rerank = st.reranker(body.rerank)
+    specs = [ModeSpec(m) for m in body.modes] + ([ModeSpec("hybrid", rerank=rerank)] if rerank else [])
+    if body.beir_dir:
+        beir_dir = st.data_path(body.beir_dir, "beir_dir")
+    elif body.collection and body.qrels and body.queries:
+        st.collection(body.collection)  # served, and it exists
+        qrels, queries = st.data_path(body.qrels, "qrels"), st.data_path(body.queries, "queries")
+    else:
         raise InputError("nothing to evaluate", hint="Send beir_dir, or collection with qrels and queries.")
 
     def work(job) -> dict[str, Any]:
@@ -59,18 +67,14 @@ def start_eval(body: EvalRequest, request: Request) -> dict[str, Any]:
             job.progress = {"stage": stage, "done": done, "total": total}
 
         if body.beir_dir:
-            result = evaluate_beir(body.beir_dir, specs, split=body.split, progress=progress)
+            result = evaluate_beir(beir_dir, specs, split=body.split, progress=progress)
         else:
-            result = evaluate_collection(body.collection, body.qrels, body.queries, specs, progress=progress)
+            result = evaluate_collection(body.collection, qrels, queries, specs, progress=progress)
         return {**result.to_dict(), "per_query": per_query_rows(result)}
 
-    job = request.app.state.textlens.start_job("eval", work)
-    return job.to_dict()
+    return st.start_job("eval", work).to_dict()
 
 
 @router.get("/{job_id}")
 def eval_status(job_id: str, request: Request) -> dict[str, Any]:
-    job = request.app.state.textlens.jobs.get(job_id)
-    if job is None:
-        raise InputError(f"no evaluation job {job_id!r}", hint="Start one with POST /api/eval.")
-    return job.to_dict()
+    return request.app.state.textlens.job(job_id).to_dict()

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from textlens.errors import InputError
+from textlens.server.schemas import responses
 
-router = APIRouter(prefix="/api", tags=["keywords"])
+router = APIRouter(prefix="/api", tags=["keywords"], responses=responses(400, 403, 413, 503))
 MAX_TEXTS = 100
 
 

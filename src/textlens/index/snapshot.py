@@ -1,0 +1,114 @@
+"""A read snapshot of a collection and its retrievers (the :mod:`textlens.search.retriever` protocols).
+
+The snapshot holds one SQLite read transaction and the vector view of the same
+generation, so every retriever and every row fetched in it see one committed state,
+whatever writers do meanwhile. The keyword index may hold keys written after the
+snapshot or deleted before it; rows are fetched in the snapshot, so such keys drop out.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from textlens.errors import InputError
+from textlens.index.filters import Filters, compile_filters
+from textlens.index.keyword import KeywordIndex, cjk_bigrams
+from textlens.index.vectors import VectorView
+
+if TYPE_CHECKING:
+    from textlens.index.collection import Collection
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """The documents passing a filter: their keys (keyword search) and a mask over the vector view."""
+
+    keys: list[int]
+    mask: np.ndarray | None
+
+
+class KeywordAnalyzer:
+    """:class:`~textlens.search.retriever.Analyzer` over the collection's keyword index."""
+
+    def __init__(self, index: KeywordIndex) -> None:
+        self.terms, self.word_terms = index.terms, index.word_terms
+
+    @staticmethod
+    def bigrams(text: str) -> list[str]:
+        return cjk_bigrams(text)
+
+
+class KeywordRetriever:
+    """BM25 from tantivy (k1=1.2, b=0.75); asks for ``extra`` more hits to make up for unpurged keys."""
+
+    def __init__(self, index: KeywordIndex, extra: int) -> None:
+        self.index, self.extra = index, extra
+
+    def search(self, query: str, n: int, allowed: Allowed | None) -> dict[int, float]:
+        hits = self.index.search(query, n + self.extra, keys=None if allowed is None else allowed.keys)
+        return {h.key: h.score for h in hits}
+
+
+class BM25Retriever(KeywordRetriever):
+    """BM25 with chosen ``(k1, b)``: tantivy's candidates re-scored exactly (:mod:`textlens.index.bm25`)."""
+
+    def __init__(self, rescorer, params: tuple[float, float], extra: int) -> None:
+        self.rescorer, self.params, self.extra = rescorer, params, extra
+
+    def search(self, query: str, n: int, allowed: Allowed | None) -> dict[int, float]:
+        keys = None if allowed is None else allowed.keys
+        return {h.key: h.score for h in self.rescorer.search(query, n + self.extra, self.params, keys=keys)}
+
+
+class DenseRetriever:
+    """Cosine similarity of the query's embedding with the view's vectors."""
+
+    def __init__(self, encoder, view: VectorView, live: np.ndarray | None) -> None:
+        self.encoder, self.view, self.live = encoder, view, live
+
+    def search(self, query: str, n: int, allowed: Allowed | None) -> dict[int, float]:
+        qv = self.encoder.encode_queries([query])[0]
+        return dict(self.view.search(qv, n, mask=self.live if allowed is None else allowed.mask))
+
+
+class ReadSnapshot:
+    """:class:`~textlens.search.retriever.Snapshot` of a :class:`Collection` (made by ``Collection.snapshot()``)."""
+
+    def __init__(self, col: Collection, db: sqlite3.Connection) -> None:
+        self.col, self.db, self.name = col, db, col.name
+        self.generation, self.view, self.live = col._vector_state(db)
+        self.analyzer = KeywordAnalyzer(col.keyword)
+        self._extra = db.execute("SELECT count(*) FROM tombstones").fetchone()[0]
+
+    def allowed(self, filters: Filters | None) -> Allowed | None:
+        if not filters:
+            return None
+        where, params = compile_filters(filters, self.col.store.fields(self.db))
+        keys = self.col.store.live_keys(where, params, self.db)
+        mask = np.isin(self.view.keys, keys) if self.view is not None else None
+        return Allowed(keys, mask)
+
+    def retriever(self, kind: str, *, bm25: tuple[float, float] | None = None):
+        if kind == "keyword":
+            from textlens.index.bm25 import TANTIVY_DEFAULT, check_params
+
+            if bm25 is None or check_params(bm25) == TANTIVY_DEFAULT:
+                return KeywordRetriever(self.col.keyword, self._extra)
+            return BM25Retriever(self.col.bm25_rescorer(self.generation), check_params(bm25), self._extra)
+        if kind == "dense":
+            if self.view is None:
+                raise InputError(
+                    f"collection {self.name!r} has no vectors (built without an encoder)",
+                    hint="Use --mode keyword, or rebuild the collection with an encoder.",
+                    api_hint="Use mode keyword, or rebuild the collection with an encoder.",
+                )
+            return DenseRetriever(self.col.encoder, self.view, self.live)
+        raise ValueError(f"unknown retriever {kind!r}")
+
+    def rows(self, keys: Iterable[int]) -> dict[int, dict[str, Any]]:
+        return self.col.store.rows(keys, self.db)
