@@ -199,5 +199,7 @@ def test_preload_loads_the_encoders_of_served_collections(home: Path) -> None:
     with TestClient(create_app(ServerSettings()), base_url=BASE) as client:
         client.app.state.textlens.ready.wait(120)
         health = client.get("/healthz")
-        assert health.status_code == 200 and health.json()["models"] == {DEFAULT_ENCODER: "ready"}
+        models = health.json()["models"]
+        assert health.status_code == 200 and models[f"encoder {DEFAULT_ENCODER}"] == "ready"
+        assert models["tokenizer gpt-4"] == "ready" and set(models.values()) == {"ready"}
         assert DEFAULT_ENCODER in _LOADED  # loaded before the first dense query

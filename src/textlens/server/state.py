@@ -175,23 +175,28 @@ class AppState:
 
     # -- start-up --------------------------------------------------------------
     def preload(self) -> None:
-        """Load the encoders the served collections need, then set :attr:`ready`."""
+        """Load the encoders the served collections need and the tokenizers the UI compares by default
+        (a first comparison would otherwise wait seconds), then set :attr:`ready`."""
         from textlens.embed import get_encoder
         from textlens.index import list_collections
+        from textlens.tokens.registry import DEFAULT_COMPARE, availability, get_tokenizer
 
         served = self.settings.collections
         names = {c["encoder"] for c in list_collections() if c.get("encoder") and (not served or c["name"] in served)}
-        for model in sorted(names):
-            self.loading[model] = "loading"
+        work = [(f"encoder {m}", lambda m=m: get_encoder(m)) for m in sorted(names)]
+        work += [(f"tokenizer {t}", lambda t=t: get_tokenizer(t)) for t in DEFAULT_COMPARE if availability(t).available]
+        for label, load in work:
+            self.loading[label] = "loading"
             start = time.perf_counter()
             try:
-                get_encoder(model)
+                load()
             except Exception as exc:  # reported in /healthz and the log; requests needing it fail clearly
-                self.loading[model] = f"failed: {type(exc).__name__}: {exc}"
-                log.error("could not load encoder %s", model, exc_info=log.isEnabledFor(logging.DEBUG))
+                self.loading[label] = f"failed: {type(exc).__name__}: {exc}"
+                log.error("could not load %s: %s", label, exc)
+                log.debug("traceback", exc_info=exc)
                 continue
-            self.loading[model] = "ready"
-            log.info("encoder %s loaded in %.1f s", model, time.perf_counter() - start)
+            self.loading[label] = "ready"
+            log.info("%s loaded in %.1f s", label, time.perf_counter() - start)
         self.ready.set()
 
     # -- jobs ------------------------------------------------------------------
