@@ -71,6 +71,7 @@ def test_upsert_replaces_and_delete_removes(col: Collection) -> None:
     assert col.store.tombstones() == [7]
     col.add([Document("z", "A zebra.")])
     assert col.store.tombstones() == []
+    assert col.keyword.num_docs() == len(col)  # replaced and deleted keys really left the keyword index
 
 
 def test_deleting_a_parent_removes_its_chunks(tmp_path: Path) -> None:

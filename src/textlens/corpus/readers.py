@@ -251,7 +251,34 @@ def read_documents(
     readers = {"jsonl": _jsonl, "csv": _csv, "parquet": _parquet, "folder": _folder, "beir": _beir}
     if fmt not in readers:
         raise InputError(f"unknown format {fmt!r}", hint=f"Formats: {', '.join(FORMATS)}.")
-    return readers[fmt](path, rows)
+    return _damaged_file_errors(path, fmt, readers[fmt](path, rows))
+
+
+def _damaged_file_errors(path: Path, fmt: str, docs: Iterator[Document]) -> Iterator[Document]:
+    """Turn a damaged container (a truncated or non-gzip ``.gz``, a file that is not Parquet) into an
+    :class:`InputError` naming the file; the documents read before it stay read."""
+    import zlib
+
+    try:
+        yield from docs
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise InputError(
+            f"{path}: the compressed file is damaged or not gzip ({exc})", hint="Check the file, or decompress it."
+        ) from exc
+    except OSError as exc:
+        if fmt != "parquet":
+            raise
+        raise InputError(f"{path}: not a readable Parquet file ({exc})", hint="Check the file.") from exc
+    except _arrow_errors() as exc:
+        raise InputError(f"{path}: not a readable Parquet file ({exc})", hint="Check the file.") from exc
+
+
+def _arrow_errors() -> tuple[type[BaseException], ...]:
+    try:
+        import pyarrow
+    except ImportError:
+        return ()
+    return (pyarrow.ArrowException,)
 
 
 def batched(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:

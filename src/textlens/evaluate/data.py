@@ -10,6 +10,7 @@ Relevance may be graded (0, 1, 2, ...). Ids are always compared as strings, so
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,27 +36,41 @@ def _need(path: Path, what: str) -> None:
         )
 
 
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Numbered lines of a UTF-8 text file; a line that is not UTF-8 is an error naming it."""
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            try:
+                yield lineno, raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    f"{path}:{lineno}: byte {exc.start} of the line is not UTF-8", hint="Re-encode the file as UTF-8."
+                ) from exc
+
+
 def load_queries(path: Path) -> dict[str, str]:
     """Queries from JSONL (``_id`` or ``id``, and ``text``) or TSV (``id<TAB>text``)."""
     _need(path, "queries file")
     out: dict[str, str] = {}
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            if line.lstrip().startswith("{"):
-                try:
-                    row = json.loads(line)
-                    out[str(row.get("_id", row.get("id")))] = row["text"]
-                except (ValueError, KeyError) as exc:
-                    raise InputError(
-                        f"{path}:{lineno}: not a query record ({exc})", hint='Each line: {"_id": "...", "text": "..."}.'
-                    ) from exc
-            else:
-                qid, _, text = line.rstrip("\n").partition("\t")
-                if not text:
-                    raise InputError(f"{path}:{lineno}: expected 'id<TAB>text'", hint="Or use JSONL.")
-                out[qid] = text
+    for lineno, line in _lines(path):
+        if not line.strip():
+            continue
+        if line.lstrip().startswith("{"):
+            try:
+                row = json.loads(line)
+                qid, text = row.get("_id", row.get("id")), row["text"]
+                if qid is None or not isinstance(text, str):
+                    raise ValueError("no _id, or a text that is not a string")
+                out[str(qid)] = text
+            except (ValueError, KeyError, AttributeError) as exc:
+                raise InputError(
+                    f"{path}:{lineno}: not a query record ({exc})", hint='Each line: {"_id": "...", "text": "..."}.'
+                ) from exc
+        else:
+            qid, _, text = line.rstrip("\r\n").partition("\t")
+            if not text:
+                raise InputError(f"{path}:{lineno}: expected 'id<TAB>text'", hint="Or use JSONL.")
+            out[qid] = text
     if not out:
         raise InputError(f"{path} holds no queries", hint="Check the file.")
     return out
@@ -65,32 +80,33 @@ def load_qrels(path: Path) -> Qrels:
     """Relevance judgements from TREC, TSV or JSONL (see the module doc)."""
     _need(path, "qrels file")
     qrels: Qrels = {}
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                if line.lstrip().startswith("{"):
-                    row = json.loads(line)
-                    qid = row.get("query_id", row.get("query-id", row.get("qid")))
-                    did = row.get("doc_id", row.get("corpus-id", row.get("docid")))
-                    rel = row.get("relevance", row.get("score", 1))
+    for lineno, line in _lines(path):
+        if not line.strip():
+            continue
+        try:
+            if line.lstrip().startswith("{"):
+                row = json.loads(line)
+                qid = row.get("query_id", row.get("query-id", row.get("qid")))
+                did = row.get("doc_id", row.get("corpus-id", row.get("docid")))
+                rel = row.get("relevance", row.get("score", 1))
+                if qid is None or did is None:
+                    raise ValueError("no query id or no document id")
+            else:
+                parts = line.split()
+                if lineno == 1 and {p.lower() for p in parts} & _HEADER_WORDS:
+                    continue  # a header line
+                if len(parts) == 4:  # TREC: qid iter docid rel
+                    qid, _, did, rel = parts
+                elif len(parts) == 3:
+                    qid, did, rel = parts
                 else:
-                    parts = line.split()
-                    if lineno == 1 and {p.lower() for p in parts} & _HEADER_WORDS:
-                        continue  # a header line
-                    if len(parts) == 4:  # TREC: qid iter docid rel
-                        qid, _, did, rel = parts
-                    elif len(parts) == 3:
-                        qid, did, rel = parts
-                    else:
-                        raise ValueError(f"{len(parts)} columns")
-                qrels.setdefault(str(qid), {})[str(did)] = int(rel)
-            except (ValueError, TypeError, KeyError) as exc:
-                raise InputError(
-                    f"{path}:{lineno}: not a qrels line ({exc}): {line.strip()[:80]!r}",
-                    hint="Use TREC 'qid 0 docid rel', TSV 'qid docid rel' or JSONL.",
-                ) from exc
+                    raise ValueError(f"{len(parts)} columns")
+            qrels.setdefault(str(qid), {})[str(did)] = int(rel)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+            raise InputError(
+                f"{path}:{lineno}: not a qrels line ({exc}): {line.strip()[:80]!r}",
+                hint="Use TREC 'qid 0 docid rel', TSV 'qid docid rel' or JSONL.",
+            ) from exc
     if not qrels:
         raise InputError(
             f"{path} holds no relevance judgements (empty qrels)",

@@ -108,9 +108,14 @@ class KeywordIndex:
             writer.add_document(doc)
 
     def delete(self, keys: Sequence[int]) -> None:
+        """Delete ``keys`` (by a term-set query: a term built from a Python int does not match the
+        unsigned ``key`` field, so ``delete_documents_by_term`` would silently delete nothing)."""
+        keys = list(keys)
         writer = self.writer()
-        for key in keys:
-            writer.delete_documents_by_term("key", key)
+        for start in range(0, len(keys), 10_000):
+            writer.delete_documents_by_query(
+                tantivy.Query.term_set_query(self.schema, "key", keys[start : start + 10_000])
+            )
 
     def delete_from(self, first_key: int) -> None:
         """Delete keys >= ``first_key`` (written by a batch that never committed)."""
