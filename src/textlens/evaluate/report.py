@@ -10,6 +10,7 @@ from rich.table import Table
 from textlens.evaluate.metrics import METRICS
 from textlens.evaluate.references import references_for
 from textlens.evaluate.runner import EvalResult
+from textlens.html import colour, page
 
 
 def first_relevant_rank(result: EvalResult, mode: str, qid: str) -> int | None:
@@ -64,11 +65,7 @@ def markdown(result: EvalResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-_CSS = """body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#1d1d1f}
-table{border-collapse:collapse;margin:.6rem 0}td,th{border:1px solid #ddd;padding:.25rem .6rem;text-align:right}
-td:first-child,th:first-child{text-align:left}.win{background:#e3f4e6}.loss{background:#fbe4e4}
-.muted{color:#777}h2{font-size:1.1rem;margin-top:1.8rem}svg text{font:12px system-ui,sans-serif}"""
-_COLOURS = ("#3b5b92", "#2f7a5d", "#8c6a2f", "#7a4d8c", "#8c3b3b", "#2f6f7a")
+_CSS = ".win{background:#e3f4e6}.loss{background:#fbe4e4}"
 
 
 def _chart(result: EvalResult) -> str:
@@ -84,12 +81,12 @@ def _chart(result: EvalResult) -> str:
             y = 24 + j * (bar + gap)
             w = max(1, int((width - 50) * v))
             parts.append(
-                f'<rect x="{x0}" y="{y}" width="{w}" height="{bar}" fill="{_COLOURS[j % 6]}">'
+                f'<rect x="{x0}" y="{y}" width="{w}" height="{bar}" fill="{colour(j)}">'
                 f"<title>{html.escape(mode)} {m} = {v:.4f}</title></rect>"
             )
             parts.append(f'<text x="{x0 + w + 3}" y="{y + 13}">{v:.3f}</text>')
     parts.append("</svg>")
-    legend = " ".join(f'<span style="color:{_COLOURS[j % 6]}">■</span> {html.escape(m)}' for j, m in enumerate(modes))
+    legend = " ".join(f'<span style="color:{colour(j)}">■</span> {html.escape(m)}' for j, m in enumerate(modes))
     return "".join(parts) + f"<p>{legend}</p>"
 
 
@@ -97,8 +94,6 @@ def html_report(result: EvalResult, *, max_queries: int = 300) -> str:
     """One page: scores, chart, references, significance, per-query wins and losses."""
     esc = html.escape
     out = [
-        "<!doctype html><html lang=en><meta charset=utf-8>",
-        f"<title>textlens eval: {esc(result.dataset)}</title><style>{_CSS}</style>",
         f"<h1>{esc(result.dataset)} <span class=muted>({esc(result.split)}, {result.queries} queries)</span></h1>",
         _chart(result),
         "<h2>Scores</h2><table><tr><th>mode" + "".join(f"<th>{m}" for m in METRICS) + "<th>seconds</tr>",
@@ -143,7 +138,7 @@ def html_report(result: EvalResult, *, max_queries: int = 300) -> str:
     out.append(_per_query(result, max_queries))
     if result.problems:
         out.append("<p class=muted>Dropped: " + esc("; ".join(f"{v} {k}" for k, v in result.problems.items())) + "</p>")
-    return "\n".join(out) + "</html>"
+    return page(f"textlens eval: {result.dataset}", out, css=_CSS)
 
 
 def _per_query(result: EvalResult, limit: int) -> str:

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
+from textlens.html import LIGHT, colour, page
 from textlens.keywords.extract import KeywordResult
 
-COLOURS = ("#ffd54f", "#81d4fa", "#a5d6a7", "#f48fb1", "#ce93d8", "#ffab91", "#b0bec5", "#e6ee9c")
 TERMINAL = ("black on yellow", "black on cyan", "black on green", "black on magenta", "black on bright_blue")
 
 
@@ -36,8 +36,7 @@ def highlighted(result: KeywordResult, limit: int = 3000) -> Text:
 
 
 _CSS = """
-body{font:15px/1.55 system-ui,sans-serif;margin:2rem auto;max-width:1000px;color:#1d1d1f;padding:0 1rem}
-h1{font-size:1.4rem}h2{font-size:1.05rem;margin:1.8rem 0 .4rem}.doc{white-space:pre-wrap;background:#fafafa;
+.doc{white-space:pre-wrap;background:#fafafa;
 border:1px solid #ddd;border-radius:6px;padding:.7rem}mark{border-radius:3px;padding:0 2px}
 ol{margin:.3rem 0}.score{color:#666;font-size:.9em}.note{color:#a15c00}.var{color:#666;font-size:.85em}
 """
@@ -46,8 +45,6 @@ ol{margin:.3rem 0}.score{color:#666;font-size:.9em}.note{color:#a15c00}.var{colo
 def keywords_html(results: Sequence[KeywordResult], ids: Sequence[str], *, title: str = "keywords") -> str:
     """One page: per document, its ranked keywords and its text with them marked."""
     out = [
-        "<!doctype html><html lang=en><meta charset=utf-8>",
-        f"<title>textlens: {html.escape(title)}</title><style>{_CSS}</style>",
         f"<h1>textlens: {html.escape(title)}</h1>",
     ]
     for doc_id, result in zip(ids, results, strict=True):
@@ -56,20 +53,18 @@ def keywords_html(results: Sequence[KeywordResult], ids: Sequence[str], *, title
             out.append(f'<p class="note">{html.escape(result.note)}</p>')
         items = []
         for rank, kw in enumerate(result.keywords):
-            colour = COLOURS[rank % len(COLOURS)]
+            background = colour(rank, LIGHT)
             variants = f' <span class="var">({html.escape(", ".join(kw.variants))})</span>' if kw.variants else ""
             items.append(
-                f'<li><mark style="background:{colour}">{html.escape(kw.phrase)}</mark> '
+                f'<li><mark style="background:{background}">{html.escape(kw.phrase)}</mark> '
                 f'<span class="score">{kw.score:.3f}</span>{variants}</li>'
             )
         out.append("<ol>" + "".join(items) + "</ol>")
         parts, pos = [], 0
         for start, end, rank in _marks(result):
             parts.append(html.escape(result.text[pos:start]))
-            parts.append(
-                f'<mark style="background:{COLOURS[rank % len(COLOURS)]}">{html.escape(result.text[start:end])}</mark>'
-            )
+            parts.append(f'<mark style="background:{colour(rank, LIGHT)}">{html.escape(result.text[start:end])}</mark>')
             pos = end
         parts.append(html.escape(result.text[pos:]))
         out.append(f'<div class="doc">{"".join(parts)}</div>')
-    return "\n".join(out) + "\n"
+    return page(f"textlens: {title}", out, css=_CSS)

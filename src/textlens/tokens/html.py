@@ -5,20 +5,17 @@ from __future__ import annotations
 import html
 import json
 
+from textlens.html import colour, page
 from textlens.tokens.compare import Comparison
-from textlens.tokens.render import PALETTE
 
 _CSS = """
-body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#1d1d1f;padding:0 1rem}
-h1{font-size:1.4rem} h2{font-size:1.1rem;margin:1.6rem 0 .4rem}
 .tok{white-space:pre-wrap;font:14px/1.9 ui-monospace,monospace;background:#fafafa;padding:.6rem;
   border:1px solid #ddd;border-radius:6px}
 .tok span{border-radius:3px;padding:1px 0;margin-right:1px;color:#fff}
 .tok span.special{background:#555}.tok span.unk{background:#c00}.tok span.bytes{background:#e0b000;color:#000}
-table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.25rem .6rem;text-align:right}
-td:first-child,th:first-child{text-align:left}.flag{color:#c00;font-size:.8em;margin-left:.3em}
+.flag{color:#c00;font-size:.8em;margin-left:.3em}
 .best{font-weight:bold;color:#176b2c}.bar{display:inline-block;height:.7em;background:#3b5b92;margin-right:.4em}
-.meta{color:#666;font-size:.9em}.lost{color:#c00}
+.meta{font-size:.9em}.lost{color:#c00}
 """
 
 
@@ -26,7 +23,7 @@ def _segments_html(report) -> str:
     parts = []
     for k, seg in enumerate(report.segments):
         cls = "" if seg.kind == "text" else f' class="{seg.kind}"'
-        style = f' style="background:{PALETTE[k % len(PALETTE)]}"' if seg.kind == "text" else ""
+        style = f' style="background:{colour(k)}"' if seg.kind == "text" else ""
         nbytes = len(seg.text.encode("utf-8"))
         tip = f"ids {', '.join(map(str, seg.ids))} · {nbytes} bytes · {seg.text!r}"
         parts.append(f'<span{cls}{style} title="{html.escape(tip)}">{html.escape(seg.text)}</span>')
@@ -36,9 +33,6 @@ def _segments_html(report) -> str:
 def comparison_html(result: Comparison) -> str:
     """Render a comparison as one HTML page."""
     out = [
-        "<!doctype html><html lang=en><meta charset=utf-8>",
-        "<title>textlens: tokenizer comparison</title>",
-        f"<style>{_CSS}</style>",
         "<h1>Tokenizer comparison</h1>",
         f"<p class=meta>{len(result.text):,} characters, {len(result.text.encode()):,} bytes; "
         "hover a token for its ids and bytes.</p>",
@@ -89,4 +83,4 @@ def comparison_html(result: Comparison) -> str:
         out.append(f"<div class=tok>{_segments_html(r)}</div>")
     data = json.dumps(result.to_dict(), ensure_ascii=False).replace("</", "<\\/")
     out.append(f'<script type="application/json" id="textlens-data">{data}</script></html>')
-    return "\n".join(out)
+    return page("textlens: tokenizer comparison", out, css=_CSS)

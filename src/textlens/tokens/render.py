@@ -7,12 +7,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from textlens.html import colour
 from textlens.tokens.analysis import Segment, TokenizerReport
 from textlens.tokens.compare import Comparison
 from textlens.tokens.stats import CorpusStats
 
 # Background colours cycled over segments; readable with light and dark themes.
-PALETTE = ("#3b5b92", "#7a4d8c", "#2f7a5d", "#8c6a2f", "#8c3b3b", "#2f6f7a")
 KIND_STYLE = {"special": "bold white on #555555", "unk": "bold white on red", "bytes": "bold black on yellow"}
 
 
@@ -26,7 +26,7 @@ def segment_text(segs: list[Segment], *, show_whitespace: bool = False, show_ids
     out = Text()
     for k, seg in enumerate(segs):
         shown = visible_whitespace(seg.text) if show_whitespace else seg.text
-        style = KIND_STYLE.get(seg.kind, f"white on {PALETTE[k % len(PALETTE)]}")
+        style = KIND_STYLE.get(seg.kind, f"white on {colour(k)}")
         out.append(shown, style=style)
         if show_ids:
             out.append("[" + ",".join(map(str, seg.ids)) + "]", style="dim")

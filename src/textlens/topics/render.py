@@ -14,19 +14,17 @@ import numpy as np
 
 from textlens.atomic import atomic_open
 from textlens.errors import MissingDependency
+from textlens.html import CATEGORICAL, page
+from textlens.html import colour as palette_colour
 from textlens.topics.model import TopicModel
 
-PALETTE = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf",
-    "#393b79", "#ad494a", "#637939", "#8c6d31", "#7b4173", "#3182bd", "#e6550d", "#31a354", "#756bb1",
-)  # fmt: skip
-OUTLIER_COLOUR = "#c8c8c8"
 MAX_POINTS = 20_000
 MAX_BARS = 24
 
 
 def colour(topic: int) -> str:
-    return OUTLIER_COLOUR if topic < 0 else PALETTE[topic % len(PALETTE)]
+    """A topic's colour; the outliers (topic -1) are grey."""
+    return palette_colour(topic, CATEGORICAL)
 
 
 def assignment_rows(model: TopicModel, ids: Sequence[str], titles: Sequence[str] | None = None) -> list[dict]:
@@ -93,9 +91,7 @@ def _bars_svg(words: list[tuple[str, float]], fill: str, n: int = 8) -> str:
 
 
 _CSS = """
-body{font:14px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#1d1d1f;padding:0 1rem}
-h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.6rem}table{border-collapse:collapse}
-td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}.num{text-align:right}
+td,th{text-align:left;vertical-align:top}.num{text-align:right}
 .grid{display:flex;flex-wrap:wrap;gap:1rem}.card{border:1px solid #ddd;border-radius:6px;padding:.4rem .6rem}
 .card h3{font-size:.95rem;margin:.1rem 0 .3rem}.bars text{font:11px system-ui,sans-serif}
 .sw{display:inline-block;width:.8em;height:.8em;border-radius:50%;margin-right:.3em}
@@ -109,8 +105,6 @@ def topics_html(
     """The page: summary, 2-D map, bar charts of top words, and the topic table."""
     n = len(model.labels)
     out = [
-        "<!doctype html><html lang=en><meta charset=utf-8>",
-        f"<title>textlens: {html.escape(title)}</title><style>{_CSS}</style>",
         f"<h1>textlens: {html.escape(title)}</h1>",
         f'<p class="meta">{n:,} documents, {len(model.topics)} topics, '
         f"{model.outlier_share:.1%} in no topic (grey).</p>",
@@ -135,7 +129,7 @@ def topics_html(
             f"<td>{html.escape(', '.join(w for w, _ in t.words))}</td><td>{reps}</td></tr>"
         )
     out.append("</table>")
-    return "\n".join(out) + "\n"
+    return page(f"textlens: {title}", out, css=_CSS)
 
 
 def _fmt(v) -> str:
