@@ -100,13 +100,18 @@ for op, items in scenario(sys.argv[2]):
 def run_child(path: Path, name: str, kill_after: float | None) -> tuple[int, bool, float]:
     """Run a write path; kill it ``kill_after`` seconds after it is ready.
 
-    Returns (batches reported, killed, seconds from ready to exit)."""
+    Returns (batches reported, killed, seconds from ready to the last batch reported)."""
     code = CHILD.format(bench=str(ROOT / "benchmarks"))
     proc = subprocess.Popen([sys.executable, "-c", code, str(path), name], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "ready"
     ready = time.perf_counter()
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
+    lines: list[tuple[float, str]] = []
+
+    def read() -> None:
+        for line in iter(proc.stdout.readline, ""):
+            lines.append((time.perf_counter() - ready, line.strip()))
+
+    reader = threading.Thread(target=read, daemon=True)
     reader.start()
     killed = False
     if kill_after is not None:
@@ -116,9 +121,9 @@ def run_child(path: Path, name: str, kill_after: float | None) -> tuple[int, boo
             proc.send_signal(signal.SIGKILL)
             killed = True
     proc.wait()
-    seconds = time.perf_counter() - ready
     reader.join(5)
-    return sum(1 for line in lines if line.strip() == "committed"), killed, seconds
+    committed = [t for t, line in lines if line == "committed"]
+    return len(committed), killed, committed[-1] if committed else 0.0
 
 
 def ranked(col: Collection, query: str, mode: str) -> list[tuple[str, float]]:
@@ -153,7 +158,7 @@ def check_trial(path: Path, name: str, reported: int, rebuilds: dict[int, Path])
 
 
 def sigkill_trials(name: str, trials: int, work: Path, base: Path, rng: random.Random) -> dict:
-    # how long the whole path takes when not killed: kill times are drawn from that span
+    # how long the writes take when not killed (ready to last commit): kill times are drawn from that span
     calib = work / f"{name}-calibration"
     shutil.copytree(base, calib)
     span = run_child(calib, name, None)[2]

@@ -13,18 +13,15 @@ pytest.importorskip("sentence_transformers")
 
 from typer.testing import CliRunner
 
+from tests.shared import shared
 from textlens.classify import EmbeddingClassifier, classification_report
 from textlens.cli import app
 from textlens.errors import InputError
 
-SST2 = Path(__file__).resolve().parents[3] / "shared/data/classification/sst2"
-
 
 def rows(split: str, n: int) -> list[dict]:
-    if not SST2.is_dir():
-        pytest.skip("shared SST-2 not found")
     out, per = [], {"positive": 0, "negative": 0}
-    for line in (SST2 / f"{split}.jsonl").open():
+    for line in shared(f"data/classification/sst2/{split}.jsonl").open():
         row = json.loads(line)
         if per[row["label"]] < n // 2 and len(row["text"].split()) > 4:
             per[row["label"]] += 1

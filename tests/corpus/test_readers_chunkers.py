@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.shared import shared
 from textlens.corpus import Chunker, FieldMap, ReadReport, read_documents, split_sentences
 from textlens.corpus.document import Document
 from textlens.errors import InputError
-
-SHARED = Path(__file__).resolve().parents[3] / "shared"
 
 
 def test_jsonl_malformed_line_names_file_and_line(tmp_path: Path) -> None:
@@ -86,17 +85,14 @@ def test_folder_skips_binary_and_reports_bad_utf8(tmp_path: Path) -> None:
 def test_beir_folder(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"corpus\.jsonl is missing"):
         list(read_documents(tmp_path, format="beir"))
-    scifact = SHARED / "data/beir/scifact"
-    if not scifact.is_dir():
-        pytest.skip("shared SciFact not found")
+    scifact = shared("data/beir/scifact")
     docs = list(read_documents(scifact))
     assert len(docs) == 5183 and docs[0].id == "4983" and docs[0].title.startswith("Microstructural")
 
 
 def test_wikipedia_from_data_dir(monkeypatch) -> None:
-    if not (SHARED / "data/wikipedia/vital_articles_en.jsonl").is_file():
-        pytest.skip("shared Wikipedia summaries not found")
-    monkeypatch.setenv("TEXTLENS_DATA", str(SHARED / "data/wikipedia"))
+    shared("data/wikipedia/vital_articles_en.jsonl")
+    monkeypatch.setenv("TEXTLENS_DATA", str(shared("data/wikipedia")))
     docs = list(read_documents("wikipedia"))
     assert len(docs) == 10033
     assert set(docs[0].metadata) == {"description", "topic"}

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.shared import shared
 from textlens.cli import app
 from textlens.errors import InputError
 from textlens.evaluate import ModeSpec, evaluate_beir, evaluate_collection, load_qrels, load_queries
@@ -178,9 +179,7 @@ def test_cli_eval_json_and_files(tmp_path: Path, monkeypatch) -> None:
 
 @pytest.mark.slow
 def test_scifact_keyword_reaches_the_published_bm25(tmp_path: Path, monkeypatch) -> None:
-    scifact = Path(__file__).resolve().parents[3] / "shared/data/beir/scifact"
-    if not scifact.is_dir():
-        pytest.skip("shared SciFact not found")
+    scifact = shared("data/beir/scifact")
     monkeypatch.setenv("TEXTLENS_HOME", str(tmp_path / "home"))
     result = evaluate_beir(scifact, [ModeSpec("keyword")])
     assert result.queries == 300 and result.problems == {}

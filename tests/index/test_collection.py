@@ -204,15 +204,15 @@ def test_threads_search_while_one_writes(tmp_path: Path) -> None:
             for n in range(20):
                 col.add([Document(f"w{n}-{i}", f"written passage {n}") for i in range(10)])
 
-        def read(_: int) -> int:
-            count = 0
-            for _ in range(30):
-                count = max(count, len(col.search("passage OR dog", mode="keyword", k=50)))
-            return count
+        def read(_: int) -> list[int]:
+            # each search sees whole batches: the count of written passages is a multiple of 10
+            return [len(col.search("written", mode="keyword", k=500)) for _ in range(30)]
 
         with ThreadPoolExecutor(4) as pool:
             writer = pool.submit(write)
             readers = list(pool.map(read, range(3)))
             writer.result()
-        assert len(col) == len(DOCS) + 200 and all(r >= 0 for r in readers)
+        assert len(col) == len(DOCS) + 200
+        for counts in readers:  # whole batches only, and a reader never sees a batch disappear
+            assert all(c % 10 == 0 for c in counts) and counts == sorted(counts)
         assert len(col.search("written", mode="keyword", k=500)) == 200

@@ -11,6 +11,7 @@ import pytest
 
 pytest.importorskip("sentence_transformers")
 
+from tests.shared import shared
 from textlens.corpus import Document
 from textlens.embed import EmbeddingCache, embed_with_cache, get_encoder
 from textlens.index import Collection, CollectionError
@@ -95,9 +96,7 @@ def _tiny_cross_encoder(path: Path) -> Path:
 
     from textlens.embed.sentence_transformers import resolve_model
 
-    scifact = Path(__file__).resolve().parents[3] / "shared/data/beir/scifact"
-    if not scifact.is_dir():
-        pytest.skip("shared SciFact not found")
+    scifact = shared("data/beir/scifact")
     lines = (scifact / "corpus.jsonl").read_text(encoding="utf-8").splitlines()
     corpus = {d["_id"]: d["title"] + " " + d["text"] for d in map(json.loads, lines)}
     lines = (scifact / "queries.jsonl").read_text(encoding="utf-8").splitlines()

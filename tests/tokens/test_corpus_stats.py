@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.shared import shared
 from textlens.errors import InputError
 from textlens.tokens import corpus_stats, get_tokenizer
 from textlens.tokens.stats import BLOCK_BYTES
@@ -69,9 +70,7 @@ def test_missing_and_empty_paths(tmp_path: Path, shared_tokenizers) -> None:
 
 
 def _big_text(target: int) -> str:
-    path = Path(__file__).resolve().parents[3] / "shared/data/wikipedia/vital_articles_en.jsonl"
-    if not path.is_file():
-        pytest.skip(f"{path} not found")
+    path = shared("data/wikipedia/vital_articles_en.jsonl")
     paras = [json.loads(line)["text"] for line in path.open(encoding="utf-8")]
     text, size = [], 0
     for p in paras:

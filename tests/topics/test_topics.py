@@ -15,11 +15,11 @@ pytest.importorskip("sentence_transformers")
 
 from typer.testing import CliRunner
 
+from tests.shared import shared
 from textlens.cli import app
 from textlens.errors import InputError
 from textlens.topics import TopicModel, npmi_coherence, topic_quality
 
-NEWSGROUPS = Path(__file__).resolve().parents[3] / "shared/data/topics/20newsgroups.jsonl.gz"
 GROUPS = ("rec.sport.hockey", "sci.space", "talk.religion.misc")
 runner = CliRunner()
 
@@ -27,10 +27,8 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def posts() -> list[dict]:
     """90 posts from each of three groups (bodies only: headers end at the first blank line)."""
-    if not NEWSGROUPS.is_file():
-        pytest.skip("shared 20 Newsgroups not found")
     out, per = [], dict.fromkeys(GROUPS, 0)
-    with gzip.open(NEWSGROUPS, "rt", encoding="utf-8") as fh:
+    with gzip.open(shared("data/topics/20newsgroups.jsonl.gz"), "rt", encoding="utf-8") as fh:
         for line in fh:
             row = json.loads(line)
             body = row["text"].partition("\n\n")[2].strip()[:1500]
@@ -76,8 +74,7 @@ def test_outlier_reduction_and_merging(posts) -> None:
     model.reduce_outliers(target_share=0.0)
     assert model.outlier_share == 0.0
     n = len(model.topics)
-    if n > 2:
-        assert model.merge_topics(2) == n - 2
+    assert n > 2 and model.merge_topics(2) == n - 2
     assert len(model.topics) == 2 and model.topics[0].size >= model.topics[1].size
     assert model.merge_topics(5) == 0
     with pytest.raises(InputError, match="target"):
@@ -98,7 +95,14 @@ def test_pluggable_steps_and_no_silent_fallback(posts) -> None:
     with pytest.raises(InputError, match="unknown reducer"):
         TopicModel(reducer="tsne")
     keybert = TopicModel(min_cluster_size=8, representation="keybert").fit(texts)
-    assert all(-1 <= s <= 1 for t in keybert.topics for _, s in t.words)
+    # keybert words are ranked by the cosine of their embedding with the topic's centroid
+    from textlens.embed import get_encoder
+
+    centroids = keybert.centroids()
+    for t in keybert.topics:
+        vecs = get_encoder().encode([w for w, _ in t.words])
+        np.testing.assert_allclose([s for _, s in t.words], vecs @ centroids[t.id], atol=1e-4)
+        assert [s for _, s in t.words] == sorted((s for _, s in t.words), reverse=True)
 
 
 def test_ctfidf_weighs_words_by_class() -> None:
