@@ -133,6 +133,12 @@ def test_keywords(client) -> None:
     start, end = first["keywords"][0]["spans"][0]
     assert text[start:end].lower().startswith(first["keywords"][0]["keyword"].lower().split()[0])
     assert empty["keywords"] == [] and "lower --ngram-range" in empty["note"]
+    client.post("/api/collections/kw/documents", json={"documents": [{"id": "v", "text": text}]}, headers=KEY)
+    same = {k: v for k, v in body.items() if k != "texts"}
+    from_collection = client.post("/api/keywords", json={**same, "collection": "kw", "ids": ["v"]}).json()
+    assert [k["keyword"] for k in from_collection[0]["keywords"]] == [k["keyword"] for k in first["keywords"]]
+    assert client.post("/api/keywords", json={"collection": "kw", "ids": ["nope"]}).status_code == 400
+    assert client.post("/api/keywords", json={"collection": "kw"}).status_code == 400
     bad = client.post("/api/keywords", json={"texts": [text], "ngram_range": [3, 1]})
     assert bad.status_code == 400 and "range" in bad.json()["error"]
     bad = client.post("/api/keywords", json={"texts": [text], "max_sum": True, "diversity": 0.5})

@@ -18,41 +18,22 @@ console = Console()
 CORPUS_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".gz")
 
 
-def _sources(
-    text: str | None, file: Path | None, collection: str | None, doc_ids: list[str], text_field: str, id_field: str
-) -> tuple[list[str], list[str]]:
-    """Ids and texts to extract from."""
-    given = sum(x is not None for x in (text, file, collection))
-    if given != 1:
+def _sources(text: str | None, file: Path | None, collection: str | None, doc_ids: list[str], fields):
+    """The documents to extract from (:mod:`textlens.corpus.sources`)."""
+    from textlens.corpus.sources import from_collection, from_path, from_text
+
+    if sum(x is not None for x in (text, file, collection)) != 1:
         raise InputError(
             "give exactly one of TEXT, --file PATH or --collection NAME",
             hint='For example: textlens keywords "some text", or --file notes.jsonl, or --collection wiki --doc 42.',
         )
     if collection is not None:
-        from textlens.index import Collection
-
         if not doc_ids:
             raise InputError("--collection needs --doc ID (repeat it for several documents)")
-        with Collection.open(collection) as col:
-            docs = [col.get(d) for d in doc_ids]
-            missing = [d for d, doc in zip(doc_ids, docs, strict=True) if doc is None]
-            if missing:
-                raise InputError(
-                    f"collection {collection!r} has no document {', '.join(map(repr, missing))}",
-                    hint=f"Find ids with: textlens search QUERY --collection {collection}",
-                )
-            return list(doc_ids), [col.embedded_text(d) for d in docs]  # embedded already: cached
+        return from_collection(collection, doc_ids)
     if file is not None and (file.is_dir() or file.name.lower().endswith(CORPUS_SUFFIXES)):
-        from textlens.corpus import FieldMap, read_documents
-
-        docs = list(read_documents(file, fields=FieldMap(id=id_field, text=text_field, title=None, metadata=[])))
-        if not docs:
-            raise InputError(f"{file} holds no documents")
-        return [d.id for d in docs], [d.text for d in docs]
-    body = read_text_input(text, file)
-    if not body or not body.strip():
-        raise InputError("the text is empty", hint="Pass a text, - for standard input, or --file PATH.")
-    return [str(file) if file else "text"], [body]
+        return from_path(file, fields)
+    return from_text(read_text_input(text, file) or "", str(file) if file else "text")
 
 
 @handle_errors
@@ -80,9 +61,11 @@ def keywords_cmd(
     html_out: Path = typer.Option(None, "--html", help="Write a page with the keywords marked in each text."),
 ) -> None:
     """Keywords by KeyBERT's method: candidate phrases ranked by similarity to the document."""
+    from textlens.corpus import FieldMap
     from textlens.keywords import extract_keywords
 
-    ids, texts = _sources(text, file, collection, doc, text_field, id_field)
+    source = _sources(text, file, collection, doc, FieldMap(id=id_field, text=text_field, title=None, metadata=[]))
+    ids, texts = source.ids, source.texts
     words = None
     if stop_words is not None:
         if not stop_words.is_file():
@@ -113,10 +96,7 @@ def keywords_cmd(
             fh.write(keywords_html(results, ids))
     if as_json:
         for doc_id, result in zip(ids, results, strict=True):
-            row = {"id": doc_id, "keywords": [k.to_dict() for k in result.keywords]}
-            if result.note:
-                row["note"] = result.note
-            typer.echo(json.dumps(row, ensure_ascii=False))
+            typer.echo(json.dumps({"id": doc_id, **result.to_dict()}, ensure_ascii=False))
         return
     _print(ids, results, show_text if show_text is not None else len(ids) <= 5)
     if html_out is not None:

@@ -32,35 +32,25 @@ def _load(
             "give a corpus PATH or --collection NAME (one of them)",
             hint="For example: textlens topics posts.jsonl, or textlens topics --collection wiki.",
         )
+    from textlens.corpus import FieldMap
+    from textlens.corpus.sources import from_collection, from_path
+
     if collection is not None:
-        from textlens.index import Collection
-
-        with Collection.open(collection) as col:
-            docs = col.documents()
-            texts = [col.embedded_text(d) for d in docs]  # what the collection embedded: cached
-            encoder = (col.manifest.get("encoder") or {}).get("name")
+        source = from_collection(collection)
     else:
-        from textlens.corpus import FieldMap, read_documents
-
         meta = [label_field] if label_field else []
-        docs = list(
-            read_documents(path, fields=FieldMap(id=id_field, text=text_field, title=title_field, metadata=meta))
-        )
-        texts = [d.titled_text for d in docs]
-        encoder = None
-    if not docs:
-        raise InputError(f"{path or collection} holds no documents")
+        fields = FieldMap(id=id_field, text=text_field, title=title_field, metadata=meta)
+        source = from_path(path, fields, titled=True)
     gold = None
     if label_field:
-        missing = [d.id for d in docs if label_field not in d.metadata]
+        missing = [i for i, meta in zip(source.ids, source.metadata, strict=True) if label_field not in meta]
         if missing:
             raise InputError(
                 f"{len(missing)} document(s) have no field {label_field!r} (first: {missing[0]!r})",
                 hint="Name the field holding the known classes with --label-field.",
             )
-        gold = [str(d.metadata[label_field]) for d in docs]
-    names = [d.title or " ".join(d.text.split())[:80] for d in docs]
-    return [d.id for d in docs], texts, names, gold, encoder
+        gold = [str(meta[label_field]) for meta in source.metadata]
+    return source.ids, source.texts, source.names, gold, source.encoder
 
 
 @handle_errors

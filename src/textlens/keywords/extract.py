@@ -17,6 +17,7 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -61,6 +62,10 @@ class KeywordResult:
     text: str
     keywords: list[Keyword]
     note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of the CLI's ``--json`` lines and of ``POST /api/keywords``."""
+        return {"keywords": [k.to_dict() for k in self.keywords], "note": self.note}
 
 
 def extract_keywords(

@@ -15,7 +15,11 @@ MAX_TEXTS = 100
 
 
 class KeywordsRequest(BaseModel):
-    texts: list[str] = Field(..., min_length=1, max_length=MAX_TEXTS, description="Documents (one pass for all).")
+    texts: list[str] | None = Field(
+        None, min_length=1, max_length=MAX_TEXTS, description="Documents (one pass for all)."
+    )
+    collection: str | None = Field(None, description="Or: documents of this served collection...")
+    ids: list[str] | None = Field(None, min_length=1, max_length=MAX_TEXTS, description="...by id.")
     ngram_range: tuple[int, int] = Field((1, 1), description="Fewest and most words per phrase.")
     top_n: int = Field(5, ge=1, le=100)
     languages: list[str] = Field(["english"], max_length=8, description="Stop words and stemmer.")
@@ -30,17 +34,23 @@ class KeywordsRequest(BaseModel):
 
 @router.post("/keywords")
 def keywords(body: KeywordsRequest, request: Request) -> list[dict[str, Any]]:
-    """Per text: its keywords (phrase, score, character spans, merged variants) and a note when none."""
+    """Per text (or per collection document): its keywords (phrase, score, character spans, merged
+    variants) and a note when none."""
+    from textlens.corpus.sources import from_collection
     from textlens.keywords import extract_keywords
 
-    limit = request.app.state.textlens.settings.max_text_chars
-    total = sum(len(t) for t in body.texts)
+    st = request.app.state.textlens
+    if (body.texts is None) == (body.collection is None) or (body.collection is not None and not body.ids):
+        raise InputError("send texts, or a collection with ids (one of them)")
+    texts = body.texts if body.texts is not None else from_collection(st.allowed(body.collection), body.ids).texts
+    limit = st.settings.max_text_chars
+    total = sum(len(t) for t in texts)
     if total > limit:
         raise InputError(f"the texts hold {total:,} characters; this server accepts up to {limit:,}")
     if not 1 <= body.ngram_range[0] <= body.ngram_range[1] <= 8:
         raise InputError(f"ngram_range {list(body.ngram_range)} is not a range of 1 to 8 words")
     results = extract_keywords(
-        body.texts,
+        texts,
         ngram_range=body.ngram_range,
         top_n=body.top_n,
         languages=body.languages,
@@ -52,4 +62,4 @@ def keywords(body: KeywordsRequest, request: Request) -> list[dict[str, Any]]:
         merge=body.merge,
         order=body.order,
     )
-    return [{"keywords": [k.to_dict() for k in r.keywords], "note": r.note} for r in results]
+    return [r.to_dict() for r in results]
