@@ -124,7 +124,7 @@ def stats_cmd(
             toks,
             text_field=text_field,
             num_threads=n,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            progress=lambda _stage, done, total: bar.update(task, completed=done, total=total),
         )
     if as_json:
         typer.echo(json.dumps(asdict(result), ensure_ascii=False))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-Progress = Callable[[int, int], None]
+from textlens.progress import Progress
 
 
 @runtime_checkable

@@ -84,5 +84,5 @@ def embed_with_cache(
             out[rows] = vec
         cache.put_many(encoder.fingerprint, list(zip(todo.keys(), vecs, strict=True)))
     elif progress:
-        progress(len(texts), len(texts))
+        progress("embedding", len(texts), len(texts))
     return out

@@ -133,7 +133,7 @@ class SentenceTransformerEncoder:
             start += size
             done += len(idx)
             if progress and (done == len(texts) or done % 512 < size):
-                progress(done, len(texts))
+                progress("embedding", done, len(texts))
         return out
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:

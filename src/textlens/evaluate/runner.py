@@ -10,7 +10,7 @@ can be saved in TREC format.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,8 @@ from textlens.corpus import Chunker
 from textlens.evaluate.data import EvalData, beir_paths, load_qrels, load_queries, reconcile
 from textlens.evaluate.metrics import METRICS, Run, evaluate_run, rank_scores, significance
 from textlens.index import Collection, CollectionConflict, CollectionNotFound
+from textlens.progress import Progress
 
-Progress = Callable[[str, int, int], None]
 DEPTH = 100  # hits per query: enough for MAP@100 and Recall@100
 
 

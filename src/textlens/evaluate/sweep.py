@@ -18,7 +18,7 @@ anything: it is evaluated once at the end, for the default and the tuned configu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from textlens.corpus import Chunker
 from textlens.errors import InputError
 from textlens.evaluate.data import beir_paths, load_qrels, load_queries, reconcile
 from textlens.evaluate.runner import ModeSpec, open_or_build, score_runs
+from textlens.progress import Progress
 
 KNOBS = ("bm25", "fusion", "chunking")
 BM25_GRID = [(1.2, 0.75)] + [
@@ -68,7 +69,7 @@ def sweep(
     test_split: str = "test",
     collection: str | None = None,
     encoder: str = DEFAULT_ENCODER,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> SweepResult:
     """Tune ``knobs`` on ``dev_split`` of a BEIR folder; evaluate default and tuned on ``test_split``."""
     unknown = [k for k in knobs if k not in KNOBS]

@@ -31,7 +31,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,11 +46,11 @@ from textlens.index.keyword import KeywordIndex
 from textlens.index.snapshot import ReadSnapshot
 from textlens.index.store import DocStore
 from textlens.index.vectors import VectorStore
+from textlens.progress import Progress
 
 FORMAT_VERSION = 1
 MAX_SEGMENTS = 8
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-Progress = Callable[[str, int, int], None]
 
 
 class CollectionError(TextlensError):
@@ -340,7 +340,7 @@ class Collection:
 
             cache = EmbeddingCache()
             texts = [self.embedded_text(d) for d in keep]
-            cb = (lambda a, b: progress("embedded", done + a, 0)) if progress else None
+            cb = (lambda _stage, a, _total: progress("embedded", done + a, 0)) if progress else None
             vecs = embed_with_cache(self.encoder, texts, cache, progress=cb)
             report.cache_hits += cache.hits
             report.embedded += cache.misses

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,7 @@ from textlens.config import DEFAULT_ENCODER
 from textlens.embed import EmbeddingCache, Encoder, embed_with_cache, get_encoder
 from textlens.errors import InputError
 from textlens.keywords.candidates import Candidate, Vocabulary, candidates, given_candidates
+from textlens.progress import Progress, renamed
 
 SEED_WEIGHT = 0.25  # the document embedding counts 3 to the seed keywords' 1, as in KeyBERT
 MAX_SUM_COMBINATIONS = 2_000_000
@@ -84,7 +85,7 @@ def extract_keywords(
     merge: bool = True,
     order: str = "score",
     cache: bool = True,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> list[KeywordResult]:
     """The ``top_n`` keywords of each document.
 
@@ -133,8 +134,10 @@ def extract_keywords(
     live = [i for i, cands in enumerate(per_doc) if cands]
     store = EmbeddingCache() if cache else None
     try:
-        doc_vecs = embed_with_cache(enc, [docs[i] for i in live], store, progress=_stage(progress, "documents"))
-        phrase_vecs = embed_with_cache(enc, phrases, store, progress=_stage(progress, "candidate phrases"))
+        doc_vecs = embed_with_cache(
+            enc, [docs[i] for i in live], store, progress=renamed(progress, "embedding documents")
+        )
+        phrase_vecs = embed_with_cache(enc, phrases, store, progress=renamed(progress, "embedding candidate phrases"))
     finally:
         if store is not None:
             store.close()
@@ -160,10 +163,6 @@ def extract_keywords(
             kws.sort(key=lambda k: k.spans[0][0])
         results[i].keywords = kws
     return results
-
-
-def _stage(progress, stage: str):
-    return (lambda done, total: progress(f"embedding {stage}", done, total)) if progress else None
 
 
 def _check(ngram_range, top_n, diversity, max_sum, nr_candidates, order) -> None:

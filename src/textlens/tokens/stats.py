@@ -14,7 +14,7 @@ prefix space per piece, a difference below 0.01% (measured in the tests).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +22,7 @@ import numpy as np
 import regex
 
 from textlens.errors import InputError
+from textlens.progress import Progress
 from textlens.tokens.base import Tokenizer
 
 BLOCK_BYTES = 1 << 20
@@ -273,7 +274,7 @@ def corpus_stats(
     *,
     text_field: str = "text",
     num_threads: int = 1,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> CorpusStats:
     """Count tokens of every document under ``path`` with each tokenizer.
 
@@ -282,7 +283,7 @@ def corpus_stats(
         tokenizers: loaded tokenizers.
         text_field: the JSONL field that holds the text.
         num_threads: native encoding threads per batch.
-        progress: called as ``progress(bytes_done, bytes_total)`` after each batch.
+        progress: called as ``progress("bytes", bytes_done, bytes_total)`` after each batch.
 
     Raises:
         InputError: the path does not exist or holds no text.
@@ -313,7 +314,7 @@ def corpus_stats(
             flat = np.fromiter((i for ids in encoded for i in ids), dtype=np.int64)
             tokens_by_script[k] += np.bincount(script_of[k][flat], minlength=nscripts)
         if progress:
-            progress(reader.bytes_read, total)
+            progress("bytes", reader.bytes_read, total)
     if reader.documents == 0:
         raise InputError(
             f"{path} holds no text documents",

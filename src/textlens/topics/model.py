@@ -17,7 +17,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ from textlens.config import DEFAULT_ENCODER
 from textlens.embed import EmbeddingCache, Encoder, embed_with_cache, get_encoder
 from textlens.errors import InputError, MissingDependency
 from textlens.keywords.candidates import Vocabulary, terms
+from textlens.progress import Progress
 from textlens.topics.ctfidf import ctfidf
 
 OUTLIER = -1
@@ -132,7 +133,7 @@ class TopicModel:
         docs: Sequence[str],
         embeddings: np.ndarray | None = None,
         *,
-        progress: Callable[[str, int, int], None] | None = None,
+        progress: Progress | None = None,
     ) -> TopicModel:
         """Fit on ``docs``; pass ``embeddings`` to skip embedding (one row per document).
         ``progress(stage, done, total)`` is called while embedding and at each later step."""
@@ -146,7 +147,7 @@ class TopicModel:
         self._check_size(len(docs))
         self.docs = docs
         if embeddings is None:
-            embeddings = self._embed(docs, (lambda d, t: progress("embedding", d, t)) if progress else None)
+            embeddings = self._embed(docs, progress)
         self.embeddings = _normalise(np.asarray(embeddings, np.float32))
         if len(self.embeddings) != len(docs):
             raise InputError(f"{len(self.embeddings)} embeddings for {len(docs)} documents")
@@ -199,7 +200,7 @@ class TopicModel:
                 "or --reducer none --clusterer kmeans --n-clusters K for a handful of documents.",
             )
 
-    def _embed(self, docs: list[str], progress: Callable[[int, int], None] | None) -> np.ndarray:
+    def _embed(self, docs: list[str], progress: Progress | None) -> np.ndarray:
         enc = get_encoder(self.encoder) if isinstance(self.encoder, str) else self.encoder
         cache = EmbeddingCache()
         try:
