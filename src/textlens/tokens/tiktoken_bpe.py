@@ -100,8 +100,7 @@ class TiktokenTokenizer(Tokenizer):
 
     def __init__(self, path: Path, spec: TiktokenSpec, *, name: str, source: str) -> None:
         ranks = load_ranks(path)
-        self.name = name
-        self.source = source
+        super().__init__(name=name, source=source, bos_ids=[spec.special_tokens[spec.bos]] if spec.bos else [])
         self._spec = spec
         self._enc = tiktoken.Encoding(
             name=name,
@@ -109,7 +108,6 @@ class TiktokenTokenizer(Tokenizer):
             mergeable_ranks=ranks,
             special_tokens=spec.special_tokens,
         )
-        self._bos = [spec.special_tokens[spec.bos]] if spec.bos else []
 
     @property
     def engine(self) -> tiktoken.Encoding:
@@ -121,14 +119,13 @@ class TiktokenTokenizer(Tokenizer):
         return self._enc.n_vocab
 
     def encode(self, text: str, *, add_special_tokens: bool = True) -> list[int]:
-        ids = self._enc.encode(text, allowed_special="all")
-        return self._bos + ids if add_special_tokens else ids
+        return self._with_specials(self._enc.encode(text, allowed_special="all"), add_special_tokens)
 
     def encode_batch(
         self, texts: Sequence[str], *, add_special_tokens: bool = True, num_threads: int = 1
     ) -> list[list[int]]:
         out = self._enc.encode_batch(list(texts), num_threads=max(1, num_threads), allowed_special="all")
-        return [self._bos + ids for ids in out] if add_special_tokens and self._bos else out
+        return [self._with_specials(ids, add_special_tokens) for ids in out]
 
     def decode(self, ids: Sequence[int]) -> str:
         keep = [i for i in ids if i not in self.special_ids]
