@@ -4,7 +4,8 @@
    (all-MiniLM-L6-v2; texts come from the embedding cache after the first run) and
    is killed at a random moment. Paths: ``add`` (5 batches of new documents),
    ``upsert`` (5 batches replacing documents), ``delete`` (5 batches of ids) and
-   ``compact`` (12 small adds, so the vector segments are merged several times).
+   ``compact`` (12 small adds, with at most 2 segments kept, so the vector segments are
+   merged in every add from the third on).
    Each trial then checks that the collection opens, holds exactly the documents of
    the last committed batch or the one after it (it may have committed before the
    kill without saying so), that every keyword query matches the same documents as
@@ -15,7 +16,7 @@
    reader processes search in keyword, dense and hybrid mode. A violation is a
    result that is not exactly the documents of one version.
 
-Usage: python benchmarks/reliability.py [--trials 20] [--versions 30] [--out FILE]
+Usage: python benchmarks/reliability.py [--trials 20] [--versions 100] [--out FILE]
 Writes ``benchmarks/results/reliability.json``.
 """
 
@@ -84,7 +85,10 @@ CHILD = """
 import sys
 sys.path.insert(0, {bench!r})
 from reliability import scenario
+import textlens.index.collection as collection
 from textlens.index import Collection
+if sys.argv[2] == "compact":
+    collection.MAX_SEGMENTS = 2  # every add from the third on merges the vector segments
 col = Collection.open(sys.argv[1])
 col.encoder  # load the model before saying ready
 print("ready", flush=True)
@@ -212,6 +216,8 @@ def process_reader(path: str, stop_file: str, queue) -> None:
     """Search in a loop until ``stop_file`` exists; report (searches, violations)."""
     searches, bad = 0, []
     with Collection.open(path) as col:
+        for mode in MODES:  # load the encoder before the writes start
+            violation(col, mode)
         queue.put("ready")
         while not os.path.exists(stop_file):
             for mode in MODES:
@@ -283,7 +289,7 @@ def snapshot_run(work: Path, versions: int, threads: int, processes: int) -> dic
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trials", type=int, default=20)
-    parser.add_argument("--versions", type=int, default=30)
+    parser.add_argument("--versions", type=int, default=100)
     parser.add_argument("--paths", default="add,upsert,delete,compact")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/reliability.json")
     args = parser.parse_args()

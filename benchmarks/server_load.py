@@ -1,12 +1,15 @@
-"""A bounded load on 127.0.0.1: concurrent clients searching SciFact through the REST API.
+"""A bounded load on 127.0.0.1: concurrent clients searching SciFact through the REST API, next to
+the same searches made in-process.
 
-Starts ``textlens serve`` in a child process on a free loopback port, builds the
-``beir-scifact`` collection first if needed, then runs ``--clients`` concurrent
-clients for ``--seconds`` each (SciFact test queries in turn, keyword and hybrid
-searches alternating), and stops the server. Reports queries/s, p50/p99 latency
-and errors. Writes ``benchmarks/results/server_load.json``.
+Builds the ``beir-scifact`` collection first if needed, measures ``Collection.search`` in
+this process on the same queries and options (one thread, ``--seconds`` per mode), then
+starts ``textlens serve`` in a child process on a free loopback port, waits until
+``/healthz`` says ready (encoder loaded), and runs ``--clients`` concurrent clients for
+``--seconds`` per mode (SciFact queries in turn), then stops the server. Reports
+queries/s, p50/p99 latency and errors per mode, and the server's share of the in-process
+rate. Writes ``benchmarks/results/server_load.json``.
 
-Usage: python benchmarks/server_load.py [--clients 32] [--seconds 30] [--mode keyword|hybrid|mixed]
+Usage: python benchmarks/server_load.py [--clients 32] [--seconds 60]
 """
 
 from __future__ import annotations
@@ -72,10 +75,23 @@ async def load(base: str, queries: list[str], modes: list[str], clients: int, se
     }
 
 
+def in_process_rate(queries: list[str], mode: str, seconds: float) -> float:
+    """``Collection.search`` queries/s in this process, one thread, the options the clients send."""
+    from textlens.index import Collection
+
+    with Collection.open("beir-scifact") as col:
+        col.search("warm up", mode=mode)
+        n, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            col.search(queries[n % len(queries)], mode=mode, k=10)
+            n += 1
+        return round(n / (time.perf_counter() - start), 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/server_load.json")
     args = parser.parse_args()
     from textlens.evaluate.runner import open_or_build
@@ -84,23 +100,37 @@ def main() -> None:
         0
     ].close()
     queries = [json.loads(line)["text"] for line in (SCIFACT / "queries.jsonl").open()]
+    in_process = {mode: in_process_rate(queries, mode, args.seconds) for mode in ("keyword", "hybrid")}
+    print("in-process", in_process, flush=True)
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "textlens", "serve", "--port", str(port), "-c", "beir-scifact"],
+        [
+            sys.executable,
+            "-m",
+            "textlens",
+            "serve",
+            "--port",
+            str(port),
+            "-c",
+            "beir-scifact",
+            "--log-level",
+            "warning",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 120
-        while True:
+        deadline = time.time() + 300
+        while True:  # up, and the encoder loaded (/healthz answers 200 only when ready)
             try:
-                httpx.get(base + "/healthz", timeout=1)
-                break
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
             except httpx.HTTPError:
-                if time.time() > deadline or server.poll() is not None:
-                    raise SystemExit("server did not start: " + server.stderr.read().decode()[-2000:]) from None
-                time.sleep(0.3)
+                pass
+            if time.time() > deadline or server.poll() is not None:
+                raise SystemExit("server did not start: " + server.stderr.read().decode()[-2000:]) from None
+            time.sleep(0.3)
         httpx.post(
             base + "/api/collections/beir-scifact/search", json={"query": "warm up", "mode": "hybrid"}, timeout=120
         )
@@ -110,7 +140,9 @@ def main() -> None:
                 "mode": label,
                 "clients": args.clients,
                 **asyncio.run(load(base, queries, modes, args.clients, args.seconds)),
+                "in_process_queries_per_s": in_process[label],
             }
+            row["share_of_in_process"] = round(row["queries_per_s"] / in_process[label], 2)
             print(row, flush=True)
             rows.append(row)
     finally:
