@@ -74,21 +74,12 @@ def run(name: str, docs, queries: list[str], qrels: list[dict[str, int]] | None)
         rows.append(
             _row(name, "textlens BM25 top-10 keys (tantivy)", len(docs), t_index, len(queries), t_query, results, qrels)
         )
-        t0 = time.perf_counter()
-        results = [col.search(q, mode="keyword", k=10).ids() for q in queries]
-        t_query = time.perf_counter() - t0
-        rows.append(
-            _row(
-                name,
-                "textlens Collection.search (docs + highlights)",
-                len(docs),
-                t_index,
-                len(queries),
-                t_query,
-                results,
-                qrels,
-            )
-        )
+        for label, highlight in (("docs + highlights", True), ("docs, highlight=False", False)):
+            t0 = time.perf_counter()
+            results = [col.search(q, mode="keyword", k=10, highlight=highlight).ids() for q in queries]
+            t_query = time.perf_counter() - t0
+            system = f"textlens Collection.search ({label})"
+            rows.append(_row(name, system, len(docs), t_index, len(queries), t_query, results, qrels))
         col.close()
     return rows
 

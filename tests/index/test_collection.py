@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from textlens.corpus import Document
-from textlens.errors import InputError
+from textlens.errors import InputError, TextlensError
 from textlens.index import Collection, CollectionError
 
 DOCS = [
@@ -216,3 +216,27 @@ def test_threads_search_while_one_writes(tmp_path: Path) -> None:
         for counts in readers:  # whole batches only, and a reader never sees a batch disappear
             assert all(c % 10 == 0 for c in counts) and counts == sorted(counts)
         assert len(col.search("written", mode="keyword", k=500)) == 200
+
+
+def test_closing_in_one_thread_leaves_other_threads_connections_alone(tmp_path: Path) -> None:
+    import threading
+
+    col = Collection.create(tmp_path / "c", encoder=None)
+    col.add(DOCS)
+    inside, closed, results = threading.Event(), threading.Event(), []
+
+    def reader() -> None:
+        with col.store.snapshot() as db:  # this thread's connection, mid-transaction
+            inside.set()
+            closed.wait(10)
+            results.append(db.execute("SELECT count(*) FROM docs").fetchone()[0])
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    inside.wait(10)
+    col.close()  # from the main thread
+    closed.set()
+    thread.join(10)
+    assert results == [len(DOCS)]
+    with pytest.raises(TextlensError, match="closed"):
+        len(col)

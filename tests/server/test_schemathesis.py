@@ -7,14 +7,10 @@ type documented in the schema, bodies that match it.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
-uvicorn = pytest.importorskip("uvicorn")
+pytest.importorskip("uvicorn")
 pytest.importorskip("sentence_transformers")
 
 from hypothesis import HealthCheck, settings  # noqa: E402
@@ -25,6 +21,7 @@ from schemathesis.checks import (  # noqa: E402
     status_code_conformance,
 )
 
+from tests.live import live_server  # noqa: E402
 from textlens.corpus import Document  # noqa: E402
 from textlens.index import Collection  # noqa: E402
 from textlens.server import ServerSettings, create_app  # noqa: E402
@@ -39,7 +36,7 @@ DOCS = [
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
+def server(tmp_path_factory):
     import os
 
     home = tmp_path_factory.mktemp("schemathesis-home")
@@ -47,22 +44,9 @@ def live_server(tmp_path_factory):
     os.environ["TEXTLENS_HOME"] = str(home)
     with Collection.create("sci") as col:
         col.add(DOCS)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     data = tmp_path_factory.mktemp("schemathesis-data")
-    app = create_app(ServerSettings(api_key=KEY, data_dirs=(data,), max_jobs=20))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 60
-    while not server.started:
-        assert time.time() < deadline, "server did not start"
-        time.sleep(0.05)
-    app.state.textlens.ready.wait(120)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with live_server(create_app(ServerSettings(api_key=KEY, data_dirs=(data,), max_jobs=20))) as base:
+        yield base
     if old is None:
         os.environ.pop("TEXTLENS_HOME", None)
     else:
@@ -72,10 +56,10 @@ def live_server(tmp_path_factory):
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
-def test_every_answer_is_documented_and_never_a_server_error(live_server) -> None:
+def test_every_answer_is_documented_and_never_a_server_error(server) -> None:
     from hypothesis import given
 
-    api = schemathesis.openapi.from_url(live_server + "/openapi.json")
+    api = schemathesis.openapi.from_url(server + "/openapi.json")
     operations = [result.ok() for result in api.get_all_operations()]
     assert len(operations) >= 9
     for operation in operations:
@@ -85,13 +69,13 @@ def test_every_answer_is_documented_and_never_a_server_error(live_server) -> Non
         def run(case) -> None:
             if "name" in (case.path_parameters or {}) and len(repr(case.body)) % 2:
                 case.path_parameters["name"] = "sci"  # half the requests reach the real collection
-            case.call_and_validate(base_url=live_server, headers={"X-API-Key": KEY}, checks=CHECKS)
+            case.call_and_validate(base_url=server, headers={"X-API-Key": KEY}, checks=CHECKS)
 
         run()
 
 
-def test_the_collection_is_intact_afterwards(live_server) -> None:
+def test_the_collection_is_intact_afterwards(server) -> None:
     import httpx
 
-    hits = httpx.post(live_server + "/api/collections/sci/search", json={"query": "planet", "mode": "hybrid"}).json()
+    hits = httpx.post(server + "/api/collections/sci/search", json={"query": "planet", "mode": "hybrid"}).json()
     assert hits["hits"][0]["doc_id"] == "mars"

@@ -3,6 +3,7 @@ loads, DNS rebinding and cross-site writes are refused, status codes come from e
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,26 @@ def test_preload_loads_the_encoders_of_served_collections(home: Path) -> None:
         assert health.status_code == 200 and models[f"encoder {DEFAULT_ENCODER}"] == "ready"
         assert models["tokenizer gpt-4"] == "ready" and set(models.values()) == {"ready"}
         assert DEFAULT_ENCODER in _LOADED  # loaded before the first dense query
+
+
+def test_jobs_are_bounded_and_expire() -> None:
+    import threading
+
+    from textlens.errors import NotFound
+    from textlens.server.state import AppState, TooBusy
+
+    state = AppState(ServerSettings(max_running_jobs=1, job_ttl_s=0.2, max_jobs=2, preload=False))
+    release = threading.Event()
+    first = state.start_job("eval", lambda job: release.wait(10))
+    with pytest.raises(TooBusy, match="at most 1"):
+        state.start_job("eval", lambda job: None)
+    release.set()
+    while state.job(first.id).finished is None:
+        time.sleep(0.01)
+    second = state.start_job("eval", lambda job: 42)
+    while state.job(second.id).finished is None:
+        time.sleep(0.01)
+    assert state.job(second.id).result == 42
+    time.sleep(0.3)
+    with pytest.raises(NotFound):
+        state.job(first.id)  # finished longer ago than the TTL: gone
