@@ -51,6 +51,19 @@ def test_hybrid_fuses_both(col: Collection) -> None:
     assert set(convex.ids()) == {"cat", "code"}
 
 
+def test_a_given_query_vector_gives_the_same_results_and_must_fit(col: Collection) -> None:
+    from textlens.errors import InputError
+
+    query = "money and prices"
+    vector = col.encoder.encode_queries([query])[0]
+    for mode in ("dense", "hybrid"):
+        plain = [(h.doc_id, round(h.score, 5)) for h in col.search(query, mode=mode)]
+        given = [(h.doc_id, round(h.score, 5)) for h in col.search(query, mode=mode, query_vector=vector)]
+        assert given == plain
+    with pytest.raises(InputError, match="dimensions"):
+        col.search(query, mode="dense", query_vector=vector[:10])
+
+
 def test_filters_apply_to_dense(col: Collection, tmp_path: Path) -> None:
     with Collection.create(tmp_path / "f") as c:
         c.add([Document(d.id, d.text, d.title, {"n": i}) for i, d in enumerate(DOCS)])

@@ -453,8 +453,8 @@ class Collection:
 
         ``options`` are those of :func:`textlens.search.engine.search`: ``mode`` (keyword,
         dense, hybrid), ``k``, ``filters``, ``rerank``, ``fusion``, ``weights``,
-        ``candidates``, ``group_by_document``, ``bm25``, ``highlight``. ``encoder``, if given, must be
-        the one the collection was built with.
+        ``candidates``, ``group_by_document``, ``bm25``, ``highlight``, ``query_vector`` (the query's
+        embedding, if already made). ``encoder``, if given, must be the one the collection was built with.
         """
         from textlens.search.engine import search
 

@@ -66,13 +66,21 @@ class BM25Retriever(KeywordRetriever):
 
 
 class DenseRetriever:
-    """Cosine similarity of the query's embedding with the view's vectors."""
+    """Cosine similarity of the query's embedding (given, or made by the encoder) with the view's vectors."""
 
-    def __init__(self, encoder, view: VectorView, live: np.ndarray | None) -> None:
+    def __init__(self, encoder, view: VectorView, live: np.ndarray | None, vector: np.ndarray | None = None) -> None:
         self.encoder, self.view, self.live = encoder, view, live
+        if vector is not None:
+            vector = np.asarray(vector, dtype=np.float32).reshape(-1)
+            if vector.shape != (view.store.dim,):
+                raise InputError(
+                    f"the query vector has {vector.shape[0]} dimensions, the collection's vectors {view.store.dim}",
+                    hint="Embed the query with the collection's encoder.",
+                )
+        self.vector = vector
 
     def search(self, query: str, n: int, allowed: Allowed | None) -> dict[int, float]:
-        qv = self.encoder.encode_queries([query])[0]
+        qv = self.vector if self.vector is not None else self.encoder.encode_queries([query])[0]
         return dict(self.view.search(qv, n, mask=self.live if allowed is None else allowed.mask))
 
 
@@ -93,7 +101,7 @@ class ReadSnapshot:
         mask = np.isin(self.view.keys, keys) if self.view is not None else None
         return Allowed(keys, mask)
 
-    def retriever(self, kind: str, *, bm25: tuple[float, float] | None = None):
+    def retriever(self, kind: str, *, bm25: tuple[float, float] | None = None, vector=None):
         if kind == "keyword":
             from textlens.index.bm25 import TANTIVY_DEFAULT, check_params
 
@@ -107,8 +115,11 @@ class ReadSnapshot:
                     hint="Use --mode keyword, or rebuild the collection with an encoder.",
                     api_hint="Use mode keyword, or rebuild the collection with an encoder.",
                 )
-            return DenseRetriever(self.col.encoder, self.view, self.live)
+            return DenseRetriever(self.col.encoder, self.view, self.live, vector)
         raise ValueError(f"unknown retriever {kind!r}")
+
+    def ids(self, keys: Iterable[int]) -> dict[int, str]:
+        return self.col.store.ids(keys, self.db)
 
     def rows(self, keys: Iterable[int]) -> dict[int, dict[str, Any]]:
         return self.col.store.rows(keys, self.db)

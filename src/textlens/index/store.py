@@ -117,6 +117,16 @@ class DocStore:
             out.update(self.db.execute(f"SELECT id, key FROM docs WHERE {column} IN ({marks})", chunk).fetchall())
         return out
 
+    def ids(self, keys: Iterable[int], db: sqlite3.Connection | None = None) -> dict[int, str]:
+        """The id of each live key (dead keys are absent)."""
+        db = db or self.db
+        keys = list(keys)
+        out: dict[int, str] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            out.update(db.execute(f"SELECT key, id FROM docs WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+        return out
+
     def rows(self, keys: Iterable[int], db: sqlite3.Connection | None = None) -> dict[int, dict[str, Any]]:
         """Live documents by key (dead keys are absent)."""
         db = db or self.db

@@ -8,11 +8,10 @@ re-scores the fused top ``candidates``. Every mode returns :class:`Results`.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
-
-import regex
 
 from textlens.errors import InputError
 from textlens.search.fusion import convex, rrf
@@ -27,12 +26,13 @@ MODES = ("keyword", "dense", "hybrid")
 def highlighter(analyzer: Analyzer, query: str) -> Callable[[str], tuple[list[str], list[tuple[int, int]]]]:
     """A function giving the query terms found in a text (analysed: stemmed, lowercased) and where.
 
-    Only words that begin like a query term are analysed: stemming changes
-    endings, never the first three letters.
+    Only words that begin like a query term are analysed (one regular expression finds them):
+    stemming changes endings, never the first three letters.
     """
     wanted = set(analyzer.terms(query))
-    starts = sorted({regex.escape(t[:3]) for t in wanted}, key=len, reverse=True)
-    candidates = regex.compile(r"(?i)(?<![\p{L}\p{N}])(?:" + "|".join(starts) + r")[\p{L}\p{N}]*") if starts else None
+    starts = sorted({re.escape(t[:3]) for t in wanted}, key=len, reverse=True)
+    # a run of letters and digits (Unicode) that begins like a query term
+    candidates = re.compile(r"(?<![^\W_])(?:" + "|".join(starts) + r")[^\W_]*", re.IGNORECASE) if starts else None
     bigrams = list(dict.fromkeys(analyzer.bigrams(query)))
 
     def find(text: str) -> tuple[list[str], list[tuple[int, int]]]:
@@ -82,6 +82,7 @@ def search(
     group_by_document: bool = False,
     bm25: Sequence[float] | None = None,
     highlight: bool = True,
+    query_vector: Any = None,
 ) -> Results:
     """Search a collection's read snapshot and return the top ``k`` hits.
 
@@ -96,6 +97,8 @@ def search(
         group_by_document: keep the best chunk per document.
         bm25: ``(k1, b)`` for keyword scoring (default tantivy's 1.2, 0.75; see :mod:`textlens.index.bm25`).
         highlight: find the matched query terms and their spans in each hit (evaluation turns it off).
+        query_vector: the query's embedding, when the caller has it already (from the collection's
+            encoder); dense search then skips encoding the query.
     """
     check_options(mode, fusion, k, candidates, weights)
     start = time.perf_counter()
@@ -104,15 +107,18 @@ def search(
     depth *= 3 if group_by_document else 1
     allowed = snap.allowed(filters)
     kinds = {"keyword": ["keyword"], "dense": ["dense"], "hybrid": ["keyword", "dense"]}[mode]
-    runs = {kind: snap.retriever(kind, bm25=bm25).search(query, depth, allowed) for kind in kinds}
-    rows = snap.rows({key for run in runs.values() for key in run})
-    runs = {name: {key: s for key, s in run.items() if key in rows} for name, run in runs.items()}
+    runs = {kind: snap.retriever(kind, bm25=bm25, vector=query_vector).search(query, depth, allowed) for kind in kinds}
+    ids = snap.ids({key for run in runs.values() for key in run})  # live in the snapshot
+    runs = {name: {key: s for key, s in run.items() if key in ids} for name, run in runs.items()}
     if mode == "hybrid":
         named = [{str(key): s for key, s in run.items()} for run in runs.values()]
         fused = rrf(named, weights=weights) if fusion == "rrf" else convex(named, weights)
         ranked = [(int(key), s) for key, s in fused]
     else:
-        ranked = sorted(runs[mode].items(), key=lambda kv: (-kv[1], rows[kv[0]]["id"]))
+        ranked = sorted(runs[mode].items(), key=lambda kv: (-kv[1], ids[kv[0]]))
+    # whole documents only for the hits that can still be returned
+    ranked = ranked[: depth if group_by_document or rerank is not None else k]
+    rows = snap.rows([key for key, _ in ranked])
     hits = [
         Hit(
             doc_id=rows[key]["id"],
@@ -123,7 +129,8 @@ def search(
             parent=rows[key]["parent"],
             scores={name: run[key] for name, run in runs.items() if key in run},
         )
-        for key, score in ranked[:depth]
+        for key, score in ranked
+        if key in rows
     ]
     results = Results(query, mode, renumber(hits))
     if group_by_document:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -36,6 +36,21 @@ class Hit:
         """The whole document's id."""
         return self.parent or self.doc_id
 
+    def to_dict(self) -> dict[str, Any]:
+        """Every field, JSON-ready (highlights as ``[start, end]`` pairs)."""
+        return {
+            "doc_id": self.doc_id,
+            "score": self.score,
+            "rank": self.rank,
+            "text": self.text,
+            "title": self.title,
+            "metadata": self.metadata,
+            "parent": self.parent,
+            "scores": self.scores,
+            "matched_terms": self.matched_terms,
+            "highlights": [list(span) for span in self.highlights],
+        }
+
 
 @dataclass
 class Results:
@@ -66,11 +81,12 @@ class Results:
         return Results(self.query, self.mode, renumber(kept), self.took_ms)
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``textlens search --json`` and of the REST search endpoint."""
         return {
             "query": self.query,
             "mode": self.mode,
             "took_ms": round(self.took_ms, 2),
-            "hits": [asdict(h) for h in self.hits],
+            "hits": [h.to_dict() for h in self.hits],
         }
 
 

@@ -41,8 +41,12 @@ class Snapshot(Protocol):
         """What passes ``filters`` (opaque to the engine; ``None`` when nothing is filtered)."""
         ...
 
-    def retriever(self, kind: str, *, bm25: tuple[float, float] | None = None) -> Retriever:
-        """``"keyword"`` (with optional BM25 ``(k1, b)``) or ``"dense"``."""
+    def retriever(self, kind: str, *, bm25: tuple[float, float] | None = None, vector: Any = None) -> Retriever:
+        """``"keyword"`` (with optional BM25 ``(k1, b)``) or ``"dense"`` (with the query's vector, if known)."""
+        ...
+
+    def ids(self, keys: Iterable[int]) -> dict[int, str]:
+        """The document id of each key that is live in the snapshot."""
         ...
 
     def rows(self, keys: Iterable[int]) -> dict[int, dict[str, Any]]:
