@@ -170,6 +170,8 @@ def test_eval_runs_as_a_job(client, tmp_path: Path) -> None:
     assert outside.status_code == 403 and "outside the server's data folders" in outside.json()["error"]
     dotdot = client.post("/api/eval", json={"beir_dir": "mini/../.."}, headers=KEY)
     assert dotdot.status_code == 403
+    nul = client.post("/api/eval", json={"beir_dir": "mini\u0000x"}, headers=KEY)  # found by schemathesis
+    assert nul.status_code == 400 and "not a usable path" in nul.json()["error"]
     (tmp_path / "empty").mkdir()
     failed = client.post("/api/eval", json={"beir_dir": "empty"}, headers=KEY).json()["id"]
     while (state := client.get(f"/api/eval/{failed}").json())["status"] in ("queued", "running"):

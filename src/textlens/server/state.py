@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from textlens.config import DEFAULT_ENCODER
-from textlens.errors import Forbidden, NotFound, TextlensError
+from textlens.errors import Forbidden, InputError, NotFound, TextlensError
 from textlens.index import Collection
 from textlens.index.collection import check_name, collection_path
 
@@ -162,8 +162,11 @@ class AppState:
                 hint="Evaluate a served collection with its qrels and queries inside a data folder the operator set.",
             )
         roots = [Path(d).resolve() for d in self.settings.data_dirs]
-        candidate = Path(given)
-        path = (candidate if candidate.is_absolute() else roots[0] / candidate).resolve()
+        try:
+            candidate = Path(given)
+            path = (candidate if candidate.is_absolute() else roots[0] / candidate).resolve()
+        except (ValueError, OSError) as exc:  # a NUL byte, a name the file system cannot hold
+            raise InputError(f"{what} {given!r} is not a usable path ({exc})", hint="Send a plain path.") from exc
         if not any(path.is_relative_to(root) for root in roots):
             raise Forbidden(
                 f"{what} {given!r} is outside the server's data folders",

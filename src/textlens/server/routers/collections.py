@@ -34,6 +34,7 @@ class SearchRequest(BaseModel):
     candidates: int = Field(100, ge=1, le=1000)
     group_by_document: bool = False
     bm25: tuple[float, float] | None = Field(None, description="BM25 (k1, b); default tantivy's (1.2, 0.75).")
+    highlight: bool = Field(True, description="Matched terms and their spans in each hit (costs time on long texts).")
 
 
 class DocumentIn(BaseModel):
