@@ -240,3 +240,22 @@ def test_closing_in_one_thread_leaves_other_threads_connections_alone(tmp_path: 
     assert results == [len(DOCS)]
     with pytest.raises(TextlensError, match="closed"):
         len(col)
+
+
+def test_a_reader_process_sees_another_process_writes(tmp_path: Path) -> None:
+    """Found by benchmarks/reliability.py: a reader that is not the writer must reload the keyword index."""
+    path = tmp_path / "c"
+    with Collection.create(path, encoder=None) as col:
+        col.add([Document("a", "first version of the note")])
+    reader = Collection.open(path)
+    assert reader.search("version", mode="keyword").ids() == ["a"]
+    code = (
+        "import sys; from textlens.index import Collection; from textlens.corpus import Document\n"
+        "with Collection.open(sys.argv[1]) as c:\n"
+        "    c.upsert([Document('a', 'second version')])\n"
+        "    c.add([Document('b', 'version b')])\n"
+    )
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True)
+    hits = reader.search("version", mode="keyword").hits
+    assert sorted(h.doc_id for h in hits) == ["a", "b"] and {h.text for h in hits} == {"second version", "version b"}
+    reader.close()

@@ -31,7 +31,9 @@ def serve_cmd(
         None, "--data-dir", help="Folders whose BEIR sets, qrels and queries clients may evaluate."
     ),
     preload: bool = typer.Option(
-        True, "--preload/--no-preload", help="Load the served collections' encoders at start."
+        True,
+        "--preload/--no-preload",
+        help="Load the served collections' encoders and the UI's tokenizers at start (/healthz: ready).",
     ),
     log_level: str = typer.Option(
         None, "--log-level", help="debug, info, warning or error (default TEXTLENS_LOG_LEVEL or info)."

@@ -90,6 +90,7 @@ class KeywordIndex:
         self.index.register_tokenizer("textlens", self.analyzer)
         self._writer: tantivy.IndexWriter | None = None
         self._word_terms: dict[str, list[str]] = {}
+        self._seen_generation = -1
 
     def writer(self) -> tantivy.IndexWriter:
         if self._writer is None:
@@ -128,6 +129,13 @@ class KeywordIndex:
             self._writer.wait_merging_threads()
             self._writer = None
         self.index.reload()
+
+    def reload_for(self, generation: int) -> None:
+        """See the commits made up to a collection generation, by this process or another one
+        (tantivy's searchers only see what was there at the last reload)."""
+        if generation != self._seen_generation:
+            self.index.reload()
+            self._seen_generation = generation
 
     def terms(self, text: str) -> list[str]:
         """The analysed terms of ``text`` (lowercased, stop words out, stemmed)."""

@@ -90,6 +90,7 @@ class ReadSnapshot:
     def __init__(self, col: Collection, db: sqlite3.Connection) -> None:
         self.col, self.db, self.name = col, db, col.name
         self.generation, self.view, self.live = col._vector_state(db)
+        col.keyword.reload_for(self.generation)  # the keyword index as committed with this generation
         self.analyzer = KeywordAnalyzer(col.keyword)
         self._extra = db.execute("SELECT count(*) FROM tombstones").fetchone()[0]
 
