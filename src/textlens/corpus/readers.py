@@ -251,10 +251,10 @@ def read_documents(
     readers = {"jsonl": _jsonl, "csv": _csv, "parquet": _parquet, "folder": _folder, "beir": _beir}
     if fmt not in readers:
         raise InputError(f"unknown format {fmt!r}", hint=f"Formats: {', '.join(FORMATS)}.")
-    return _damaged_file_errors(path, fmt, readers[fmt](path, rows))
+    return _damaged_file_errors(path, readers[fmt](path, rows))
 
 
-def _damaged_file_errors(path: Path, fmt: str, docs: Iterator[Document]) -> Iterator[Document]:
+def _damaged_file_errors(path: Path, docs: Iterator[Document]) -> Iterator[Document]:
     """Turn a damaged container (a truncated or non-gzip ``.gz``, a file that is not Parquet) into an
     :class:`InputError` naming the file; the documents read before it stay read."""
     import zlib
@@ -265,10 +265,6 @@ def _damaged_file_errors(path: Path, fmt: str, docs: Iterator[Document]) -> Iter
         raise InputError(
             f"{path}: the compressed file is damaged or not gzip ({exc})", hint="Check the file, or decompress it."
         ) from exc
-    except OSError as exc:
-        if fmt != "parquet":
-            raise
-        raise InputError(f"{path}: not a readable Parquet file ({exc})", hint="Check the file.") from exc
     except _arrow_errors() as exc:
         raise InputError(f"{path}: not a readable Parquet file ({exc})", hint="Check the file.") from exc
 

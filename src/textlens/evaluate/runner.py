@@ -155,22 +155,20 @@ def open_or_build(
         col = Collection.open(name)
     except CollectionNotFound:
         col = Collection.create(name, encoder=encoder if need_vectors else None)
-    have = col.document_ids()
-    docs = read_documents(folder, format="beir")
+    have, corpus = col.document_ids(), {d.id for d in read_documents(folder, format="beir")}
     if have:
-        _check_reusable(col, have, folder, need_vectors)
-        docs = (d for d in docs if d.id not in have)
+        _check_reusable(col, have - corpus, folder, need_vectors)
+    missing = corpus - have
+    if not missing:  # complete: nothing to write, so no write lock either
+        return col, 0.0
     start = time.perf_counter()
-    corpus = beir_paths(folder, "test")[0] if (folder / "qrels").is_dir() else folder / "corpus.jsonl"
-    total = sum(1 for line in corpus.open(encoding="utf-8") if line.strip()) - len(have)
-    cb = (lambda stage, done, _t: progress(f"index ({stage})", done, total)) if progress else None
-    report = col.add(chunker(docs) if chunker is not None else docs, progress=cb)
-    return col, round(time.perf_counter() - start, 2) if report.added else 0.0
+    docs = (d for d in read_documents(folder, format="beir") if d.id in missing)
+    cb = (lambda stage, done, _t: progress(f"index ({stage})", done, len(missing))) if progress else None
+    col.add(chunker(docs) if chunker is not None else docs, progress=cb)
+    return col, round(time.perf_counter() - start, 2)
 
 
-def _check_reusable(col: Collection, have: set[str], folder: Path, need_vectors: bool) -> None:
-    from textlens.corpus import read_documents
-
+def _check_reusable(col: Collection, foreign: set[str], folder: Path, need_vectors: bool) -> None:
     hint = "Name another collection (--collection), or delete this one first (textlens collections delete NAME)."
     api_hint = "Name another collection, or delete this one first."
     if need_vectors and col.manifest.get("encoder") is None:
@@ -180,7 +178,6 @@ def _check_reusable(col: Collection, have: set[str], folder: Path, need_vectors:
             hint=hint,
             api_hint=api_hint,
         )
-    foreign = have - {d.id for d in read_documents(folder, format="beir")}
     if foreign:
         col.close()
         raise CollectionConflict(

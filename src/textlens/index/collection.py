@@ -254,9 +254,13 @@ class Collection:
 
     # -- writing -------------------------------------------------------------
     def _writer(self) -> None:
-        """Take the write lock, then purge what an interrupted writer left."""
-        if self._lock is not None:
-            return
+        """Start a write: take the write lock (the first time, also dropping what an interrupted writer
+        left), then purge the keys deleted by earlier writes from the keyword index."""
+        if self._lock is None:
+            self._take_lock()
+        self._purge()
+
+    def _take_lock(self) -> None:
         lock = (self.path / "write.lock").open("a")
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -270,16 +274,17 @@ class Collection:
         if self.vectors is not None:
             self.vectors.remove_unlisted([s[0] for s in self.store.segments()])
         self.keyword.delete_from(self.store.next_key())
-        self._purge()
+        self.keyword.commit()
 
     def _purge(self) -> None:
         """Drop deleted keys from the keyword index. Done when the next write starts, not right after a
         delete, so that a search whose snapshot still holds those documents finds them."""
         dead = self.store.tombstones()
+        if not dead:
+            return
         self.keyword.delete(dead)
         self.keyword.commit()
-        if dead:
-            self.store.clear_tombstones(dead)
+        self.store.clear_tombstones(dead)
 
     def add(
         self,
@@ -296,7 +301,6 @@ class Collection:
         start = time.perf_counter()
         with self._write_lock:
             self._writer()
-            self._purge()
             done = 0
             for batch in batched(docs, batch_size):
                 self._write_batch(batch, upsert, report, progress, done)
@@ -361,7 +365,6 @@ class Collection:
 
     def _delete(self, ids: Sequence[str]) -> int:
         self._writer()
-        self._purge()
         keys = {**self.store.keys_of(list(ids)), **self.store.keys_of(list(ids), column="parent")}
         if keys:
             self.store.delete_keys(list(keys.values()))
@@ -417,9 +420,10 @@ class Collection:
     def _vector_state(self, db: sqlite3.Connection) -> tuple[int, Any, np.ndarray | None]:
         """(generation, vector view, live mask) as of ``db``'s transaction; loaded when it changed."""
         gen = self.store.generation(db)
-        state = self._state
-        if state[0] == gen or self.vectors is None:
-            return (gen, *state[1:]) if self.vectors is not None else (gen, None, None)
+        if self.vectors is None:
+            return gen, None, None
+        if self._state[0] == gen:
+            return self._state
         with self._refresh_lock:
             if self._state[0] != gen:
                 view = self.vectors.load(self.store.segment_names(db))

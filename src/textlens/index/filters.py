@@ -14,11 +14,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from textlens.errors import InputError
+from textlens.search.retriever import Filters
 
 OPS = {"eq": "=", "ne": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 _CLI = re.compile(r"^\s*([\w.\-]+)\s*(>=|<=|!=|=|>|<|\s+in\s+)\s*(.*?)\s*$")
 _CLI_OPS = {">=": "gte", "<=": "lte", "!=": "ne", "=": "eq", ">": "gt", "<": "lt"}
-Filters = Mapping[str, Any]
 
 
 def _value(text: str) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -92,7 +93,11 @@ class ReadSnapshot:
         self.generation, self.view, self.live = col._vector_state(db)
         col.keyword.reload_for(self.generation)  # the keyword index as committed with this generation
         self.analyzer = KeywordAnalyzer(col.keyword)
-        self._extra = db.execute("SELECT count(*) FROM tombstones").fetchone()[0]
+
+    @cached_property
+    def _extra(self) -> int:
+        """Deleted keys the keyword index may still hold (purged by the next write)."""
+        return self.db.execute("SELECT count(*) FROM tombstones").fetchone()[0]
 
     def allowed(self, filters: Filters | None) -> Allowed | None:
         if not filters:
@@ -106,9 +111,10 @@ class ReadSnapshot:
         if kind == "keyword":
             from textlens.index.bm25 import TANTIVY_DEFAULT, check_params
 
-            if bm25 is None or check_params(bm25) == TANTIVY_DEFAULT:
+            params = TANTIVY_DEFAULT if bm25 is None else check_params(bm25)
+            if params == TANTIVY_DEFAULT:
                 return KeywordRetriever(self.col.keyword, self._extra)
-            return BM25Retriever(self.col.bm25_rescorer(self.generation), check_params(bm25), self._extra)
+            return BM25Retriever(self.col.bm25_rescorer(self.generation), params, self._extra)
         if kind == "dense":
             if self.view is None:
                 raise InputError(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -83,13 +83,12 @@ class DocStore:
         finally:
             self.db.execute("COMMIT")
 
-    def meta(self, key: str, default: str | None = None) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+    def meta(self, key: str, default: str | None = None, db: sqlite3.Connection | None = None) -> str | None:
+        row = (db or self.db).execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row else default
 
     def generation(self, db: sqlite3.Connection | None = None) -> int:
-        row = (db or self.db).execute("SELECT value FROM meta WHERE key='generation'").fetchone()
-        return int(row[0]) if row else 0
+        return int(self.meta("generation", "0", db))
 
     def next_key(self) -> int:
         return int(self.meta("next_key", "1"))
@@ -110,36 +109,19 @@ class DocStore:
         """Keys of documents whose ``id`` (or ``parent``, with ``column="parent"``) is in ``ids``."""
         if column not in ("id", "parent"):
             raise ValueError(column)
-        out: dict[str, int] = {}
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            out.update(self.db.execute(f"SELECT id, key FROM docs WHERE {column} IN ({marks})", chunk).fetchall())
-        return out
+        return dict(_select_in(self.db, f"SELECT id, key FROM docs WHERE {column} IN", ids))
 
     def ids(self, keys: Iterable[int], db: sqlite3.Connection | None = None) -> dict[int, str]:
         """The id of each live key (dead keys are absent)."""
-        db = db or self.db
-        keys = list(keys)
-        out: dict[int, str] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            out.update(db.execute(f"SELECT key, id FROM docs WHERE key IN ({','.join('?' * len(chunk))})", chunk))
-        return out
+        return dict(_select_in(db or self.db, "SELECT key, id FROM docs WHERE key IN", keys))
 
     def rows(self, keys: Iterable[int], db: sqlite3.Connection | None = None) -> dict[int, dict[str, Any]]:
         """Live documents by key (dead keys are absent)."""
-        db = db or self.db
-        keys = list(keys)
-        out: dict[int, dict[str, Any]] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for key, did, parent, title, text, meta in db.execute(
-                f"SELECT key, id, parent, title, text, metadata FROM docs WHERE key IN ({marks})", chunk
-            ):
-                out[key] = {"id": did, "parent": parent, "title": title, "text": text, "metadata": json.loads(meta)}
-        return out
+        sql = "SELECT key, id, parent, title, text, metadata FROM docs WHERE key IN"
+        return {
+            key: {"id": did, "parent": parent, "title": title, "text": text, "metadata": json.loads(meta)}
+            for key, did, parent, title, text, meta in _select_in(db or self.db, sql, keys)
+        }
 
     def get(self, doc_id: str) -> Document | None:
         row = self.db.execute("SELECT id, parent, title, text, metadata FROM docs WHERE id=?", (doc_id,)).fetchone()
@@ -207,3 +189,11 @@ class DocStore:
     @staticmethod
     def _set(db: sqlite3.Connection, key: str, value: str) -> None:
         db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value", (key, value))
+
+
+def _select_in(db: sqlite3.Connection, sql: str, values: Iterable[Any]) -> Iterator[tuple]:
+    """Rows of ``sql`` + `` (?, ?, ...)`` over ``values``, 500 parameters at a time (SQLite's limit)."""
+    values = list(values)
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        yield from db.execute(f"{sql} ({','.join('?' * len(chunk))})", chunk)

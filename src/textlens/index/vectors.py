@@ -13,6 +13,7 @@ concatenated (memory-mapped). Search modes:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import threading
@@ -96,10 +97,7 @@ class VectorView:
         return [(int(self.keys[rows[i]]), float(scores[i])) for i in order]
 
     def _exact(self, query: np.ndarray, k: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
-        if len(self.keys) < HNSW_THRESHOLD:
-            with _one_blas_thread():
-                scores = self.matrix @ query
-        else:
+        with _one_blas_thread() if len(self.keys) < HNSW_THRESHOLD else contextlib.nullcontext():
             scores = self.matrix @ query
         if mask is not None:
             scores = np.where(mask, scores, -np.inf)

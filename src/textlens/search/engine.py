@@ -130,7 +130,6 @@ def search(
             scores={name: run[key] for name, run in runs.items() if key in run},
         )
         for key, score in ranked
-        if key in rows
     ]
     results = Results(query, mode, renumber(hits))
     if group_by_document:

@@ -57,7 +57,6 @@ class AccessLog:
             return await self.app(scope, receive, send)
         given = dict(scope["headers"]).get(b"x-request-id", b"")[:64]
         rid = given.decode("latin-1") if given else uuid.uuid4().hex[:12]
-        scope.setdefault("state", {})["request_id"] = rid
         start = time.perf_counter()
         status = [0]
 

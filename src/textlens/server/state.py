@@ -25,6 +25,16 @@ from textlens.index.collection import check_name, collection_path
 log = logging.getLogger("textlens.server")
 
 
+def _operator_allows(what: str, name: str, allowed: tuple[str, ...], more: str = "") -> str:
+    """``name`` if it is in the operator's ``allowed`` list, else :class:`Forbidden` listing them."""
+    if name not in allowed:
+        raise Forbidden(
+            f"{what} {name!r} is not allowed on this server",
+            hint=f"Allowed {what}s: " + (", ".join(allowed) or "none") + "." + more,
+        )
+    return name
+
+
 class TooBusy(TextlensError):
     """The server runs as many background jobs as it allows; try again later."""
 
@@ -127,13 +137,8 @@ class AppState:
     def create_collection(self, name: str, encoder: str | None) -> None:
         """Create collection ``name`` with an allowed ``encoder`` (``None``: keyword only)."""
         self.allowed(name)
-        if encoder is not None and encoder not in self.settings.encoders:
-            raise Forbidden(
-                f"encoder {encoder!r} is not allowed on this server",
-                hint="Allowed encoders: "
-                + (", ".join(self.settings.encoders) or "none")
-                + "; or null for keyword only.",
-            )
+        if encoder is not None:
+            _operator_allows("encoder", encoder, self.settings.encoders, " Or null for keyword only.")
         Collection.create(name, encoder=encoder, exist_ok=True).close()
 
     def close(self) -> None:
@@ -145,14 +150,7 @@ class AppState:
     # -- what a client may load ------------------------------------------------
     def reranker(self, name: str | None) -> str | None:
         """``name`` if the operator allowed this reranker (``None``: no reranking)."""
-        if name is None:
-            return None
-        if name not in self.settings.rerankers:
-            raise Forbidden(
-                f"reranker {name!r} is not allowed on this server",
-                hint="Allowed rerankers: " + (", ".join(self.settings.rerankers) or "none") + ".",
-            )
-        return name
+        return None if name is None else _operator_allows("reranker", name, self.settings.rerankers)
 
     def data_path(self, given: str, what: str) -> Path:
         """A file or folder inside one of the operator's data folders (relative paths are taken from the first)."""
