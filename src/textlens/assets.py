@@ -88,6 +88,12 @@ def sha256_of(path: Path) -> str:
     return _VERIFIED[key]
 
 
+def remember_sha256(path: Path, digest: str) -> None:
+    """Record the sha256 of a file just written and hashed, so :func:`sha256_of` need not reread it."""
+    stat = path.stat()
+    _VERIFIED[(str(path.resolve()), stat.st_size, stat.st_mtime_ns)] = digest
+
+
 def _verify(asset: Asset, path: Path, origin: str) -> Resolved:
     actual = sha256_of(path)
     if actual != asset.sha256:

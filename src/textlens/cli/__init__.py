@@ -6,6 +6,7 @@ import typer
 
 from textlens import __version__
 from textlens.cli import search
+from textlens.cli.ask import ask_cmd, models_app
 from textlens.cli.classify import app as classify_app
 from textlens.cli.demo import demo_cmd
 from textlens.cli.evaluate import eval_cmd
@@ -16,12 +17,15 @@ from textlens.cli.topics import topics_cmd
 
 app = typer.Typer(
     name="textlens",
-    help="See text the way language models do: compare tokenizers; search, evaluate and explore a corpus.",
+    help="See text the way language models do: compare tokenizers; search, evaluate and explore a corpus; "
+    "ask it questions.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
 app.add_typer(tokens_app, name="tokens")
 search.register(app)
+app.command("ask")(ask_cmd)
+app.add_typer(models_app, name="models")
 app.command("demo")(demo_cmd)
 app.command("eval")(eval_cmd)
 app.command("serve")(serve_cmd)

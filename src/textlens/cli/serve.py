@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from textlens.cli.common import handle_errors
-from textlens.config import DEFAULT_ENCODER
+from textlens.config import DEFAULT_ENCODER, DEFAULT_LLM
 
 
 @handle_errors
@@ -35,13 +35,21 @@ def serve_cmd(
         "--preload/--no-preload",
         help="Load the served collections' encoders and the UI's tokenizers at start (/healthz: ready).",
     ),
+    llm: str = typer.Option(
+        DEFAULT_LLM,
+        "--llm",
+        help="The model that answers questions (ask): a pulled catalog name, a .gguf path or openai:URL.",
+    ),
+    no_llm: bool = typer.Option(False, "--no-llm", help="Answer no questions (ask is refused with 403)."),
+    llm_threads: int = typer.Option(None, "--llm-threads", help="CPU threads for a local LLM (default: all)."),
     log_level: str = typer.Option(
         None, "--log-level", help="debug, info, warning or error (default TEXTLENS_LOG_LEVEL or info)."
     ),
 ) -> None:
     """Serve the REST API and web UI (OpenAPI at /docs). Write endpoints need TEXTLENS_API_KEY when it is set.
 
-    Clients load only what this command allows: the collections (-c), encoders, rerankers and data folders.
+    Clients load only what this command allows: the collections (-c), encoders, rerankers, data folders
+    and the one LLM (--llm; pull it first: the server never downloads a model).
     """
     import uvicorn
 
@@ -63,5 +71,7 @@ def serve_cmd(
         host=host,
         allowed_hosts=tuple(allowed_host or ()),
         preload=preload,
+        llm=None if no_llm else llm,
+        llm_threads=llm_threads,
     )
     uvicorn.run(create_app(settings), host=host, port=port, log_level=level, access_log=False)

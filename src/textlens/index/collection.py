@@ -467,6 +467,12 @@ class Collection:
         with self.snapshot() as snap:
             return search(snap, query, **options)
 
+    def ask(self, question: str, **options: Any):
+        """Answer ``question`` from this collection's passages, with citations: see :func:`textlens.ask.ask`."""
+        from textlens.ask import ask
+
+        return ask(self, question, **options)
+
     def document_ids(self) -> set[str]:
         """Ids a judgement can name: document ids, and the parents of chunks."""
         return {parent or did for did, parent in self.store.ids_and_parents()}

@@ -22,7 +22,8 @@ from fastapi.staticfiles import StaticFiles
 
 from textlens import __version__
 from textlens.errors import AssetError, Conflict, Forbidden, MissingDependency, NotFound, TextlensError
-from textlens.server.routers import collections, evaluate, keywords, tokens
+from textlens.llm.base import LLMError, LLMTimeout, LLMUnavailable
+from textlens.server.routers import ask, collections, evaluate, keywords, tokens
 from textlens.server.schemas import responses
 from textlens.server.security import Guard, allowed_hosts
 from textlens.server.state import AppState, ServerSettings, TooBusy
@@ -36,12 +37,16 @@ STATUS = (
     (TooBusy, 429),
     (AssetError, 503),
     (MissingDependency, 503),
+    (LLMUnavailable, 503),
+    (LLMTimeout, 504),
+    (LLMError, 502),
 )
 
 
 def status_of(exc: TextlensError) -> int:
     """The HTTP status of an error, by its type: not found 404, conflict 409, forbidden 403, busy 429,
-    a file or package missing on the server 503; any other error of the request 400."""
+    a file, package or LLM missing on the server 503, an LLM server that failed 502 or timed out 504;
+    any other error of the request 400."""
     return next((code for cls, code in STATUS if isinstance(exc, cls)), 400)
 
 
@@ -92,7 +97,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         title="textlens",
         version=__version__,
         lifespan=lifespan,
-        description="Tokenizers, search, evaluation and keywords over HTTP; the same library calls as the CLI.",
+        description="Tokenizers, search, grounded answers, evaluation and keywords over HTTP; the same library calls "
+        "as the CLI.",
     )
     if settings.cors_origins:
         app.add_middleware(
@@ -130,7 +136,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         body = {"status": "ok" if ready else "loading", "ready": ready, "version": __version__, "models": state.loading}
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    for router in (tokens.router, collections.router, evaluate.router, keywords.router):
+    for router in (tokens.router, collections.router, ask.router, evaluate.router, keywords.router):
         app.include_router(router)
 
     @app.get("/", include_in_schema=False)

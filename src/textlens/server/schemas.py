@@ -14,8 +14,10 @@ ERROR_STATUS = {
     404: "No such collection, document, job or tokenizer.",
     409: "Conflicts with the current state: exists already, or another process is writing.",
     413: "The request body is larger than the server accepts.",
-    429: "The server runs as many background jobs as it allows; try again later.",
-    503: "A model or file the server needs is missing or still loading.",
+    429: "The server runs as many background jobs (or waiting questions) as it allows; try again later.",
+    502: "The LLM server behind this one failed or answered with something malformed.",
+    503: "A model or file the server needs is missing or still loading, or the LLM server is down.",
+    504: "The LLM server behind this one did not answer in time.",
 }
 
 

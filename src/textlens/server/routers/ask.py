@@ -1,0 +1,100 @@
+"""``POST /api/collections/{name}/ask``: a grounded answer as JSON, or streamed as server-sent events.
+
+With ``"stream": true`` (or ``Accept: text/event-stream``) the reply is a stream of events:
+``token`` (``{"text": ...}``, the model's text as it is written, citation markers
+included), then one ``answer`` (the whole :meth:`Answer.to_dict`), or one ``error``
+(``{"error", "hint", "status"}``) if something failed after the stream began.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any, Literal
+
+import orjson
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from textlens.errors import TextlensError
+from textlens.server.schemas import responses
+
+log = logging.getLogger("textlens.server")
+router = APIRouter(prefix="/api/collections", tags=["ask"], responses=responses(400, 403, 404, 413, 503))
+
+
+class AskRequest(BaseModel):
+    question: str = Field(..., min_length=1, max_length=4_000)
+    mode: Literal["keyword", "dense", "hybrid"] | None = Field(
+        None, description="Default hybrid, or keyword for a collection without vectors."
+    )
+    k: int = Field(4, ge=1, le=20, description="Passages put in the prompt (as many as fit the context).")
+    filters: dict[str, Any] | None = None
+    rerank: str | None = Field(None, description="A reranker the server's operator allowed.")
+    max_tokens: int = Field(160, ge=1, le=1024)
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    unsupported: Literal["flag", "drop"] = "flag"
+    support_threshold: float | None = Field(None, ge=0.0, le=1.0, description="Default: the tuned one.")
+    stream: bool = Field(False, description="Server-sent events: token ..., then answer (or error).")
+
+
+def _sse(event: str, data: Any) -> bytes:
+    return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+
+@router.post("/{name}/ask", responses=responses(429, 502, 504))
+async def ask(name: str, body: AskRequest, request: Request):
+    """Answer a question from a collection with citations (see ``textlens ask``)."""
+    from textlens.ask import SUPPORT_THRESHOLD
+    from textlens.server.app import status_of
+
+    st = request.app.state.textlens
+    col = st.collection(name)
+    options = body.model_dump(exclude={"question", "stream", "support_threshold", "rerank"})
+    options["rerank"] = st.reranker(body.rerank)
+    options["support_threshold"] = SUPPORT_THRESHOLD if body.support_threshold is None else body.support_threshold
+    stream = body.stream or "text/event-stream" in request.headers.get("accept", "")
+
+    # refused before any byte is sent, so the status line tells: no model (403/503), a full queue (429)
+    generator = await run_in_threadpool(st.generator)
+    release = st.wait_for_model()
+    if not stream:
+
+        def run() -> Response:
+            try:
+                answer = col.ask(body.question, llm=generator, **options)
+            finally:
+                release()
+            return Response(orjson.dumps(answer.to_dict()), media_type="application/json")
+
+        return await run_in_threadpool(run)
+
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+
+    def put(item: bytes | None) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, item)
+
+    def work() -> None:
+        try:
+            on_text = lambda piece: put(_sse("token", {"text": piece}))  # noqa: E731
+            put(_sse("answer", col.ask(body.question, llm=generator, on_text=on_text, **options).to_dict()))
+        except TextlensError as exc:
+            put(_sse("error", {"error": exc.message, "hint": exc.rest_hint, "status": status_of(exc)}))
+        except Exception as exc:  # reported in the stream; the status line has gone already
+            log.error("ask stream failed: %s: %s", type(exc).__name__, exc)
+            put(_sse("error", {"error": "internal error", "hint": "See the server log.", "status": 500}))
+        finally:
+            release()
+            put(None)
+
+    async def events():
+        while (item := await queue.get()) is not None:
+            yield item
+
+    threading.Thread(target=work, name="ask-stream", daemon=True).start()
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

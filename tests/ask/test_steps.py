@@ -1,0 +1,98 @@
+"""The steps of ask on texts a model might write: citations parsed, repaired and located; passages fitted."""
+
+from __future__ import annotations
+
+import pytest
+
+from textlens.ask.answer import Passage
+from textlens.ask.steps import check_support, content_terms, fit_to_context, grammar, parse_citations, prompt
+from textlens.errors import InputError
+from textlens.search.results import Hit
+
+PASSAGES = [
+    Passage(1, "fr", "France", "France is a country in Europe. Its capital is Paris. It has 68 million people.", 1.0),
+    Passage(2, "de", "Germany", "Germany borders France. Berlin is the capital of Germany.", 0.5),
+]
+
+
+def test_markers_after_or_before_the_full_stop_belong_to_their_sentence():
+    for draft in (
+        "Paris is the capital [1]. Berlin is Germany's [2].",
+        "Paris is the capital. [1] Berlin is Germany's. [2]",
+    ):
+        text, sentences, repairs, abstained = parse_citations(draft, PASSAGES)
+        assert not abstained and not repairs
+        assert text == "Paris is the capital. Berlin is Germany's."
+        assert [(s.text, [c.passage for c in s.citations]) for s in sentences] == [
+            ("Paris is the capital.", [1]),
+            ("Berlin is Germany's.", [2]),
+        ]
+        for s in sentences:
+            assert text[s.start : s.end] == s.text  # offsets point into the answer without markers
+
+
+def test_a_number_no_passage_has_is_dropped_and_reported_never_cited():
+    text, sentences, repairs, _ = parse_citations("Paris is the capital [7][1]. It is big [1][1].", PASSAGES)
+    assert [[c.passage for c in s.citations] for s in sentences] == [[1], [1]]
+    assert repairs == ["dropped [7]: the model was given passages 1-2 only", "dropped a repeated [1] in one sentence"]
+    assert "[" not in text
+
+
+def test_abstention_and_empty_drafts():
+    assert parse_citations("NOT IN SOURCES", PASSAGES)[3]
+    assert parse_citations("  not in sources.", PASSAGES)[3]
+    assert parse_citations("", PASSAGES)[3]
+    _, sentences, _, abstained = parse_citations("Paris, I think.", PASSAGES)  # no citation at all
+    assert not abstained and sentences[0].citations == []
+
+
+def test_support_finds_the_new_words_and_where_they_are():
+    _, sentences, _, _ = parse_citations("The capital of France is Paris [1]. The capital is Lyon [1].", PASSAGES)
+    check_support("What is the capital of France?", sentences, PASSAGES, threshold=0.5)
+    paris, lyon = sentences
+    assert paris.supported and paris.citations[0].support == 1.0
+    assert paris.citations[0].quote == "Its capital is Paris."
+    a, b = paris.citations[0].span
+    assert PASSAGES[0].text[a:b] == "Its capital is Paris."
+    assert not lyon.supported and lyon.citations[0].support == 0.0  # "lyon" is in no cited passage
+    _, cited_wrong, _, _ = parse_citations("Berlin is the capital [1].", PASSAGES)
+    check_support("What is the capital of Germany?", cited_wrong, PASSAGES, threshold=0.5)
+    assert not cited_wrong[0].supported  # true, but passage 1 does not say it
+
+
+def test_content_terms_are_stemmed_without_stopwords():
+    assert content_terms("The capitals of France were founded in 1066.") == ["capital", "france", "found", "1066"]
+
+
+def test_grammar_names_only_given_passages():
+    g = grammar(3)
+    assert 'num ::= "1" | "2" | "3"' in g and '"NOT IN SOURCES"' in g
+
+
+def _count(text: str) -> int:
+    return len(text.split())
+
+
+def test_fit_cuts_long_passages_and_drops_what_does_not_fit():
+    hits = [
+        Hit(f"d{i}", 1.0 / (i + 1), text=" ".join(f"w{i}_{j}" for j in range(200)), title=f"T{i}") for i in range(5)
+    ]
+    fitted = fit_to_context("q?", hits, count=_count, context_size=700, max_tokens=100, max_passage_tokens=150)
+    assert [p.number for p in fitted.passages] == list(range(1, len(fitted.passages) + 1))
+    assert all(p.cut for p in fitted.passages) and fitted.cut[0]["tokens"] > fitted.cut[0]["kept_tokens"]
+    assert fitted.used <= fitted.budget
+    assert fitted.dropped and len(fitted.passages) + len(fitted.dropped) == 5
+    assert fitted.passages[0].text.startswith("w0_0 w0_1")
+
+
+def test_a_question_too_long_for_the_context_is_refused():
+    with pytest.raises(InputError, match="no room for passages"):
+        fit_to_context("why " * 500, [], count=_count, context_size=512, max_tokens=100)
+
+
+def test_prompt_numbers_the_passages_and_knows_its_styles():
+    messages = prompt("Capital?", PASSAGES, "short")
+    assert "[2] Germany: Germany borders France." in messages[1]["content"]
+    assert "short phrase" in messages[0]["content"]
+    with pytest.raises(InputError, match="unknown answer style"):
+        prompt("Capital?", PASSAGES, "poem")
