@@ -87,8 +87,12 @@ def test_bad_search_options(tmp_path: Path, monkeypatch) -> None:
 def test_demo_on_the_first_articles(tmp_path: Path, monkeypatch) -> None:
     pytest.importorskip("sentence_transformers")
     monkeypatch.setenv("TEXTLENS_HOME", str(tmp_path / "home"))
-    result = invoke("demo", "--limit", "200", "-k", "2")
+    result = invoke("demo", "--limit", "200", "-k", "2", "--llm", "smollm2-135m")
     assert result.exit_code == 0, result.output
     assert "indexed 200 articles" in result.stdout
     for mode in ("keyword", "dense", "hybrid"):
         assert mode in result.stdout
+    from textlens.cli.demo import QUESTIONS
+
+    assert all(f"Q: {q}" in result.stdout for q in QUESTIONS) and "Grounded answers" in result.stdout
+    assert result.stdout.count("Sources:") + result.stdout.count("Not in the sources") == len(QUESTIONS)

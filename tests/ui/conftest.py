@@ -71,7 +71,7 @@ def server(tmp_path_factory):
             ]
         )
     # the evaluation page names BEIR folders the tests write under pytest's temporary folder
-    settings = ServerSettings(data_dirs=(tmp_path_factory.getbasetemp(),))
+    settings = ServerSettings(data_dirs=(tmp_path_factory.getbasetemp(),), llm="smollm2-135m")
     with live_server(create_app(settings)) as base:
         yield base
 

@@ -22,7 +22,7 @@ from textlens.llm.base import Generator, OnText
 
 __all__ = ["SUPPORT_THRESHOLD", "Answer", "Citation", "Passage", "Sentence", "answer_from", "ask"]
 
-SUPPORT_THRESHOLD = 0.5
+SUPPORT_THRESHOLD = 0.25
 """A citation supports a sentence when the passage holds at least this share of the sentence's
 new words. Tuned on SQuAD 2.0 questions kept apart from the benchmark's (benchmarks/ask_squad.py
 ``--tune``; the figures are in benchmarks/results/ask_squad_tune.json)."""

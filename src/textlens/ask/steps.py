@@ -37,7 +37,9 @@ _STOPWORD_TEXT = (
     "a an the and or but of in on at to for from by with as is are was were be been being it its this that "
     "these those there their they them he she his her him we our you your i me my not no do does did done "
     "has have had what which who whom whose when where why how than then so such can could would should "
-    "may might will shall also into about over under after before between during while if"
+    "may might will shall also into about over under after before between during while if "
+    # what a model says about answering, not about the subject
+    "answer answers question questions source sources passage passages according text"
 )
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 

@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from textlens.cli.common import handle_errors
+from textlens.config import DEFAULT_LLM
 
 console = Console()
 COLLECTION = "wikipedia-vital"
@@ -18,6 +19,8 @@ QUERIES = [
     ("large striped wild cat that lives in Asia", "Tiger", "a paraphrase"),
     ("Tenochtitlan", "Tenochtitlan", "a rare proper name that other articles mention too"),
 ]
+# one question the articles answer, one they do not: ask must answer the first and decline the second
+QUESTIONS = ["How high is Mount Everest?", "What was the name of Napoleon's first dog?"]
 
 
 @handle_errors
@@ -26,8 +29,11 @@ def demo_cmd(
     rebuild: bool = typer.Option(False, "--rebuild", help="Delete and rebuild the collection."),
     limit: int = typer.Option(None, "--limit", help="Index only the first N articles (a quick look)."),
     collection: str = typer.Option(COLLECTION, "--collection", "-c", help="Name of the collection to build."),
+    llm: str = typer.Option(DEFAULT_LLM, "--llm", help="The model that answers the two questions at the end."),
+    ask: bool = typer.Option(True, "--ask/--no-ask", help="End by answering two questions with citations."),
 ) -> None:
-    """Index the 10,033 Wikipedia Vital Articles, then answer the same queries by keyword, dense and hybrid."""
+    """Index the 10,033 Wikipedia Vital Articles, answer the same queries by keyword, dense and hybrid,
+    then answer two questions with citations (the model is pulled from PyPI on the first run)."""
     from itertools import islice
 
     from textlens.cli.common import progress_bar
@@ -75,3 +81,19 @@ def demo_cmd(
             "✓: the expected article is the first hit. Try your own: "
             f'textlens search "..." --collection {collection} --mode hybrid'
         )
+        if ask:
+            _ask(col, llm)
+
+
+def _ask(col, llm: str) -> None:
+    """Answer :data:`QUESTIONS` from the collection, streaming, then the cited passages."""
+    from textlens.cli.ask import load_llm, render_answer
+
+    console.rule(f"Grounded answers from {col.name} ({llm})")
+    generator = load_llm(llm, threads=None, context=None, timeout=120.0, tokenizer=None)
+    for question in QUESTIONS:
+        console.print(f"\n[bold]Q: {question}[/]")
+        answer = col.ask(question, llm=generator, on_text=lambda piece: console.print(piece, end="", style="dim"))
+        console.print()
+        render_answer(answer)
+    console.print(f'\nAsk your own: textlens ask "..." --collection {col.name}')

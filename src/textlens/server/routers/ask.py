@@ -34,6 +34,7 @@ class AskRequest(BaseModel):
     k: int = Field(4, ge=1, le=20, description="Passages put in the prompt (as many as fit the context).")
     filters: dict[str, Any] | None = None
     rerank: str | None = Field(None, description="A reranker the server's operator allowed.")
+    style: Literal["sentences", "short"] = Field("sentences", description="Sentences, or the phrase that answers.")
     max_tokens: int = Field(160, ge=1, le=1024)
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     seed: int = Field(0, ge=0, le=2**31 - 1)

@@ -20,6 +20,7 @@ function show(page) {
   document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.dataset.page === page));
   if (page === "collections") loadCollections();
   if (page === "search") loadCollectionChoices();
+  if (page === "ask") loadCollectionChoices("#ask-collection");
 }
 function route() {
   const [page, query] = location.hash.slice(1).split("?");
@@ -102,10 +103,10 @@ function highlight(text, spans) {
   }
   return out + esc(text.slice(pos, to)) + (to < text.length ? "…" : "");
 }
-async function loadCollectionChoices() {
+async function loadCollectionChoices(select = "#search-collection") {
   const cols = await api("/api/collections").catch(() => []);
-  const current = $("#search-collection").value;
-  $("#search-collection").innerHTML = cols.map((c) => `<option${c.name === current ? " selected" : ""}>${esc(c.name)}</option>`).join("");
+  const current = $(select).value;
+  $(select).innerHTML = cols.map((c) => `<option${c.name === current ? " selected" : ""}>${esc(c.name)}</option>`).join("");
 }
 async function search(event) {
   event.preventDefault();
@@ -137,6 +138,64 @@ function openHit(el) {
   $("#doc-meta").textContent = hit.id + (Object.keys(hit.metadata).length ? " · " + JSON.stringify(hit.metadata) : "");
   $("#doc-text").textContent = hit.text;
   $("#doc-dialog").showModal();
+}
+
+// ---- ask: the answer streams in, then its citations point at the passages -------
+async function ask(event) {
+  event.preventDefault();
+  $("#ask-error").textContent = $("#ask-meta").textContent = $("#ask-passages").innerHTML = "";
+  $("#ask-answer").innerHTML = "<span class='draft'></span>";
+  const name = $("#ask-collection").value;
+  const headers = {"content-type": "application/json", accept: "text/event-stream"};
+  const key = localStorage.getItem("textlens-key");
+  if (key) headers["X-API-Key"] = key;
+  const body = JSON.stringify({question: $("#ask-question").value, style: $("#ask-style").value, stream: true});
+  try {
+    const res = await fetch(`/api/collections/${encodeURIComponent(name)}/ask`, {method: "POST", headers, body});
+    if (!res.ok) {
+      const err = await res.json().catch(() => ({}));
+      throw new Error((err.error || res.statusText) + (err.hint ? " — " + err.hint : ""));
+    }
+    const reader = res.body.getReader(), decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const {value, done} = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, {stream: true});
+      let cut;
+      while ((cut = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const event = block.match(/^event: (.*)$/m)[1], data = JSON.parse(block.match(/^data: (.*)$/m)[1]);
+        if (event === "token") $("#ask-answer .draft").textContent += data.text;
+        else if (event === "answer") renderAnswer(data);
+        else throw new Error(data.error + (data.hint ? " — " + data.hint : ""));
+      }
+    }
+  } catch (err) { $("#ask-error").textContent = err.message; }
+}
+function renderAnswer(a) {
+  const spans = {};
+  a.sentences.forEach((s) => s.citations.forEach((c) => { if (c.span) spans[c.passage] = c.span; }));
+  $("#ask-answer").innerHTML = a.abstained
+    ? `<p class="abstain">Not in the sources: ${esc(a.reason)}. The closest passages:</p>` +
+      (a.draft ? `<p class="muted">The model wrote: ${esc(a.draft)}</p>` : "")
+    : a.sentences.map((s) => `<span class="${s.supported ? "" : "unsupported"}" ${s.supported ? "" : "title='no cited passage supports this'"}>${esc(s.text)}</span>` +
+        s.citations.map((c) => `<button type="button" class="cite" data-passage="${c.passage}" title="${esc(c.quote)}">[${c.passage}]</button>`).join("")).join(" ");
+  $("#ask-passages").innerHTML = a.passages.map((p) => {
+    const span = spans[p.number];
+    const text = span ? esc(p.text.slice(0, span[0])) + `<mark>${esc(p.text.slice(span[0], span[1]))}</mark>` + esc(p.text.slice(span[1])) : esc(p.text);
+    return `<li value="${p.number}" id="ask-p-${p.number}"><b>${esc(p.title || p.doc_id)}</b> <span class="muted">${esc(p.doc_id)}${p.cut ? ", cut to fit" : ""}</span><br>${text}</li>`;
+  }).join("");
+  const t = a.timings || {};
+  $("#ask-meta").textContent = `${a.model}` + (t.total ? ` · ${t.total.toFixed(1)} s` : "") + (t.tokens_per_second ? ` · ${t.tokens_per_second.toFixed(1)} tokens/s` : "") +
+    (a.repairs.length ? " · " + a.repairs.join("; ") : "");
+}
+function showCitation(button) {
+  document.querySelectorAll("#ask-passages li").forEach((li) => li.classList.remove("active"));
+  const li = $("#ask-p-" + button.dataset.passage);
+  li.classList.add("active");
+  li.scrollIntoView({block: "nearest"});
 }
 
 // ---- collections ----------------------------------------------------------
@@ -242,6 +301,9 @@ async function init() {
   $("#upload-form").addEventListener("submit", upload);
   $("#eval-form").addEventListener("submit", runEval);
   $("#kw-form").addEventListener("submit", findKeywords);
+  $("#ask-form").addEventListener("submit", ask);
+  $("#ask-answer").addEventListener("click", (e) => { const b = e.target.closest(".cite"); if (b) showCitation(b); });
+  $("#ask-answer").addEventListener("mouseover", (e) => { const b = e.target.closest(".cite"); if (b) showCitation(b); });
   $("#search-columns").addEventListener("click", (e) => { const h = e.target.closest(".hit"); if (h) openHit(h); });
   $("#search-columns").addEventListener("keydown", (e) => { const h = e.target.closest(".hit"); if (h && e.key === "Enter") openHit(h); });
   document.addEventListener("keydown", (e) => {
