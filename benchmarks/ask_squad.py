@@ -66,8 +66,10 @@ def samples(questions: list[dict[str, Any]], n: int, n_tune: int) -> tuple[list[
     unanswerable = [q for q in questions if not q["golds"]]
     rng.shuffle(answerable)
     rng.shuffle(unanswerable)
-    test = answerable[: n // 2] + unanswerable[: n - n // 2]
-    tune = answerable[n // 2 : n // 2 + n_tune // 2] + unanswerable[n - n // 2 : n - n // 2 + n_tune - n_tune // 2]
+    half, tune_half = n // 2, n_tune // 2
+    # interleaved, so that any prefix of the sample is half unanswerable too
+    test = [q for pair in zip(answerable[:half], unanswerable[:half], strict=True) for q in pair]
+    tune = answerable[half : half + tune_half] + unanswerable[half : half + tune_half]
     return test, tune
 
 
@@ -183,11 +185,11 @@ def summarise(rows: list[dict[str, Any]], questions: list[dict[str, Any]]) -> di
     abstained = [r for r in rows if r["abstained"]]
     right_abstentions = sum(r["abstained"] for r, _ in una)
     out = {
-        "exact_match": round(100 * sum(exact_match(r["prediction"], q["golds"]) for r, q in ans) / len(ans), 1),
-        "f1": round(100 * sum(f1(r["prediction"], q["golds"]) for r, q in ans) / len(ans), 1),
-        "answered_answerable": round(100 * sum(not r["abstained"] for r, _ in ans) / len(ans), 1),
+        "exact_match": round(100 * sum(exact_match(r["prediction"], q["golds"]) for r, q in ans) / max(1, len(ans)), 1),
+        "f1": round(100 * sum(f1(r["prediction"], q["golds"]) for r, q in ans) / max(1, len(ans)), 1),
+        "answered_answerable": round(100 * sum(not r["abstained"] for r, _ in ans) / max(1, len(ans)), 1),
         "abstention_precision": round(100 * right_abstentions / len(abstained), 1) if abstained else None,
-        "abstention_recall": round(100 * right_abstentions / len(una), 1),
+        "abstention_recall": round(100 * right_abstentions / len(una), 1) if una else None,
         "seconds_per_question": round(sum(r["seconds"] for r in rows) / len(rows), 2),
     }
     firsts = [r["first_token"] for r in rows if r.get("first_token") is not None]
@@ -273,21 +275,23 @@ def main() -> None:
     out["support_threshold"] = threshold
     chain, retriever = langchain_chain(llm)
     runs: dict[str, list] = {"closed-book": [], "plain RAG": [], "LangChain RetrievalQA": [], "textlens ask": []}
+    path = ROOT / f"benchmarks/results/ask_squad_{args.model}.json"
     for i, q in enumerate(test):
         h = hits[q["id"]]
         runs["closed-book"].append(ask_plain(llm, q, [], CLOSED))
         runs["plain RAG"].append(ask_plain(llm, q, h, PLAIN))
         runs["LangChain RetrievalQA"].append(ask_langchain(chain, retriever, q, h))
         runs["textlens ask"].append(ask_textlens(llm, q, h, threshold))
-        if (i + 1) % 10 == 0:
-            print(f"{i + 1}/{len(test)}", {n: summarise(r, test[: i + 1])["f1"] for n, r in runs.items()}, flush=True)
-    out["rows"] = {name: summarise(rows, test) for name, rows in runs.items()}
-    out["examples"] = [
-        {"question": q["question"], "golds": q["golds"][:1], **{n: runs[n][i]["draft"] for n in runs}}
-        for i, q in enumerate(test[:6])
-    ]
-    path = ROOT / f"benchmarks/results/ask_squad_{args.model}.json"
-    path.write_text(json.dumps(out, indent=2))
+        if (i + 1) % 10 == 0 or i + 1 == len(test):
+            done = test[: i + 1]
+            out["asked"] = len(done)
+            out["rows"] = {name: summarise(rows, done) for name, rows in runs.items()}
+            out["examples"] = [
+                {"question": q["question"], "golds": q["golds"][:1], **{n: runs[n][j]["draft"] for n in runs}}
+                for j, q in enumerate(done[:6])
+            ]
+            path.write_text(json.dumps(out, indent=2))  # written as it goes: a long run keeps what it measured
+            print(f"{i + 1}/{len(test)}", {n: r["f1"] for n, r in out["rows"].items()}, flush=True)
     print(json.dumps(out["rows"], indent=2))
 
 

@@ -89,6 +89,8 @@ def test_bad_questions_and_collections(planets, smol):
         planets.ask("  ", llm=smol)
     with pytest.raises(InputError, match="unsupported must be"):
         planets.ask("Mars?", llm=smol, unsupported="hide")
+    with pytest.raises(InputError, match="unknown answer style"):
+        planets.ask("Mars?", llm=smol, style="poem")
     with pytest.raises(InputError, match="no room for passages"):
         planets.ask("why " * 5000, llm=smol, mode="keyword")
     empty = Collection.create("ask-empty", encoder=None)

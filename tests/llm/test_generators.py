@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from textlens.errors import AssetError
-from textlens.llm import LLMBadResponse, LLMError, LLMTimeout, LLMUnavailable, get_generator, locate, spec
+from textlens.llm import LLMBadResponse, LLMError, LLMTimeout, LLMUnavailable, get_generator, locate, pull, spec
 from textlens.llm.llamacpp import LlamaCppGenerator
 from textlens.llm.openai_http import OpenAIGenerator
 from textlens.tokens import get_tokenizer
@@ -110,12 +110,15 @@ def test_catalog_file_truncated_or_tampered_is_refused_with_the_fix(tmp_path, mo
     with pytest.raises(AssetError, match="truncated") as err:
         locate(model)
     assert "textlens models pull smollm2-135m" in err.value.hint
+    listed = model.to_dict()  # `models list` shows it damaged instead of failing
+    assert not listed["present"] and "truncated" in listed["problem"]
     shutil.copyfile(smol.path, target)
     with target.open("r+b") as fh:
         fh.seek(5_000_000)
         fh.write(b"\0" * 16)
     with pytest.raises(AssetError, match="sha256"):
         locate(model)
+    assert pull(model) == target and locate(model) == target  # pull replaces the damaged copy
 
 
 def test_openai_backend_against_llama_cpp_http_server(smol, remote):

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from textlens.ask.answer import Answer, Citation, Passage, Sentence
-from textlens.ask.steps import check_support, fit_to_context, grammar, parse_citations, prompt
+from textlens.ask.steps import SYSTEM, check_support, fit_to_context, grammar, parse_citations, prompt
 from textlens.errors import InputError
 from textlens.llm import get_generator
 from textlens.llm.base import Generator, OnText
@@ -50,7 +50,12 @@ def ask(
     Returns an :class:`Answer`; ``abstained`` is set, with the reason, when the model finds no answer
     in the passages or no sentence it wrote is supported by what it cites.
     """
-    _check(question, options.get("unsupported", "flag"), options.get("support_threshold", SUPPORT_THRESHOLD))
+    _check(
+        question,
+        options.get("unsupported", "flag"),
+        options.get("support_threshold", SUPPORT_THRESHOLD),
+        options.get("style", "sentences"),
+    )
     with contextlib.ExitStack() as stack:
         if isinstance(collection, str):
             from textlens.index import Collection
@@ -69,8 +74,10 @@ def ask(
         return answer_from(question, hits, retrieval=retrieval, started=started, **options)
 
 
-def _check(question: Any, unsupported: str, support_threshold: float) -> None:
+def _check(question: Any, unsupported: str, support_threshold: float, style: str) -> None:
     """Refuse bad options before anything is retrieved or generated."""
+    if style not in SYSTEM:
+        raise InputError(f"unknown answer style {style!r}", hint="Use " + " or ".join(SYSTEM) + ".")
     if not isinstance(question, str) or not question.strip():
         raise InputError("the question is empty", hint="Ask a question in words.")
     if unsupported not in ("flag", "drop"):
@@ -111,7 +118,7 @@ def answer_from(
         on_text: receives the model's text as it streams (citation markers included).
         retrieval: how the hits were found (recorded in ``Answer.settings``).
     """
-    _check(question, unsupported, support_threshold)
+    _check(question, unsupported, support_threshold, style)
     started = time.perf_counter() if started is None else started
     generator = get_generator(llm)
     settings = {

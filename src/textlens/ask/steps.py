@@ -76,8 +76,6 @@ def passage_block(p: Passage) -> str:
 
 def prompt(question: str, passages: Sequence[Passage], style: str = "sentences") -> list[dict[str, str]]:
     """Chat messages: the instructions for ``style``, then the numbered passages and the question."""
-    if style not in SYSTEM:
-        raise InputError(f"unknown answer style {style!r}", hint="Use " + " or ".join(SYSTEM) + ".")
     sources = "\n\n".join(passage_block(p) for p in passages)
     return [
         {"role": "system", "content": SYSTEM[style]},

@@ -144,7 +144,7 @@ def models_list(as_json: bool = typer.Option(False, "--json")) -> None:
     for column in ("name", "model", "size", "licence", "here", "note"):
         table.add_column(column, justify="right" if column == "size" else "left", no_wrap=column == "name")
     for r in rows:
-        here = "[green]yes[/]" if r["present"] else "[dim]no[/]"
+        here = "[green]yes[/]" if r["present"] else ("[red]damaged[/]" if r["problem"] else "[dim]no[/]")
         default = " (default)" if r["name"] == DEFAULT_LLM else ""
         table.add_row(r["name"] + default, r["title"], f"{r['size'] / 1e6:,.0f} MB", r["license"], here, r["note"])
     console.print(table)

@@ -55,7 +55,10 @@ class ModelSpec:
     note: str
 
     def to_dict(self) -> dict[str, Any]:
-        found = locate(self, verify=False)
+        try:
+            found, problem = locate(self, verify=False), None
+        except AssetError as exc:  # listed as damaged, not an error of the whole list
+            found, problem = None, exc.message
         return {
             "name": self.name,
             "title": self.title,
@@ -67,6 +70,7 @@ class ModelSpec:
             "sources": [p.dist for p in self.parts] + [f"hf://{h['repo']}/{h['file']}" for h in self.hub],
             "present": found is not None,
             "path": str(found) if found else None,
+            "problem": problem,
             "note": self.note,
         }
 
@@ -124,14 +128,14 @@ def _check(model: ModelSpec, path: Path, verify: bool) -> Path:
     if size != model.size:
         raise AssetError(
             f"{path} has {size:,} bytes, not the {model.size:,} of {model.name}: the file is truncated or another one",
-            hint=f"Delete it and run: textlens models pull {model.name}",
-            api_hint=f"Delete it and pull the model again (textlens.llm.pull({model.name!r})).",
+            hint=f"Run: textlens models pull {model.name} (it replaces the file)",
+            api_hint=f"Pull the model again: textlens.llm.pull({model.name!r}) replaces the file.",
         )
     if verify and sha256_of(path) != model.sha256:
         raise AssetError(
             f"{path} does not match the pinned sha256 of {model.name} ({model.sha256}): the file was changed",
-            hint=f"Delete it and run: textlens models pull {model.name}",
-            api_hint=f"Delete it and pull the model again (textlens.llm.pull({model.name!r})).",
+            hint=f"Run: textlens models pull {model.name} (it replaces the file)",
+            api_hint=f"Pull the model again: textlens.llm.pull({model.name!r}) replaces the file.",
         )
     return path
 
@@ -175,10 +179,38 @@ def pull(name: str | ModelSpec, *, progress: Progress | None = None) -> Path:
         AssetError: a part could not be fetched, or the joined file has the wrong size or sha256.
     """
     model = spec(name) if isinstance(name, str) else name
-    name = model.name
-    found = locate(model)
+    try:
+        found = locate(model)
+    except AssetError:
+        found = None  # a damaged copy: fetched again below and replaced whole
     if found is not None:
         return found
+    try:
+        return _join(model, progress)
+    except AssetError as exc:
+        if not model.hub or settings().offline:
+            raise
+        return _from_hub(model, exc)
+
+
+def _from_hub(model: ModelSpec, failed: AssetError) -> Path:
+    """The model's file from the Hugging Face Hub (users who are online), checked like any other."""
+    from huggingface_hub import hf_hub_download
+
+    errors = [failed.message]
+    for hub in model.hub:
+        try:
+            path = Path(hf_hub_download(hub["repo"], hub["file"]))
+        except Exception as exc:  # network, auth, a moved repo: reported together below
+            errors.append(f"hf://{hub['repo']}/{hub['file']}: {type(exc).__name__}: {exc}".split("\n")[0])
+            continue
+        return _check(model, path, verify=True)
+    raise AssetError(f"could not get {model.name}: " + "; ".join(errors), hint=failed.hint)
+
+
+def _join(model: ModelSpec, progress: Progress | None) -> Path:
+    """Fetch the parts one at a time, join them into the models folder while hashing, keep a match only."""
+    name = model.name
     target = models_dir() / model.file
     stage = f"pull {name}"
     digest, written = hashlib.sha256(), 0
