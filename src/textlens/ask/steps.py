@@ -17,14 +17,12 @@ from textlens.ask.answer import Citation, Passage, Sentence
 from textlens.errors import InputError
 
 ABSTAIN = "NOT IN SOURCES"
-_CLOSING = " If the sources do not contain the answer, reply exactly: " + ABSTAIN
+_CLOSING = " Only if no source answers the question, reply: " + ABSTAIN
 SYSTEM = {
-    "sentences": "You answer questions using only the numbered sources below. Answer in one or two short "
-    "sentences, using the words of the sources. End each sentence with the number of the source that supports it "
-    "in square brackets, like [1]." + _CLOSING,
-    "short": "You answer questions using only the numbered sources below. Answer with the exact words of the "
-    "source that answer the question: a short phrase, not a whole sentence, followed by the number of that source "
-    "in square brackets, like: in 1066 [2]." + _CLOSING,
+    "sentences": "Answer the question in one or two short sentences, using the words of the numbered sources "
+    "below. End each sentence with the number of the source that supports it in square brackets, like [1]." + _CLOSING,
+    "short": "Answer the question with a short phrase taken from the numbered sources below, followed by the "
+    "number of the source in square brackets, like: in 1066 [2]." + _CLOSING,
 }
 """The instructions for each answer ``style``: ``sentences`` reads like a reply, ``short`` gives the phrase
 that answers (extractive QA, as SQuAD scores it)."""
