@@ -113,6 +113,23 @@ def test_bad_batches(tmp_path: Path) -> None:
         assert len(c) == 1
 
 
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [
+        ({"n": 2**64}, r"metadata\.n is an integer outside the signed 64-bit range"),
+        ({"a": {"b": [1, float("nan")]}}, r"metadata\.a\.b\[1\] is nan"),
+        ({"when": object()}, r"metadata\.when is a object"),
+    ],
+)
+def test_metadata_json_cannot_hold_is_refused_before_anything_is_written(tmp_path, metadata, message) -> None:
+    """Found by schemathesis: an integer past 64 bits was stored, then every search that returned it failed."""
+    with Collection.create(tmp_path / "c", encoder=None) as c:
+        c.add([Document("kept", "already here", metadata={"n": 2**63 - 1})])
+        with pytest.raises(InputError, match="document 'bad': " + message):
+            c.add([Document("fine", "new text"), Document("bad", "bad text", metadata=metadata)])
+        assert len(c) == 1 and c.search("here", mode="keyword").hits[0].metadata == {"n": 2**63 - 1}
+
+
 @pytest.mark.slow
 def test_a_50_mb_document(tmp_path: Path) -> None:
     words = " ".join(f"token{i % 50000}" for i in range(6_000_000))

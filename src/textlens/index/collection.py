@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import math
 import re
 import shutil
 import sqlite3
@@ -325,6 +326,8 @@ class Collection:
                 + (f" and {len(dups) - 10} more" if len(dups) > 10 else ""),
                 hint="Make ids unique, or pass the later versions in a separate upsert.",
             )
+        for doc in batch:
+            _check_metadata(doc.id, doc.metadata)
         keep = [d for d in batch if d.text.strip()]
         report.skipped_empty += [d.id for d in batch if not d.text.strip()]
         if not keep:
@@ -480,6 +483,39 @@ class Collection:
     def is_chunked(self) -> bool:
         """Whether any stored document is a chunk of a larger one."""
         return self.store.has_chunks()
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _check_metadata(doc_id: str, value: Any, path: str = "") -> None:
+    """Metadata that SQLite's JSON functions, filters and every JSON reader keep as they are: strings,
+    booleans, null, 64-bit integers, finite floats, and lists and objects of them."""
+    where = f"document {doc_id!r}: metadata{path}"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InputError(f"{where} has a key {key!r} that is not a string", hint="Use text keys.")
+            _check_metadata(doc_id, item, f"{path}.{key}")
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _check_metadata(doc_id, item, f"{path}[{i}]")
+    elif isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    elif isinstance(value, int):
+        if not _INT64[0] <= value <= _INT64[1]:
+            raise InputError(
+                f"{where} is an integer outside the signed 64-bit range ({value})",
+                hint="Store such a number as a string.",
+            )
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise InputError(f"{where} is {value}, which JSON cannot hold", hint="Use null or a finite number.")
+    else:
+        raise InputError(
+            f"{where} is a {type(value).__name__}, which JSON cannot hold",
+            hint="Use strings, numbers, booleans, null, lists and objects.",
+        )
 
 
 def _document(row: dict[str, Any]) -> Document:
