@@ -137,5 +137,11 @@ def test_cli_ask_json(planets):
         app, ["ask", "Which planet is called the Red Planet?", "-c", "ask-planets", "--llm", SMOL]
     )
     assert shown.exit_code == 0 and ("Sources:" in shown.stdout or "Not in the sources" in shown.stdout)
+    short = CliRunner().invoke(
+        app, ["ask", "Red Planet?", "-c", "ask-planets", "--llm", SMOL, "--style", "short", "--json"]
+    )
+    assert short.exit_code == 0 and json.loads(short.stdout)["settings"]["style"] == "short"
+    bad = CliRunner().invoke(app, ["ask", "Red Planet?", "-c", "ask-planets", "--llm", SMOL, "--style", "poem"])
+    assert bad.exit_code == 2 and "unknown answer style 'poem'" in bad.output
     missing = CliRunner().invoke(app, ["ask", "Mars?", "-c", "ask-planets", "--llm", "/nowhere/model.gguf"])
     assert missing.exit_code == 2 and "does not exist" in missing.output
