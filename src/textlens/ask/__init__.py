@@ -54,7 +54,7 @@ def ask(
     _check(
         question,
         options.get("unsupported", "flag"),
-        options.get("support_threshold", SUPPORT_THRESHOLD),
+        options.get("support_threshold"),
         options.get("style", "sentences"),
     )
     with contextlib.ExitStack() as stack:
@@ -75,7 +75,7 @@ def ask(
         return answer_from(question, hits, retrieval=retrieval, started=started, **options)
 
 
-def _check(question: Any, unsupported: str, support_threshold: float, style: str) -> None:
+def _check(question: Any, unsupported: str, support_threshold: float | None, style: str) -> None:
     """Refuse bad options before anything is retrieved or generated."""
     if style not in SYSTEM:
         raise InputError(f"unknown answer style {style!r}", hint="Use " + " or ".join(SYSTEM) + ".")
@@ -83,7 +83,7 @@ def _check(question: Any, unsupported: str, support_threshold: float, style: str
         raise InputError("the question is empty", hint="Ask a question in words.")
     if unsupported not in ("flag", "drop"):
         raise InputError(f"unsupported must be 'flag' or 'drop', got {unsupported!r}")
-    if not 0.0 <= support_threshold <= 1.0:
+    if support_threshold is not None and not 0.0 <= support_threshold <= 1.0:
         raise InputError(f"support_threshold must be between 0 and 1, got {support_threshold!r}")
 
 
@@ -98,7 +98,7 @@ def answer_from(
     temperature: float = 0.0,
     seed: int = 0,
     constrain: bool = True,
-    support_threshold: float = SUPPORT_THRESHOLD,
+    support_threshold: float | None = None,
     unsupported: str = "flag",
     on_text: OnText | None = None,
     retrieval: dict[str, Any] | None = None,
@@ -114,12 +114,13 @@ def answer_from(
         temperature, seed: sampling; the same seed, model, passages and settings give the same answer.
         constrain: bind the model's output to a grammar (only ``[n]`` of given passages, or the abstention)
             where the backend applies grammars; citations are validated either way.
-        support_threshold: see :data:`SUPPORT_THRESHOLD`.
+        support_threshold: see :data:`SUPPORT_THRESHOLD` (``None``: that default).
         unsupported: ``"flag"`` keeps unsupported sentences (marked); ``"drop"`` removes them.
         on_text: receives the model's text as it streams (citation markers included).
         retrieval: how the hits were found (recorded in ``Answer.settings``).
     """
     _check(question, unsupported, support_threshold, style)
+    support_threshold = SUPPORT_THRESHOLD if support_threshold is None else support_threshold
     started = time.perf_counter() if started is None else started
     generator = get_generator(llm)
     settings = {

@@ -97,7 +97,6 @@ def ask_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON (no streaming)."),
 ) -> None:
     """Answer a question from a collection, citing the passages each sentence rests on."""
-    from textlens.ask import SUPPORT_THRESHOLD
     from textlens.index import Collection
     from textlens.index.filters import parse_cli_filters
 
@@ -121,7 +120,7 @@ def ask_cmd(
             temperature=temperature,
             seed=seed,
             unsupported=unsupported,
-            support_threshold=SUPPORT_THRESHOLD if support_threshold is None else support_threshold,
+            support_threshold=support_threshold,
             constrain=constrain,
             on_text=show if streamed else None,
         )

@@ -50,14 +50,12 @@ def _sse(event: str, data: Any) -> bytes:
 @router.post("/{name}/ask", responses=responses(429, 502, 504))
 async def ask(name: str, body: AskRequest, request: Request):
     """Answer a question from a collection with citations (see ``textlens ask``)."""
-    from textlens.ask import SUPPORT_THRESHOLD
     from textlens.server.app import status_of
 
     st = request.app.state.textlens
     col = st.collection(name)
-    options = body.model_dump(exclude={"question", "stream", "support_threshold", "rerank"})
+    options = body.model_dump(exclude={"question", "stream", "rerank"})
     options["rerank"] = st.reranker(body.rerank)
-    options["support_threshold"] = SUPPORT_THRESHOLD if body.support_threshold is None else body.support_threshold
     stream = body.stream or "text/event-stream" in request.headers.get("accept", "")
 
     # refused before any byte is sent, so the status line tells: no model (403/503), a full queue (429)
