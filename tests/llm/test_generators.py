@@ -81,6 +81,21 @@ def test_grammar_and_json_schema_bind_the_output(smol):
     assert data["colour"] in ("red", "green")
 
 
+def test_top_logprobs_for_every_token_whole_or_streamed(smol):
+    whole = smol.generate(HELLO, max_tokens=6, top_logprobs=3)
+    assert whole.logprobs and len(whole.logprobs) == whole.usage.completion_tokens
+    assert "".join(step.token for step in whole.logprobs) == whole.text
+    for step in whole.logprobs:
+        assert len(step.top) == 3 and step.logprob <= 0
+        assert [lp for _, lp in step.top] == sorted((lp for _, lp in step.top), reverse=True)
+        assert step.top[0] == (step.token, step.logprob)  # greedy: the written token is the likeliest
+    streamed = smol.generate(HELLO, max_tokens=6, top_logprobs=3, on_text=lambda _t: None)
+    assert [s.token for s in streamed.logprobs] == [s.token for s in whole.logprobs]
+    assert smol.generate(HELLO, max_tokens=2).logprobs is None  # not asked for
+    with pytest.raises(LLMError, match="top_logprobs must be between 1 and 20"):
+        smol.generate(HELLO, max_tokens=2, top_logprobs=50)
+
+
 def test_tokens_are_counted_by_the_models_own_vocabulary(smol):
     text = "Grounded answers cite their sources."
     assert smol.count_tokens(text) == len(get_tokenizer(str(smol.path)).encode(text))
@@ -131,6 +146,10 @@ def test_openai_backend_against_llama_cpp_http_server(smol, remote):
     assert streamed.usage.completion_tokens == 16 and streamed.timings.first_token is not None
     assert remote.generate(HELLO, max_tokens=8, grammar='root ::= "yes" | "no"').text in ("yes", "no")
     assert remote.constrains
+    probed = remote.generate(HELLO, max_tokens=4, seed=3, top_logprobs=2)
+    assert [s.token for s in probed.logprobs] == [
+        s.token for s in smol.generate(HELLO, max_tokens=4, seed=3, top_logprobs=2).logprobs
+    ]
 
 
 def test_openai_backend_wrong_key_is_a_clear_error(smol, monkeypatch):
@@ -187,6 +206,9 @@ def test_openai_backend_malformed_slow_and_odd_replies(broken):
         OpenAIGenerator(url).generate(HELLO, max_tokens=2)
     _Broken.reply = b'{"choices": [{"message": {"content": ""}, "finish_reason": "stop"}]}'
     assert OpenAIGenerator(url).generate(HELLO, max_tokens=2).text == ""  # empty, not a crash
+    _Broken.reply = b'{"choices": [{"message": {"content": "a"}, "logprobs": {"content": [{"logprob": -1}]}}]}'
+    with pytest.raises(LLMBadResponse, match="entries need 'token'"):
+        OpenAIGenerator(url).generate(HELLO, max_tokens=2, top_logprobs=1)
     _Broken.delay = 2.0
     with pytest.raises(LLMTimeout, match="did not answer within"):
         OpenAIGenerator(url, timeout=0.5).generate(HELLO, max_tokens=2)

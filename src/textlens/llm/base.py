@@ -3,8 +3,10 @@
 Chat messages in; text, token usage and timings out. ``on_text`` receives the
 answer as it streams (one call per piece of text). ``grammar`` (GBNF) or
 ``json_schema`` constrain what the model may write, where the backend allows it
-(:attr:`Generator.constrains` says whether it does). The prompt prefix shared with
-the previous call is reused where the backend keeps it (llama.cpp does), unless the
+(:attr:`Generator.constrains` says whether it does). ``top_logprobs=N`` asks for the N likeliest
+tokens at each step of the completion, with their log-probabilities, where the backend gives them
+(llama.cpp and OpenAI do; :attr:`Generation.logprobs` is ``None`` where it did not). The prompt
+prefix shared with the previous call is reused where the backend keeps it (llama.cpp does), unless the
 caller asks for a fresh read (``cache_prompt=False``) to get bit-identical outputs.
 """
 
@@ -62,6 +64,17 @@ class Timings:
 
 
 @dataclass
+class TokenLogprobs:
+    """One step of a completion: the token written, its log-probability, and the likeliest
+    alternatives (``(token, logprob)``, best first; the model's own distribution, before any
+    grammar narrowed it)."""
+
+    token: str
+    logprob: float
+    top: list[tuple[str, float]] = field(default_factory=list)
+
+
+@dataclass
 class Generation:
     """One completion."""
 
@@ -71,6 +84,7 @@ class Generation:
     usage: Usage = field(default_factory=Usage)
     timings: Timings = field(default_factory=Timings)
     constrained: bool = False  # whether a grammar or schema bound the output
+    logprobs: list[TokenLogprobs] | None = None  # per completion token, when asked for and given
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -105,6 +119,7 @@ class Generator(Protocol):
         json_schema: dict[str, Any] | None = None,
         on_text: OnText | None = None,
         cache_prompt: bool = True,
+        top_logprobs: int = 0,
     ) -> Generation:
         """Complete the conversation; stream pieces of text to ``on_text`` if given.
 
@@ -129,6 +144,7 @@ def chat_request(
     grammar: str | None,
     json_schema: dict[str, Any] | None,
     stream: bool,
+    top_logprobs: int = 0,
 ) -> dict[str, Any]:
     """The OpenAI chat-completions body (with llama.cpp's ``grammar`` extension) both backends send."""
     if max_tokens < 1:
@@ -150,6 +166,11 @@ def chat_request(
         body["response_format"] = {"type": "json_schema", "json_schema": {"name": "answer", "schema": json_schema}}
     if stream:
         body["stream_options"] = {"include_usage": True}
+    if top_logprobs:
+        if not 1 <= top_logprobs <= 20:
+            raise LLMError(f"top_logprobs must be between 1 and 20 (OpenAI's limit), got {top_logprobs}")
+        body["logprobs"] = True
+        body["top_logprobs"] = top_logprobs
     return body
 
 
@@ -187,6 +208,7 @@ class Completion:
         self.reply: dict[str, Any] = {}
         self.first_token: float | None = None
         self.constrained = constrained
+        self.logprobs: list[TokenLogprobs] | None = None
 
     def _bad(self, what: str, data: Any) -> LLMBadResponse:
         shown = repr(data)
@@ -224,8 +246,30 @@ class Completion:
                 self.parts.append(piece)
                 if self.on_text is not None:
                     self.on_text(piece)
+            self._logprobs(choice, data)
             if choice.get("finish_reason"):
                 self.finish_reason = choice["finish_reason"]
+
+    def _logprobs(self, choice: dict[str, Any], data: Any) -> None:
+        """Collect ``choice.logprobs.content`` (OpenAI's shape), if the reply has it."""
+        raw = choice.get("logprobs")
+        if not raw:
+            return
+        content = raw.get("content") if isinstance(raw, dict) else None
+        try:
+            steps = [
+                TokenLogprobs(
+                    str(step["token"]),
+                    float(step["logprob"]),
+                    [(str(t["token"]), float(t["logprob"])) for t in step.get("top_logprobs") or ()],
+                )
+                for step in content or ()
+            ]
+        except (AttributeError, KeyError, TypeError, ValueError):
+            raise self._bad("logprobs.content entries need 'token' and 'logprob'", data) from None
+        if self.logprobs is None:
+            self.logprobs = []
+        self.logprobs.extend(steps)
 
     def whole(self, data: Any) -> None:
         """A complete (not streamed) ``chat.completion``."""
@@ -240,6 +284,7 @@ class Completion:
         self.reply = data
         self.parts = [content or ""]
         self.finish_reason = choice.get("finish_reason") or ""
+        self._logprobs(choice, data)
         if self.on_text is not None and content:
             self.on_text(content)
 
@@ -252,4 +297,5 @@ class Completion:
             usage=usage_of(self.reply),
             timings=timings,
             constrained=self.constrained,
+            logprobs=self.logprobs,
         )

@@ -113,6 +113,7 @@ class LlamaCppGenerator:
         json_schema: dict[str, Any] | None = None,
         on_text: OnText | None = None,
         cache_prompt: bool = True,
+        top_logprobs: int = 0,
     ) -> Generation:
         stream = on_text is not None
         body = chat_request(
@@ -124,6 +125,7 @@ class LlamaCppGenerator:
             grammar=grammar,
             json_schema=json_schema,
             stream=stream,
+            top_logprobs=top_logprobs,
         )
         body["cache_prompt"] = cache_prompt
         started = time.perf_counter()

@@ -97,6 +97,7 @@ class OpenAIGenerator:
         json_schema: dict[str, Any] | None = None,
         on_text: OnText | None = None,
         cache_prompt: bool = True,
+        top_logprobs: int = 0,
     ) -> Generation:
         if not self.constrains:
             grammar = json_schema = None
@@ -109,6 +110,7 @@ class OpenAIGenerator:
             grammar=grammar,
             json_schema=json_schema,
             stream=on_text is not None,
+            top_logprobs=top_logprobs,
         )
         body["model"] = self.model
         try:
