@@ -8,9 +8,10 @@
 
 The paragraphs are indexed as one collection (hybrid retrieval, k passages); a seeded sample of
 questions, half unanswerable, is asked of every row. A separate seeded tuning sample (no question
-shared) sets the support threshold first (``--tune``), the way a user would tune it.
+shared) sets textlens's abstention and support thresholds first (``--tune``), the way a user would
+tune them; ``--questions 0 --tune N`` tunes only.
 
-Usage: python benchmarks/ask_squad.py [--model qwen2.5-coder-1.5b] [--questions 100] [--tune 40]
+Usage: python benchmarks/ask_squad.py [--model qwen2.5-coder-1.5b] [--questions 100] [--tune 60]
 Writes ``benchmarks/results/ask_squad_{model}.json`` (and ``ask_squad_tune.json`` when tuning).
 """
 
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from textlens.ask import answer_from
+from textlens.ask.steps import check_support, parse_citations
 from textlens.corpus import Document
 from textlens.evaluate.qa import exact_match, f1
 from textlens.index import Collection, CollectionError
@@ -60,7 +62,8 @@ def load() -> tuple[list[Document], list[dict[str, Any]]]:
 
 
 def samples(questions: list[dict[str, Any]], n: int, n_tune: int) -> tuple[list[dict], list[dict]]:
-    """Seeded, disjoint: the benchmark sample, then the tuning sample; each half unanswerable."""
+    """Seeded, disjoint: the benchmark sample (from the front of the shuffled questions) and the
+    tuning sample (from the back, so it is the same whatever the benchmark's size); each half unanswerable."""
     rng = random.Random(2026)
     answerable = [q for q in questions if q["golds"]]
     unanswerable = [q for q in questions if not q["golds"]]
@@ -69,7 +72,9 @@ def samples(questions: list[dict[str, Any]], n: int, n_tune: int) -> tuple[list[
     half, tune_half = n // 2, n_tune // 2
     # interleaved, so that any prefix of the sample is half unanswerable too
     test = [q for pair in zip(answerable[:half], unanswerable[:half], strict=True) for q in pair]
-    tune = answerable[half : half + tune_half] + unanswerable[half : half + tune_half]
+    if half + tune_half > min(len(answerable), len(unanswerable)):
+        raise SystemExit(f"{n} + {n_tune} questions overlap: there are {len(unanswerable)} unanswerable ones")
+    tune = answerable[len(answerable) - tune_half :] + unanswerable[len(unanswerable) - tune_half :]
     return test, tune
 
 
@@ -86,7 +91,7 @@ def collection(docs: list[Document]) -> Collection:
     return col
 
 
-def ask_textlens(llm, q, hits, threshold, style="short") -> dict[str, Any]:
+def ask_textlens(llm, q, hits, thresholds: dict[str, float], style="short") -> dict[str, Any]:
     first: list[float] = []
     t0 = time.perf_counter()
     answer = answer_from(
@@ -94,9 +99,9 @@ def ask_textlens(llm, q, hits, threshold, style="short") -> dict[str, Any]:
         hits,
         llm=llm,
         max_tokens=MAX_TOKENS,
-        support_threshold=threshold,
         style=style,
         on_text=lambda _t: first or first.append(time.perf_counter() - t0),
+        **thresholds,
     )
     drafted = [int(n) for n in re.findall(r"\[(\d+)\]", answer.draft)]
     given = {p.number: p for p in answer.passages}
@@ -117,8 +122,10 @@ def ask_textlens(llm, q, hits, threshold, style="short") -> dict[str, Any]:
         ),
         "sentences": len(answer.sentences),
         "unsupported": len(answer.unsupported),
-        "support": max((c.support for c in cited), default=0.0),
+        "repaired_citations": sum(r.startswith("cited [") for r in answer.repairs),
+        "abstention_probability": answer.abstention_probability,
         "draft": answer.draft,
+        "answer": answer,
     }
 
 
@@ -185,6 +192,13 @@ def summarise(rows: list[dict[str, Any]], questions: list[dict[str, Any]]) -> di
     abstained = [r for r in rows if r["abstained"]]
     right_abstentions = sum(r["abstained"] for r, _ in una)
     out = {
+        # SQuAD 2.0's overall score: F1 on answerable questions, 1 for declining an unanswerable one
+        "squad2_f1": round(
+            100
+            * (sum(f1(r["prediction"], q["golds"]) for r, q in ans) + sum(r["abstained"] for r, _ in una))
+            / len(rows),
+            1,
+        ),
         "exact_match": round(100 * sum(exact_match(r["prediction"], q["golds"]) for r, q in ans) / max(1, len(ans)), 1),
         "f1": round(100 * sum(f1(r["prediction"], q["golds"]) for r, q in ans) / max(1, len(ans)), 1),
         "answered_answerable": round(100 * sum(not r["abstained"] for r, _ in ans) / max(1, len(ans)), 1),
@@ -201,6 +215,8 @@ def summarise(rows: list[dict[str, Any]], questions: list[dict[str, Any]]) -> di
         cited = sum(r["citations"] for r in rows)
         answered = [r for r, q in ans if not r["abstained"]]
         out["citation_validity"] = round(100 * sum(r["citations_valid"] for r in rows) / cited, 1) if cited else None
+        # citations that the support check moved to the passage holding the words (Answer.repairs)
+        out["citations_moved"] = round(100 * sum(r["repaired_citations"] for r in rows) / cited, 1) if cited else None
         out["draft_marker_validity"] = (
             round(100 * sum(r["markers_valid"] for r in rows) / drafted, 1) if drafted else None
         )
@@ -215,35 +231,72 @@ def summarise(rows: list[dict[str, Any]], questions: list[dict[str, Any]]) -> di
 
 
 def tune(llm, tune_set, hits) -> dict[str, Any]:
-    """The support threshold that makes the most right decisions on the tuning sample: an answerable
-    question answered with F1 >= 0.5, or an unanswerable one declined."""
-    runs = [ask_textlens(llm, q, hits[q["id"]], 0.0) for q in tune_set]
-    grid = [round(0.05 * i, 2) for i in range(21)]
-    scores = {}
-    for t in grid:
-        right = 0
-        for r, q in zip(runs, tune_set, strict=True):
-            declined = r["abstained"] or r["support"] < t
-            if q["golds"]:
-                right += (not declined) and f1(r["prediction"], q["golds"]) >= 0.5
-            else:
-                right += declined
-        scores[t] = right / len(tune_set)
-    best = max(grid, key=lambda t: (scores[t], -abs(t - 0.5)))
-    return {"threshold": best, "accuracy": scores, "questions": len(tune_set)}
+    """textlens's abstention and support thresholds, chosen on the tuning sample by a do-no-harm rule:
+    decline as many unanswerable questions as possible while the F1 on answerable ones stays within
+    one point of answering everything (declining must not cost real answers).
+
+    Each question is asked once, never declined by probability (abstention threshold 1); every pair of
+    thresholds is then applied to those answers (the support check needs no model). Ties: the support
+    threshold nearest 0.5, then the better F1. The SQuAD 2.0 score (F1 on an answerable question, 1 for
+    declining an unanswerable one) is reported for every pair too."""
+    runs = [ask_textlens(llm, q, hits[q["id"]], {"abstain_threshold": 1.0})["answer"] for q in tune_set]
+    abstain_grid = [0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1.0]
+    support_grid = [round(0.1 * i, 1) for i in range(11)]
+    n_ans = sum(bool(q["golds"]) for q in tune_set)
+    grid: dict[str, dict[str, float]] = {}
+    for a in abstain_grid:
+        for t in support_grid:
+            f1_sum, declined_una = 0.0, 0
+            for answer, q in zip(runs, tune_set, strict=True):
+                text, sentences, _, abstained = parse_citations(answer.draft, answer.passages)
+                check_support(q["question"], sentences, answer.passages, t)
+                p = answer.abstention_probability
+                declined = abstained or (p is not None and p >= a) or not any(s.supported for s in sentences)
+                if q["golds"]:
+                    f1_sum += 0.0 if declined else f1(text, q["golds"])
+                else:
+                    declined_una += declined
+            grid[f"{a}/{t}"] = {
+                "f1": round(100 * f1_sum / n_ans, 1),
+                "abstention_recall": round(100 * declined_una / (len(tune_set) - n_ans), 1),
+                "squad2_f1": round(100 * (f1_sum + declined_una) / len(tune_set), 1),
+            }
+    best_f1 = max(g["f1"] for g in grid.values())
+    allowed = [key for key, g in grid.items() if g["f1"] >= best_f1 - 1.0]
+    best = max(
+        allowed,
+        key=lambda key: (grid[key]["abstention_recall"], -abs(float(key.split("/")[1]) - 0.5), grid[key]["f1"]),
+    )
+    a, t = (float(x) for x in best.split("/"))
+    return {
+        "abstain_threshold": a,
+        "support_threshold": t,
+        "rule": "most abstention recall with F1 (answerable) within 1 point of the best",
+        "chosen": grid[best],
+        "grid (abstain/support)": grid,
+        "questions": len(tune_set),
+        "asked": [
+            {
+                "question": q["question"],
+                "golds": q["golds"][:1],
+                "abstention_probability": r.abstention_probability,
+                "draft": r.draft,
+            }
+            for q, r in zip(tune_set, runs, strict=True)
+        ],
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
     parser.add_argument("--questions", type=int, default=100)
-    parser.add_argument("--tune", type=int, default=0, help="tune the support threshold on this many questions")
-    parser.add_argument("--threshold", type=float, default=None, help="support threshold (default: textlens's)")
+    parser.add_argument("--tune", type=int, default=0, help="tune the thresholds on this many questions")
     parser.add_argument("--k", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
 
-    from textlens.ask import SUPPORT_THRESHOLD
+    from textlens.ask import ABSTAIN_THRESHOLD, SUPPORT_THRESHOLD
 
     docs, questions = load()
     test, tune_set = samples(questions, args.questions, args.tune)
@@ -251,10 +304,9 @@ def main() -> None:
     hits = {}
     for q in test + tune_set:
         hits[q["id"]] = col.search(q["question"], mode="hybrid", k=args.k, highlight=False).hits
-    recall = sum(any(h.doc_id == q["doc"] for h in hits[q["id"]]) for q in test if q["golds"])
     llm = get_generator(args.model, threads=args.threads)
     llm.generate([{"role": "user", "content": "Hello"}], max_tokens=4)  # load and warm up
-    threshold = SUPPORT_THRESHOLD if args.threshold is None else args.threshold
+    thresholds = {"abstain_threshold": ABSTAIN_THRESHOLD, "support_threshold": SUPPORT_THRESHOLD}
     out: dict[str, Any] = {
         "model": args.model,
         "questions": len(test),
@@ -262,17 +314,20 @@ def main() -> None:
         "k": args.k,
         "max_tokens": MAX_TOKENS,
         "retrieval": "hybrid",
-        "recall_at_k": round(100 * recall / sum(bool(q["golds"]) for q in test), 1),
         "machine": f"{platform.machine()}, {llm.threads} threads",
     }
     if args.tune:
         tuned = tune(llm, tune_set, hits)
-        threshold = tuned["threshold"]
+        thresholds = {k: tuned[k] for k in thresholds}
         (ROOT / "benchmarks/results/ask_squad_tune.json").write_text(
             json.dumps({"model": args.model, **tuned}, indent=2)
         )
-        print("tuned support threshold:", tuned["threshold"], tuned["accuracy"][threshold])
-    out["support_threshold"] = threshold
+        print("tuned:", thresholds, tuned["chosen"], flush=True)
+    if not test:
+        return
+    recall = sum(any(h.doc_id == q["doc"] for h in hits[q["id"]]) for q in test if q["golds"])
+    out["recall_at_k"] = round(100 * recall / out["answerable"], 1)
+    out.update(thresholds)
     chain, retriever = langchain_chain(llm)
     runs: dict[str, list] = {"closed-book": [], "plain RAG": [], "LangChain RetrievalQA": [], "textlens ask": []}
     path = ROOT / f"benchmarks/results/ask_squad_{args.model}.json"
@@ -281,7 +336,7 @@ def main() -> None:
         runs["closed-book"].append(ask_plain(llm, q, [], CLOSED))
         runs["plain RAG"].append(ask_plain(llm, q, h, PLAIN))
         runs["LangChain RetrievalQA"].append(ask_langchain(chain, retriever, q, h))
-        runs["textlens ask"].append(ask_textlens(llm, q, h, threshold))
+        runs["textlens ask"].append(ask_textlens(llm, q, h, thresholds))
         if (i + 1) % 10 == 0 or i + 1 == len(test):
             done = test[: i + 1]
             out["asked"] = len(done)

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 import textlens
-from textlens.ask import answer_from
+from textlens.ask import ABSTAIN_THRESHOLD, answer_from
 from textlens.cli import app
 from textlens.corpus import Document
 from textlens.errors import InputError
@@ -63,6 +63,21 @@ def test_an_answer_cites_only_given_passages_and_is_deterministic(planets, smol)
     assert "<mark>" in answer._repr_html_() or answer.abstained
 
 
+def test_the_model_declines_by_probability_not_by_its_likeliest_token(planets, smol):
+    question = "Which planet is the hottest?"
+    answer = planets.ask(question, llm=smol, mode="keyword", k=2)
+    p = answer.abstention_probability
+    assert p is not None and 0.0 <= p <= 1.0 and answer.settings["abstain_threshold"] == ABSTAIN_THRESHOLD
+    always = planets.ask(question, llm=smol, mode="keyword", k=2, abstain_threshold=0.0)
+    assert always.abstained and "declines with probability" in always.reason and always.draft == "NOT IN SOURCES"
+    assert always.sentences == [] and always.timings["generation"] is None  # no answer was written
+    never = planets.ask(question, llm=smol, mode="keyword", k=2, abstain_threshold=1.0)
+    assert never.draft and "declines with probability" not in (never.reason or "")
+    _valid(never)
+    assert never.usage["cached_tokens"] > 0  # the answer reused the prompt the probe read
+    assert never.timings["first_token"] is None or never.timings["first_token"] <= never.timings["total"]
+
+
 def test_unconstrained_output_is_validated_instead(planets, smol):
     """SmolLM2 unbound by the grammar often ignores the citation format: never an invented citation."""
     for question in ("Which planet is the hottest?", "What is the capital of France?", "Where do tigers live?"):
@@ -89,6 +104,8 @@ def test_bad_questions_and_collections(planets, smol):
         planets.ask("  ", llm=smol)
     with pytest.raises(InputError, match="unsupported must be"):
         planets.ask("Mars?", llm=smol, unsupported="hide")
+    with pytest.raises(InputError, match="abstain_threshold must be between 0 and 1"):
+        planets.ask("Mars?", llm=smol, abstain_threshold=1.5)
     with pytest.raises(InputError, match="unknown answer style"):
         planets.ask("Mars?", llm=smol, style="poem")
     with pytest.raises(InputError, match="no room for passages"):

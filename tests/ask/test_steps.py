@@ -5,8 +5,17 @@ from __future__ import annotations
 import pytest
 
 from textlens.ask.answer import Passage
-from textlens.ask.steps import check_support, content_terms, fit_to_context, grammar, parse_citations, prompt
+from textlens.ask.steps import (
+    abstention_probability,
+    check_support,
+    content_terms,
+    fit_to_context,
+    grammar,
+    parse_citations,
+    prompt,
+)
 from textlens.errors import InputError
+from textlens.llm.base import TokenLogprobs
 from textlens.search.results import Hit
 
 PASSAGES = [
@@ -55,9 +64,39 @@ def test_support_finds_the_new_words_and_where_they_are():
     a, b = paris.citations[0].span
     assert PASSAGES[0].text[a:b] == "Its capital is Paris."
     assert not lyon.supported and lyon.citations[0].support == 0.0  # "lyon" is in no cited passage
-    _, cited_wrong, _, _ = parse_citations("Berlin is the capital [1].", PASSAGES)
-    check_support("What is the capital of Germany?", cited_wrong, PASSAGES, threshold=0.5)
-    assert not cited_wrong[0].supported  # true, but passage 1 does not say it
+    _, cited_nowhere, _, _ = parse_citations("Munich is the capital [1].", PASSAGES)
+    assert check_support("What is the capital of Germany?", cited_nowhere, PASSAGES, threshold=0.5) == []
+    assert not cited_nowhere[0].supported and cited_nowhere[0].citations[0].passage == 1  # no passage says it
+
+
+def test_a_wrong_number_is_moved_to_the_passage_that_holds_the_words_and_reported():
+    _, sentences, _, _ = parse_citations("Berlin is the capital [1].", PASSAGES)
+    repairs = check_support("What is the capital of Germany?", sentences, PASSAGES, threshold=0.5)
+    assert repairs == [
+        "cited [2] instead of [1]: passage 2 holds the words of 'Berlin is the capital.', the cited one does not"
+    ]
+    (citation,) = sentences[0].citations
+    assert sentences[0].supported and (citation.passage, citation.doc_id, citation.support) == (2, "de", 1.0)
+    assert citation.quote == "Berlin is the capital of Germany."
+    _, kept, _, _ = parse_citations("Berlin is the capital [1].", PASSAGES)
+    assert (
+        check_support("What is the capital of Germany?", kept, PASSAGES, threshold=0.0) == []
+    )  # 0: any citation stands
+    assert kept[0].citations[0].passage == 1
+
+
+def _step(*top: tuple[str, float]) -> list[TokenLogprobs]:
+    return [TokenLogprobs(top[0][0], top[0][1], list(top))]
+
+
+def test_the_probability_of_declining_sums_the_tokens_that_begin_the_abstention():
+    ln = __import__("math").log
+    # greedy would decline ("NOT" is the likeliest single token), yet answers hold most of the probability
+    p = abstention_probability(_step(("NOT", ln(0.3)), ("1", ln(0.25)), ("3", ln(0.2)), ("Not", ln(0.05))))
+    assert p == pytest.approx(0.35)
+    assert abstention_probability(_step(("Napoleon", ln(0.6)), ("N", ln(0.3)))) == 0.0  # "N" alone may start a name
+    assert abstention_probability(_step((" NO", ln(0.9)))) == pytest.approx(0.9)
+    assert abstention_probability(None) is None and abstention_probability([]) is None
 
 
 def test_content_terms_are_stemmed_without_stopwords():
@@ -67,6 +106,7 @@ def test_content_terms_are_stemmed_without_stopwords():
 def test_grammar_names_only_given_passages():
     g = grammar(3)
     assert 'num ::= "1" | "2" | "3"' in g and '"NOT IN SOURCES"' in g
+    assert "NOT IN SOURCES" not in grammar(3, abstain=False)
 
 
 def _count(text: str) -> int:
@@ -93,4 +133,4 @@ def test_a_question_too_long_for_the_context_is_refused():
 def test_prompt_numbers_the_passages_and_knows_its_styles():
     messages = prompt("Capital?", PASSAGES, "short")
     assert "[2] Germany: Germany borders France." in messages[1]["content"]
-    assert "short phrase" in messages[0]["content"]
+    assert "shortest phrase" in messages[0]["content"]

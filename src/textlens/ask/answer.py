@@ -59,6 +59,7 @@ class Answer:
     passages: list[Passage]
     abstained: bool = False
     reason: str | None = None  # why it abstained
+    abstention_probability: float | None = None  # how likely the model was to decline (None: not known)
     draft: str = ""  # what the model wrote, citation markers and all
     repairs: list[str] = field(default_factory=list)  # citation markers removed or changed, and why
     context: dict[str, Any] = field(default_factory=dict)  # token budget, used, passages cut or dropped

@@ -8,6 +8,7 @@ Citations hold by construction twice over: the grammar lets the model write only
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,8 +22,8 @@ _CLOSING = " Only if no source answers the question, reply: " + ABSTAIN
 SYSTEM = {
     "sentences": "Answer the question in one or two short sentences, using the words of the numbered sources "
     "below. End each sentence with the number of the source that supports it in square brackets, like [1]." + _CLOSING,
-    "short": "Answer the question with a short phrase taken from the numbered sources below, followed by the "
-    "number of the source in square brackets, like: in 1066 [2]." + _CLOSING,
+    "short": "Answer the question with the shortest phrase of the numbered sources below that answers it, "
+    "followed by the number of that source in square brackets." + _CLOSING,
 }
 """The instructions for each answer ``style``: ``sentences`` reads like a reply, ``short`` gives the phrase
 that answers (extractive QA, as SQuAD scores it)."""
@@ -140,18 +141,35 @@ def fit_to_context(
     return fitted
 
 
-def grammar(n_passages: int, max_sentences: int = 3) -> str:
-    """GBNF: the abstention, or up to ``max_sentences`` sentences, each closed by ``[n]`` naming a
-    given passage (a full stop may still sit inside a number, as in 1.5)."""
+def grammar(n_passages: int, max_sentences: int = 3, *, abstain: bool = True) -> str:
+    """GBNF: the abstention (unless ``abstain=False``), or up to ``max_sentences`` sentences, each
+    closed by ``[n]`` naming a given passage (a full stop may still sit inside a number, as in 1.5)."""
     numbers = " | ".join(f'"{i}"' for i in range(1, n_passages + 1))
+    answer = f'sentence (" " sentence){{0,{max_sentences - 1}}}'
     return "\n".join(
         [
-            f'root ::= "{ABSTAIN}" | sentence (" " sentence){{0,{max_sentences - 1}}}',
+            f'root ::= "{ABSTAIN}" | {answer}' if abstain else f"root ::= {answer}",
             'sentence ::= text [.!?]? " [" num "]" ("[" num "]")? [.!?]?',
             'text ::= ([^\\[\\]\\n.!?] | "." [0-9])+',
             f"num ::= {numbers}",
         ]
     )
+
+
+def abstention_probability(logprobs: Sequence[Any] | None) -> float | None:
+    """The probability the model gives to declining, read at its first token: the summed
+    probability of the likeliest first tokens that begin the abstention (``NOT``, ``Not``, ``NO``...,
+    two letters at least, so that ``N`` of a name does not count). ``None`` when the backend gave
+    no log-probabilities.
+
+    A greedy model declines whenever ``NOT`` is its single likeliest first token, even when more
+    of its probability goes to answers spread over many first tokens; this reads the total instead.
+    """
+    if not logprobs:
+        return None
+    first = logprobs[0].top or [(logprobs[0].token, logprobs[0].logprob)]
+    declining = [lp for t, lp in first if len(t.strip()) >= 2 and ABSTAIN.startswith(t.strip().upper())]
+    return min(1.0, sum(math.exp(lp) for lp in declining))
 
 
 def parse_citations(draft: str, passages: Sequence[Passage]) -> tuple[str, list[Sentence], list[str], bool]:
@@ -217,21 +235,43 @@ def _best_span(passage: str, wanted: set[str]) -> tuple[tuple[int, int] | None, 
     return best, hits
 
 
-def check_support(question: str, sentences: Sequence[Sentence], passages: Sequence[Passage], threshold: float):
+def check_support(
+    question: str, sentences: Sequence[Sentence], passages: Sequence[Passage], threshold: float
+) -> list[str]:
     """Score each citation: the share of the sentence's new words (not in the question) that the
     cited passage holds, and where (its best sentence). A sentence is supported when a citation
     reaches ``threshold``; a sentence with no citation is not.
+
+    A sentence whose citations all fall short, while another given passage reaches the threshold,
+    cites that passage instead (the best one): small models often copy the right words and write
+    the wrong number. Returns the repairs made, one line each, for :attr:`Answer.repairs`.
     """
     asked = set(content_terms(question))
+    terms_of = {p.number: set(content_terms(p.text)) for p in passages}
     by_number = {p.number: p for p in passages}
+    repairs: list[str] = []
+
+    def support(new: set[str], number: int) -> float:
+        return round(len(new & terms_of[number]) / len(new), 4) if new else 0.0
+
     for sentence in sentences:
         terms = set(content_terms(sentence.text))
         new = (terms - asked) or terms
+        if sentence.citations and all(support(new, c.passage) < threshold for c in sentence.citations):
+            best = max(passages, key=lambda p: support(new, p.number))
+            if support(new, best.number) >= threshold:
+                was = ", ".join(f"[{c.passage}]" for c in sentence.citations)
+                repairs.append(
+                    f"cited [{best.number}] instead of {was}: passage {best.number} holds the words of "
+                    f"{sentence.text!r}, the cited one does not"
+                )
+                sentence.citations = [Citation(best.number, best.doc_id, best.title, 0.0, None, "")]
         for citation in sentence.citations:
             text = by_number[citation.passage].text
-            found = new & set(content_terms(text))
-            citation.support = round(len(found) / len(new), 4) if new else 0.0
+            found = new & terms_of[citation.passage]
+            citation.support = support(new, citation.passage)
             span, _ = _best_span(text, found or terms)
             citation.span = span
             citation.quote = text[span[0] : span[1]] if span else ""
         sentence.supported = any(c.support >= threshold for c in sentence.citations)
+    return repairs

@@ -89,6 +89,9 @@ def ask_cmd(
     seed: int = typer.Option(0, "--seed"),
     unsupported: str = typer.Option("flag", "--unsupported", help="flag or drop sentences no cited passage supports."),
     support_threshold: float = typer.Option(None, "--support-threshold", help="Default: the tuned one (0-1)."),
+    abstain_threshold: float = typer.Option(
+        None, "--abstain-threshold", help="Decline when the model declines with this probability (default: tuned)."
+    ),
     constrain: bool = typer.Option(True, "--constrain/--no-constrain", help="Bind citations with a grammar."),
     threads: int = typer.Option(None, "--threads", help="CPU threads for a local model (default: all)."),
     context: int = typer.Option(None, "--context", help="Context size in tokens (default 4096)."),
@@ -121,6 +124,7 @@ def ask_cmd(
             seed=seed,
             unsupported=unsupported,
             support_threshold=support_threshold,
+            abstain_threshold=abstain_threshold,
             constrain=constrain,
             on_text=show if streamed else None,
         )

@@ -40,6 +40,9 @@ class AskRequest(BaseModel):
     seed: int = Field(0, ge=0, le=2**31 - 1)
     unsupported: Literal["flag", "drop"] = "flag"
     support_threshold: float | None = Field(None, ge=0.0, le=1.0, description="Default: the tuned one.")
+    abstain_threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="Decline when the model declines with this probability (default: tuned)."
+    )
     stream: bool = Field(False, description="Server-sent events: token ..., then answer (or error).")
 
 
