@@ -1,11 +1,12 @@
 """What textlens's LLM backends cost over llama.cpp driven directly: the same GGUF model, prompt,
 threads and greedy settings; tokens per wall-clock second of the whole call (prompt reading
-included), median of alternating runs.
+included), median of alternating runs (each run starts at another row, so no row always follows
+the same one).
 
 Rows: llama.cpp direct (xllamacpp's Server, no textlens code), textlens's local backend (whole and
 streamed), and textlens's OpenAI-compatible backend talking to llama.cpp's HTTP server.
 
-Usage: python benchmarks/llm_runtime.py [--model qwen2.5-coder-1.5b] [--runs 3] [--threads 2]
+Usage: python benchmarks/llm_runtime.py [--model qwen2.5-coder-1.5b] [--runs 10] [--threads 2]
 Writes ``benchmarks/results/llm_runtime_{model}.json``.
 """
 
@@ -63,7 +64,7 @@ def through(generator, stream: bool) -> tuple[int, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     args = parser.parse_args()
     textlens_llm = get_generator(args.model, threads=args.threads)
@@ -88,8 +89,10 @@ def main() -> None:
         run()  # warm up: load, fill the prompt cache
     times: dict[str, list[float]] = {name: [] for name in rows}
     tokens: dict[str, int] = {}
-    for _ in range(args.runs):
-        for name, run in rows.items():
+    names = list(rows)
+    for i in range(args.runs):
+        for name in names[i % len(names) :] + names[: i % len(names)]:  # each run starts at another row
+            run = rows[name]
             n, seconds = run()
             tokens[name] = n
             times[name].append(seconds)
