@@ -191,16 +191,12 @@ def summarise(rows: list[dict[str, Any]], questions: list[dict[str, Any]]) -> di
     una = [(r, q) for r, q in zip(rows, questions, strict=True) if not q["golds"]]
     abstained = [r for r in rows if r["abstained"]]
     right_abstentions = sum(r["abstained"] for r, _ in una)
+    f1_sum = sum(f1(r["prediction"], q["golds"]) for r, q in ans)
     out = {
         # SQuAD 2.0's overall score: F1 on answerable questions, 1 for declining an unanswerable one
-        "squad2_f1": round(
-            100
-            * (sum(f1(r["prediction"], q["golds"]) for r, q in ans) + sum(r["abstained"] for r, _ in una))
-            / len(rows),
-            1,
-        ),
+        "squad2_f1": round(100 * (f1_sum + right_abstentions) / len(rows), 1),
         "exact_match": round(100 * sum(exact_match(r["prediction"], q["golds"]) for r, q in ans) / max(1, len(ans)), 1),
-        "f1": round(100 * sum(f1(r["prediction"], q["golds"]) for r, q in ans) / max(1, len(ans)), 1),
+        "f1": round(100 * f1_sum / max(1, len(ans)), 1),
         "answered_answerable": round(100 * sum(not r["abstained"] for r, _ in ans) / max(1, len(ans)), 1),
         "abstention_precision": round(100 * right_abstentions / len(abstained), 1) if abstained else None,
         "abstention_recall": round(100 * right_abstentions / len(una), 1) if una else None,
@@ -244,14 +240,17 @@ def tune(llm, tune_set, hits) -> dict[str, Any]:
     support_grid = [round(0.1 * i, 1) for i in range(11)]
     n_ans = sum(bool(q["golds"]) for q in tune_set)
     grid: dict[str, dict[str, float]] = {}
-    for a in abstain_grid:
-        for t in support_grid:
+    for t in support_grid:
+        checked = []  # per question: the answer text, and whether it is declined before the probability rule
+        for answer, q in zip(runs, tune_set, strict=True):
+            text, sentences, _, abstained = parse_citations(answer.draft, answer.passages)
+            check_support(q["question"], sentences, answer.passages, t)
+            checked.append((text, abstained or not any(s.supported for s in sentences)))
+        for a in abstain_grid:
             f1_sum, declined_una = 0.0, 0
-            for answer, q in zip(runs, tune_set, strict=True):
-                text, sentences, _, abstained = parse_citations(answer.draft, answer.passages)
-                check_support(q["question"], sentences, answer.passages, t)
+            for answer, q, (text, refused) in zip(runs, tune_set, checked, strict=True):
                 p = answer.abstention_probability
-                declined = abstained or (p is not None and p >= a) or not any(s.supported for s in sentences)
+                declined = refused or (p is not None and p >= a)
                 if q["golds"]:
                     f1_sum += 0.0 if declined else f1(text, q["golds"])
                 else:
