@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import textlens
-from passages import newsgroups
+from passages import newsgroups, plain_sentence_transformer
 from textlens.embed import get_encoder
 from textlens.keywords import extract_keywords
 
@@ -43,7 +43,7 @@ def main() -> None:
     encoder = get_encoder()
     from keybert import KeyBERT
 
-    kb = KeyBERT(model=encoder.model)  # the very SentenceTransformer textlens uses
+    kb = KeyBERT(model=plain_sentence_transformer())  # the same model textlens uses
     extract_keywords(texts[:10], encoder=encoder, cache=False)  # warm both up
     kb.extract_keywords(texts[:10])
     rows, filled = [], False

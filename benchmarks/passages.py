@@ -72,3 +72,14 @@ def vital_articles() -> list[Document]:
             row = json.loads(line)
             out.append(Document(row["id"], f"{row['title']}\n{row['text']}", row["title"], {"label": row["topic"]}))
     return out
+
+
+def plain_sentence_transformer():
+    """The default encoder as a plain ``SentenceTransformer`` (the peers' way of running it),
+    whatever backend textlens itself picks."""
+    from sentence_transformers import SentenceTransformer
+
+    from textlens.config import DEFAULT_ENCODER
+    from textlens.embed.sentence_transformers import resolve_model
+
+    return SentenceTransformer(resolve_model(DEFAULT_ENCODER)[1], device="cpu")

@@ -8,6 +8,9 @@
     ``../shared/tokenizers``.
 ``TEXTLENS_OFFLINE``
     When ``1`` (or ``HF_HUB_OFFLINE=1``), never contact the Hugging Face Hub.
+``TEXTLENS_ENCODER_BACKEND``
+    ``auto`` (default: ONNX Runtime where it can run the model, else torch), ``onnx`` or
+    ``torch`` (see :func:`textlens.embed.get_encoder`).
 """
 
 from __future__ import annotations

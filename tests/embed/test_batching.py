@@ -12,10 +12,11 @@ from textlens.embed.batching import QueryBatcher
 QUERIES = [f"query number {i} about {topic}" for i, topic in enumerate(["cells", "stars", "rivers", "law"] * 12)]
 
 
-def test_concurrent_queries_are_batched_and_match_one_by_one() -> None:
+def test_concurrent_queries_are_batched_and_match_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("sentence_transformers")
     from textlens.embed import get_encoder
 
+    monkeypatch.setenv("TEXTLENS_ENCODER_BACKEND", "torch")  # the backend that batches queries
     enc = get_encoder()
     alone = np.stack([enc._encode_queries([q])[0] for q in QUERIES])
     batcher = QueryBatcher(enc._encode_queries, max_batch=16)

@@ -175,5 +175,6 @@ def test_token_limit_suffix_is_a_distinct_encoder() -> None:
     assert split_max_length("name@v2") == ("name@v2", None)
     assert resolve_model("all-MiniLM-L6-v2@32")[0] == "sentence-transformers/all-MiniLM-L6-v2@32"
     short, full = get_encoder("all-MiniLM-L6-v2@32"), get_encoder()
-    assert short.model.max_seq_length == 32 and full.model.max_seq_length == 256
+    assert short.max_length == 32 and full.max_length == 256
+    assert short.encode(["word " * 100]).shape == (1, 384)
     assert short.fingerprint != full.fingerprint

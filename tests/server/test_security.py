@@ -203,7 +203,7 @@ def test_preload_loads_the_encoders_of_served_collections(home: Path) -> None:
         models = health.json()["models"]
         assert health.status_code == 200 and models[f"encoder {DEFAULT_ENCODER}"] == "ready"
         assert models["tokenizer gpt-4"] == "ready" and set(models.values()) == {"ready"}
-        assert DEFAULT_ENCODER in _LOADED  # loaded before the first dense query
+        assert f"onnx:{DEFAULT_ENCODER}" in _LOADED  # loaded (by the default backend) before the first dense query
 
 
 def test_jobs_are_bounded_and_expire() -> None:

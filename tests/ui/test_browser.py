@@ -7,6 +7,8 @@ import pytest
 pytest.importorskip("playwright")
 from playwright.sync_api import expect
 
+from textlens.html import DARK, LIGHT
+
 
 def test_tokenizer_page_compares_the_probe_text(page, server, shot, shared_tokenizers) -> None:
     page.goto(server + "/#tokens")
@@ -16,6 +18,7 @@ def test_tokenizer_page_compares_the_probe_text(page, server, shot, shared_token
     assert page.locator(".tokview").count() >= 3
     first = page.locator(".tokens span").first
     assert "ids" in first.get_attribute("title") and "bytes" in first.get_attribute("title")
+    assert first.get_attribute("style") == f"background:{DARK[0]}"  # the palette every textlens page uses
     page.locator("#tok-text").fill("naïve café 👋")
     page.locator("#tok-run").click()
     expect(page.locator(".tokview").first).to_contain_text("naïve")
@@ -113,6 +116,8 @@ def test_keywords_page_marks_the_keywords_in_the_text(page, server, shot) -> Non
     expect(page.locator("#kw-list li")).to_have_count(3, timeout=60_000)
     expect(page.locator("#kw-list")).to_contain_text("volcano")
     expect(page.locator("#kw-doc mark").first).to_be_visible()
+    styles = {m.get_attribute("style") for m in page.locator("#kw-doc mark").all()}  # the shared palette
+    assert f"background:{LIGHT[0]}" in styles and styles <= {f"background:{c}" for c in LIGHT}
     assert page.locator("#kw-doc").inner_text() == text  # marks wrap the text, nothing is lost
     shot("keywords")
     page.locator("#kw-min").fill("3")

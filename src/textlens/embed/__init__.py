@@ -2,20 +2,64 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
+from pathlib import Path
+
 from textlens.config import DEFAULT_ENCODER
 from textlens.embed.base import Encoder
 from textlens.embed.cache import EmbeddingCache, embed_with_cache
+from textlens.errors import AssetError, InputError
 from textlens.loaded import Loaded
 
 _LOADED: Loaded[Encoder] = Loaded(max_items=4)
 
 
+BACKENDS = ("auto", "onnx", "torch")
+
+
+def backend() -> str:
+    """The encoder backend ``TEXTLENS_ENCODER_BACKEND`` asks for: ``auto`` (default), ``onnx`` or ``torch``."""
+    value = os.environ.get("TEXTLENS_ENCODER_BACKEND", "auto").strip().lower() or "auto"
+    if value not in BACKENDS:
+        raise InputError(
+            f"TEXTLENS_ENCODER_BACKEND={value!r} is not a backend", hint=f"Use one of {', '.join(BACKENDS)}."
+        )
+    return value
+
+
 def get_encoder(model: str = DEFAULT_ENCODER) -> Encoder:
-    """A sentence-transformers encoder by id, alias or folder, loaded once per process."""
+    """An encoder by id, alias or folder, loaded once per process.
+
+    ``auto`` runs the model in ONNX Runtime when onnxruntime and onnx are installed and the model is a
+    local Transformer → Pooling (→ Normalize) folder (exported on first use, same vectors),
+    and in sentence-transformers (torch) otherwise; ``onnx`` and ``torch`` insist.
+    """
     from textlens.embed.sentence_transformers import SentenceTransformerEncoder, resolve_model
 
-    name = resolve_model(model)[0]
-    return _LOADED.get(name, lambda: SentenceTransformerEncoder(model))
+    name, target = resolve_model(model)
+    choice = backend()
+    if choice == "auto":
+        installed = all(importlib.util.find_spec(m) for m in ("onnxruntime", "onnx"))
+        choice = "onnx" if installed and _onnx_runs(Path(target)) else "torch"
+    if choice == "onnx":
+        from textlens.embed.onnx import OnnxEncoder
+
+        return _LOADED.get(f"onnx:{name}", lambda: OnnxEncoder(model))
+    return _LOADED.get(f"torch:{name}", lambda: SentenceTransformerEncoder(model))
 
 
-__all__ = ["EmbeddingCache", "Encoder", "embed_with_cache", "get_encoder"]
+def _onnx_runs(folder: Path) -> bool:
+    """Whether the ONNX backend can run this model: a local folder with a pipeline it knows."""
+    from textlens.embed.onnx import Pipeline
+
+    if not folder.is_dir():
+        return False
+    try:
+        Pipeline(folder)
+    except AssetError:
+        return False
+    return True
+
+
+__all__ = ["BACKENDS", "EmbeddingCache", "Encoder", "backend", "embed_with_cache", "get_encoder"]

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from textlens.config import DEFAULT_ENCODER
-from textlens.embed.base import Progress
+from textlens.embed.base import Progress, encode_by_length
 from textlens.embed.batching import QueryBatcher
 from textlens.errors import AssetError
 
@@ -99,42 +99,21 @@ class SentenceTransformerEncoder:
             ) from exc
         if max_length:
             self.model.max_seq_length = max_length
+        self.max_length = int(self.model.max_seq_length)
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
         self.fingerprint = _fingerprint(self.name, target)
         self._queries = QueryBatcher(self._encode_queries)
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
-        """Embed in batches of similar length whose size follows a character budget.
+        """Embed passages in length-sorted batches (see :func:`~textlens.embed.base.encode_by_length`)."""
 
-        Texts are sorted by length once for the whole call; a batch then holds up to
-        ``batch_size`` texts but no more than ``batch_size * 256`` characters, so long
-        texts go in small batches (little padding, cache-friendly on a CPU) and short
-        ones in full batches.
-        """
-        texts = list(texts)
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        budget = batch_size * 256
-        done, start = 0, 0
-        while start < len(order):
-            width = max(1, len(texts[order[start]]))
-            size = int(min(batch_size, max(8, budget // width)))
-            idx = order[start : start + size]
-            out[idx] = self.model.encode(
-                [texts[i] for i in idx],
-                batch_size=size,
-                convert_to_numpy=True,
-                normalize_embeddings=True,
-                show_progress_bar=False,
+        def run(batch: list[str]) -> np.ndarray:
+            return self.model.encode(
+                batch, batch_size=len(batch), convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
             )
-            start += size
-            done += len(idx)
-            if progress and (done == len(texts) or done % 512 < size):
-                progress("embedding", done, len(texts))
-        return out
+
+        return encode_by_length(texts, self.dim, run, batch_size, progress)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed queries; single queries from concurrent threads are embedded together

@@ -6,6 +6,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -17,11 +18,12 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from textlens import __version__
 from textlens.errors import AssetError, Conflict, Forbidden, MissingDependency, NotFound, TextlensError
+from textlens.html import DARK, LIGHT
 from textlens.llm.base import LLMError, LLMTimeout, LLMUnavailable
 from textlens.server.routers import ask, collections, evaluate, keywords, tokens
 from textlens.server.schemas import responses
@@ -142,6 +144,12 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html")
+
+    @app.get("/palettes.js", include_in_schema=False)
+    def palettes() -> Response:
+        """The web UI's colours, from the palettes every textlens page uses (:mod:`textlens.html`)."""
+        script = f"const PALETTE = {json.dumps(DARK)};\nconst KW_COLOURS = {json.dumps(LIGHT)};\n"
+        return Response(script, media_type="text/javascript")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -68,8 +68,9 @@ def collection_info(name: str, request: Request) -> dict[str, Any]:
 @router.post("/{name}/search")
 async def search(name: str, body: SearchRequest, request: Request) -> dict[str, Any]:
     """The search itself (a few milliseconds) runs on the event loop: no thread hop, no threads
-    fighting for the GIL. What takes longer runs in the thread pool: the query's embedding (where
-    the queries of concurrent requests are embedded together in one forward pass) and reranking."""
+    fighting for the GIL. What takes longer runs in the thread pool: the query's embedding (ONNX
+    Runtime: one core per query, outside the GIL; torch: the queries of concurrent requests
+    embedded together in one forward pass) and reranking."""
     st = state(request)
     col = st.collection(name)
     rerank = st.reranker(body.rerank)

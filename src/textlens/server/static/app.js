@@ -1,7 +1,7 @@
 // textlens web UI: plain JavaScript over the REST API (no build step, nothing from outside).
 "use strict";
 const $ = (sel) => document.querySelector(sel);
-const PALETTE = ["#3b5b92", "#7a4d8c", "#2f7a5d", "#8c6a2f", "#8c3b3b", "#2f6f7a"];
+// PALETTE and KW_COLOURS come from /palettes.js (textlens/html.py, shared with every textlens page)
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
 
 async function api(path, options = {}) {
@@ -264,7 +264,6 @@ async function runEval(event) {
 }
 
 // ---- keywords -----------------------------------------------------------------
-const KW_COLOURS = ["#ffd54f", "#81d4fa", "#a5d6a7", "#f48fb1", "#ce93d8", "#ffab91", "#b0bec5", "#e6ee9c"];
 async function findKeywords(event) {
   event.preventDefault();
   $("#kw-error").textContent = "";
