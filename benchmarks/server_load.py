@@ -58,9 +58,7 @@ async def client(
         while time.perf_counter() < stop:
             body = json.dumps({"query": queries[n % len(queries)], "mode": modes[n % len(modes)], "k": 10}).encode()
             start = time.perf_counter()
-            writer.write(
-                f"{head}Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
-            )
+            writer.write(f"{head}Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
             status_line = await reader.readline()
             length = 0
             while (line := await reader.readline()) not in (b"\r\n", b""):
