@@ -102,3 +102,22 @@ def test_a_pipeline_it_cannot_run_says_so_and_auto_falls_back(tmp_path: Path, mo
     (folder / "modules.json").write_text("[{")
     with pytest.raises(AssetError, match=r"modules\.json: not readable JSON"):
         Pipeline(folder)
+
+
+def test_int8_is_a_model_of_its_own_close_to_fp32(both, monkeypatch: pytest.MonkeyPatch) -> None:
+    onnx, _ = both
+    monkeypatch.delenv("TEXTLENS_ENCODER_BACKEND", raising=False)
+    int8 = get_encoder("minilm:int8")
+    assert isinstance(int8, OnnxEncoder) and int8.name == DEFAULT_ENCODER + ":int8"
+    assert int8.fingerprint != onnx.fingerprint  # never served from fp32's embedding cache
+    # the matrices shrink to a quarter; the token embedding table stays float32
+    assert int8.path.name.endswith("-int8.onnx") and int8.path.stat().st_size < onnx.path.stat().st_size * 0.7
+    got, want = int8.encode(PASSAGES[:3]), onnx.encode(PASSAGES[:3])
+    assert np.allclose(np.linalg.norm(got, axis=1), 1, atol=1e-5)
+    cosines = (got * want).sum(axis=1)
+    assert cosines.min() > 0.98 and np.abs(got - want).max() > 1e-4  # close, and really quantised
+    monkeypatch.setenv("TEXTLENS_ENCODER_BACKEND", "torch")
+    with pytest.raises(InputError, match="int8 weights run in ONNX Runtime only"):
+        get_encoder("minilm:int8")
+    with pytest.raises(InputError, match="int8 weights run in ONNX Runtime only"):
+        SentenceTransformerEncoder("minilm:int8")

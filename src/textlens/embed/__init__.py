@@ -33,12 +33,20 @@ def get_encoder(model: str = DEFAULT_ENCODER) -> Encoder:
 
     ``auto`` runs the model in ONNX Runtime when onnxruntime and onnx are installed and the model is a
     local Transformer → Pooling (→ Normalize) folder (exported on first use, same vectors),
-    and in sentence-transformers (torch) otherwise; ``onnx`` and ``torch`` insist.
+    and in sentence-transformers (torch) otherwise; ``onnx`` and ``torch`` insist. A ``:int8``
+    suffix (``all-MiniLM-L6-v2:int8``) runs int8 weights, in ONNX Runtime only.
     """
-    from textlens.embed.sentence_transformers import SentenceTransformerEncoder, resolve_model
+    from textlens.embed.sentence_transformers import SentenceTransformerEncoder, resolve_model, split_int8
 
     name, target = resolve_model(model)
     choice = backend()
+    if split_int8(model)[1]:
+        if choice == "torch":
+            raise InputError(
+                f"{model!r}: int8 weights run in ONNX Runtime only, and TEXTLENS_ENCODER_BACKEND is torch",
+                hint="Unset TEXTLENS_ENCODER_BACKEND (or set it to onnx), or drop the :int8 suffix.",
+            )
+        choice = "onnx"
     if choice == "auto":
         installed = all(importlib.util.find_spec(m) for m in ("onnxruntime", "onnx"))
         choice = "onnx" if installed and _onnx_runs(Path(target)) else "torch"

