@@ -24,6 +24,9 @@ def eval_cmd(
     fusion: str = typer.Option("rrf", "--fusion", help="Hybrid fusion: rrf or convex."),
     weights: str = typer.Option("1,1", "--weights", help="Hybrid keyword,dense weights."),
     bm25: str = typer.Option(None, "--bm25", help="BM25 k1,b for keyword and hybrid (default 1.2,0.75)."),
+    title_boost: float = typer.Option(
+        None, "--title-boost", help="Weight of a title match next to the body's (default 0.25; 0: off)."
+    ),
     collection: str = typer.Option(
         None,
         "--collection",
@@ -48,9 +51,10 @@ def eval_cmd(
 
     w = parse_pair(weights, "--weights", "1,1")
     k1b = parse_pair(bm25, "--bm25", "0.9,0.4")
-    specs = [ModeSpec(m, fusion=fusion, weights=w, bm25=k1b) for m in (mode or ["keyword", "dense", "hybrid"])]
+    options = {"fusion": fusion, "weights": w, "bm25": k1b, "title_boost": title_boost}
+    specs = [ModeSpec(m, **options) for m in (mode or ["keyword", "dense", "hybrid"])]
     if rerank:
-        specs.append(ModeSpec("hybrid", rerank=rerank, fusion=fusion, weights=w, bm25=k1b))
+        specs.append(ModeSpec("hybrid", rerank=rerank, **options))
     with staged_progress(disable=as_json) as progress:
         if sweep:
             if beir_dir is None:

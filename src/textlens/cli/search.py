@@ -149,6 +149,9 @@ def search_cmd(
     candidates: int = typer.Option(100, "--candidates", help="Hits each retriever passes to fusion/reranking."),
     group_by_doc: bool = typer.Option(False, "--group-by-doc", help="Best chunk per document."),
     bm25: str = typer.Option(None, "--bm25", help="BM25 k1,b (default tantivy's 1.2,0.75), e.g. 0.9,0.4."),
+    title_boost: float = typer.Option(
+        None, "--title-boost", help="Weight of a title match next to the body's (default 0.25; 0: off)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Search a collection by keywords, by meaning, or both."""
@@ -168,6 +171,7 @@ def search_cmd(
             candidates=candidates,
             group_by_document=group_by_doc,
             bm25=parse_pair(bm25, "--bm25", "0.9,0.4"),
+            title_boost=title_boost,
         )
     if as_json:
         typer.echo(json.dumps(results.to_dict(), ensure_ascii=False))

@@ -34,6 +34,7 @@ class ModeSpec:
     fusion: str = "rrf"
     weights: tuple[float, float] = (1.0, 1.0)
     bm25: tuple[float, float] | None = None  # (k1, b); None: tantivy's 1.2, 0.75
+    title_boost: float | None = None  # None: the collection's default (TITLE_BOOST)
 
     @property
     def label(self) -> str:
@@ -42,6 +43,8 @@ class ModeSpec:
             label += f"[{self.fusion} {self.weights[0]:g}/{self.weights[1]:g}]"
         if self.bm25 is not None and self.mode != "dense":
             label += f"[bm25 {self.bm25[0]:g}/{self.bm25[1]:g}]"
+        if self.title_boost is not None and self.mode != "dense":
+            label += f"[title {self.title_boost:g}]"
         return label + ("+rerank" if self.rerank else "")
 
 
@@ -92,6 +95,7 @@ def run_queries(
             candidates=depth,
             group_by_document=chunked,
             bm25=spec.bm25,
+            title_boost=spec.title_boost,
             highlight=False,
         )
         ranked = [h.document for h in res.hits if h.document != qid][:depth]

@@ -98,7 +98,8 @@ def sweep(
     col, _ = open_or_build(folder, collection=base, need_vectors=True, encoder=encoder, progress=progress)
     with col:
         if "bm25" in knobs:
-            specs = [ModeSpec("keyword", bm25=p) for p in BM25_GRID]
+            # the body's BM25 alone at every setting (the re-scorer has no title boost)
+            specs = [ModeSpec("keyword", bm25=p, title_boost=0.0) for p in BM25_GRID]
             scores = dev_scores(col, specs)
             best = _best(specs, scores)
             result.dev["bm25"] = {f"k1={s.bm25[0]:g} b={s.bm25[1]:g}": scores[s.label] for s in specs}

@@ -355,7 +355,7 @@ class Collection:
             name = f"seg-{first:012d}"
             self.vectors.write_segment(name, keys, vecs)
             segment = (name, first, len(keys))
-        self.keyword.add(keys, [d.titled_text for d in keep])
+        self.keyword.add(keys, [d.titled_text for d in keep], [d.title for d in keep])
         self.keyword.commit()
         self.store.commit_batch(keep, keys, replace=list(old.values()), segment=segment)
         report.added += len(keep) - len(old)
@@ -412,6 +412,8 @@ class Collection:
             "language": self.manifest["language"],
             "vector_index": self.manifest["vector_index"],
             "fields": sorted(self.store.fields()),
+            # False for a keyword index written before titles had a field: no title boost until rebuilt
+            "keyword_titles": self.keyword.has_titles,
             "bytes_on_disk": size,
             "created": self.manifest["created"],
         }
@@ -460,7 +462,7 @@ class Collection:
 
         ``options`` are those of :func:`textlens.search.engine.search`: ``mode`` (keyword,
         dense, hybrid), ``k``, ``filters``, ``rerank``, ``fusion``, ``weights``,
-        ``candidates``, ``group_by_document``, ``bm25``, ``highlight``, ``query_vector`` (the query's
+        ``candidates``, ``group_by_document``, ``bm25``, ``title_boost``, ``highlight``, ``query_vector`` (the query's
         embedding, if already made). ``encoder``, if given, must be the one the collection was built with.
         """
         from textlens.search.engine import search

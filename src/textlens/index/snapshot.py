@@ -18,7 +18,7 @@ import numpy as np
 
 from textlens.errors import InputError
 from textlens.index.filters import Filters, compile_filters
-from textlens.index.keyword import KeywordIndex, cjk_bigrams
+from textlens.index.keyword import TITLE_BOOST, KeywordIndex, check_title_boost, cjk_bigrams
 from textlens.index.vectors import VectorView
 
 if TYPE_CHECKING:
@@ -45,13 +45,15 @@ class KeywordAnalyzer:
 
 
 class KeywordRetriever:
-    """BM25 from tantivy (k1=1.2, b=0.75); asks for ``extra`` more hits to make up for unpurged keys."""
+    """BM25 from tantivy (k1=1.2, b=0.75) plus ``title_boost`` times the title's; asks for ``extra``
+    more hits to make up for unpurged keys."""
 
-    def __init__(self, index: KeywordIndex, extra: int) -> None:
-        self.index, self.extra = index, extra
+    def __init__(self, index: KeywordIndex, extra: int, title_boost: float = 0.0) -> None:
+        self.index, self.extra, self.title_boost = index, extra, title_boost
 
     def search(self, query: str, n: int, allowed: Allowed | None) -> dict[int, float]:
-        hits = self.index.search(query, n + self.extra, keys=None if allowed is None else allowed.keys)
+        keys = None if allowed is None else allowed.keys
+        hits = self.index.search(query, n + self.extra, keys=keys, title_boost=self.title_boost)
         return {h.key: h.score for h in hits}
 
 
@@ -107,13 +109,20 @@ class ReadSnapshot:
         mask = np.isin(self.view.keys, keys) if self.view is not None else None
         return Allowed(keys, mask)
 
-    def retriever(self, kind: str, *, bm25: tuple[float, float] | None = None, vector=None):
+    def retriever(self, kind: str, *, bm25: tuple[float, float] | None = None, vector=None, title_boost=None):
         if kind == "keyword":
             from textlens.index.bm25 import TANTIVY_DEFAULT, check_params
 
             params = TANTIVY_DEFAULT if bm25 is None else check_params(bm25)
             if params == TANTIVY_DEFAULT:
-                return KeywordRetriever(self.col.keyword, self._extra)
+                boost = TITLE_BOOST if title_boost is None else check_title_boost(title_boost)
+                return KeywordRetriever(self.col.keyword, self._extra, boost)
+            if title_boost:  # None or 0: the re-scorer reads the body field only
+                raise InputError(
+                    "a title boost and BM25 parameters cannot be combined: the BM25 re-scorer scores the body only",
+                    hint="Drop --title-boost, or --bm25 (tantivy's 1.2, 0.75 with the title boost).",
+                    api_hint="Drop title_boost, or bm25.",
+                )
             return BM25Retriever(self.col.bm25_rescorer(self.generation), params, self._extra)
         if kind == "dense":
             if self.view is None:

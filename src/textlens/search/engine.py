@@ -85,6 +85,7 @@ def search(
     candidates: int = 100,
     group_by_document: bool = False,
     bm25: Sequence[float] | None = None,
+    title_boost: float | None = None,
     highlight: bool = True,
     query_vector: Any = None,
 ) -> Results:
@@ -100,6 +101,8 @@ def search(
         candidates: how many hits each retriever passes on to fusion or reranking.
         group_by_document: keep the best chunk per document.
         bm25: ``(k1, b)`` for keyword scoring (default tantivy's 1.2, 0.75; see :mod:`textlens.index.bm25`).
+        title_boost: weight of the title's BM25 score added to the body's (``None``: the store's
+            default, 0.25 for a collection; 0 turns it off; not with ``bm25``).
         highlight: find the matched query terms and their spans in each hit (evaluation turns it off).
         query_vector: the query's embedding, when the caller has it already (from the collection's
             encoder); dense search then skips encoding the query.
@@ -111,7 +114,8 @@ def search(
     depth *= 3 if group_by_document else 1
     allowed = snap.allowed(filters)
     kinds = {"keyword": ["keyword"], "dense": ["dense"], "hybrid": ["keyword", "dense"]}[mode]
-    runs = {kind: snap.retriever(kind, bm25=bm25, vector=query_vector).search(query, depth, allowed) for kind in kinds}
+    options = {"bm25": bm25, "vector": query_vector, "title_boost": title_boost}
+    runs = {kind: snap.retriever(kind, **options).search(query, depth, allowed) for kind in kinds}
     ids = snap.ids({key for run in runs.values() for key in run})  # live in the snapshot
     runs = {name: {key: s for key, s in run.items() if key in ids} for name, run in runs.items()}
     if mode == "hybrid":

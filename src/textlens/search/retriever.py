@@ -41,8 +41,16 @@ class Snapshot(Protocol):
         """What passes ``filters`` (opaque to the engine; ``None`` when nothing is filtered)."""
         ...
 
-    def retriever(self, kind: str, *, bm25: tuple[float, float] | None = None, vector: Any = None) -> Retriever:
-        """``"keyword"`` (with optional BM25 ``(k1, b)``) or ``"dense"`` (with the query's vector, if known)."""
+    def retriever(
+        self,
+        kind: str,
+        *,
+        bm25: tuple[float, float] | None = None,
+        vector: Any = None,
+        title_boost: float | None = None,
+    ) -> Retriever:
+        """``"keyword"`` (with optional BM25 ``(k1, b)`` and title boost, ``None``: the store's default)
+        or ``"dense"`` (with the query's vector, if known)."""
         ...
 
     def ids(self, keys: Iterable[int]) -> dict[int, str]:

@@ -34,6 +34,9 @@ class SearchRequest(BaseModel):
     candidates: int = Field(100, ge=1, le=1000)
     group_by_document: bool = False
     bm25: tuple[float, float] | None = Field(None, description="BM25 (k1, b); default tantivy's (1.2, 0.75).")
+    title_boost: float | None = Field(
+        None, ge=0, le=100, description="Weight of a title match beside the body (default 0.25, 0 off; not with bm25)."
+    )
     highlight: bool = Field(True, description="Matched terms and their spans in each hit (costs time on long texts).")
 
 
