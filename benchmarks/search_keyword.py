@@ -5,7 +5,8 @@ paragraphs of 10,000 Wikipedia articles (queries: the titles of 1,000 articles).
 Measures indexing documents/s (tokenising included; textlens also writes its
 SQLite document store), single-thread queries/s, and on SciFact nDCG@10.
 textlens is measured twice: the BM25 top-10 keys alone (what bm25s returns) and
-the full ``Collection.search`` (documents fetched, terms highlighted).
+the full ``Collection.search`` (documents fetched, terms highlighted), both with
+the default title boost.
 
 Writes ``benchmarks/results/search_keyword.json``.
 Usage: python benchmarks/search_keyword.py [--wiki-limit N]
@@ -29,6 +30,7 @@ import Stemmer
 import textlens
 from passages import SCIFACT, scifact, wiki_passages
 from textlens.index import Collection
+from textlens.index.keyword import TITLE_BOOST
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,7 +71,8 @@ def run(name: str, docs, queries: list[str], qrels: list[dict[str, int]] | None)
         t_index = time.perf_counter() - t0
         key_to_id = {k: r["id"] for k, r in col.store.rows(col.store.live_keys()).items()}
         t0 = time.perf_counter()
-        results = [[key_to_id[h.key] for h in col.keyword.search(q, 10)] for q in queries]
+        boost = TITLE_BOOST  # what Collection.search uses by default
+        results = [[key_to_id[h.key] for h in col.keyword.search(q, 10, title_boost=boost)] for q in queries]
         t_query = time.perf_counter() - t0
         rows.append(
             _row(name, "textlens BM25 top-10 keys (tantivy)", len(docs), t_index, len(queries), t_query, results, qrels)
