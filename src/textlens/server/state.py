@@ -7,6 +7,7 @@ never treats a client's string as a path or a model id it has not been told to t
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -239,6 +240,9 @@ class AppState:
                 continue
             self.loading[label] = "ready"
             log.info("%s loaded in %.1f s", label, time.perf_counter() - start)
+        # what start-up made lives as long as the server: keep it out of the garbage collector's
+        # full passes (each walks every tracked object while the event loop waits)
+        gc.freeze()
         self.ready.set()
 
     @staticmethod
