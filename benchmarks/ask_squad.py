@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from textlens.ask import answer_from
-from textlens.ask.steps import check_support, parse_citations
+from textlens.ask.steps import check_support, parse_citations, refusal
 from textlens.corpus import Document
 from textlens.evaluate.qa import exact_match, f1
 from textlens.index import Collection, CollectionError
@@ -245,7 +245,7 @@ def tune(llm, tune_set, hits) -> dict[str, Any]:
         for answer, q in zip(runs, tune_set, strict=True):
             text, sentences, _, abstained = parse_citations(answer.draft, answer.passages)
             check_support(q["question"], sentences, answer.passages, t)
-            checked.append((text, abstained or not any(s.supported for s in sentences)))
+            checked.append((text, refusal(abstained, sentences) is not None))  # answer_from's rule
         for a in abstain_grid:
             f1_sum, declined_una = 0.0, 0
             for answer, q, (text, refused) in zip(runs, tune_set, checked, strict=True):

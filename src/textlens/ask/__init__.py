@@ -24,6 +24,7 @@ from textlens.ask.steps import (
     grammar,
     parse_citations,
     prompt,
+    refusal,
 )
 from textlens.errors import InputError
 from textlens.llm import get_generator
@@ -211,11 +212,9 @@ def answer_from(
     if generation.finish_reason == "length":
         answer.repairs.append(f"the answer reached max_tokens ({max_tokens}) and was cut off")
     answer.repairs += check_support(question, sentences, fitted.passages, support_threshold)
-    if abstained:
-        answer.abstained, answer.reason = True, "the model found no answer in the passages"
-    elif not any(s.supported for s in sentences):
+    answer.reason = refusal(abstained, sentences)
+    if answer.reason is not None:
         answer.abstained = True
-        answer.reason = "no sentence of the answer is supported by a passage it cites" if sentences else "no answer"
     else:
         if unsupported == "drop":
             text, sentences = _without_unsupported(sentences)

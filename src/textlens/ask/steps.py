@@ -235,6 +235,16 @@ def _best_span(passage: str, wanted: set[str]) -> tuple[tuple[int, int] | None, 
     return best, hits
 
 
+def refusal(abstained: bool, sentences: Sequence[Sentence]) -> str | None:
+    """Why a read answer is declined (the model declined, or no sentence is supported by a passage
+    it cites), or ``None`` when it stands. Call after :func:`check_support`."""
+    if abstained:
+        return "the model found no answer in the passages"
+    if not any(s.supported for s in sentences):
+        return "no sentence of the answer is supported by a passage it cites" if sentences else "no answer"
+    return None
+
+
 def check_support(
     question: str, sentences: Sequence[Sentence], passages: Sequence[Passage], threshold: float
 ) -> list[str]:

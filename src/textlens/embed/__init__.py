@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 from pathlib import Path
@@ -48,8 +49,7 @@ def get_encoder(model: str = DEFAULT_ENCODER) -> Encoder:
             )
         choice = "onnx"
     if choice == "auto":
-        installed = all(importlib.util.find_spec(m) for m in ("onnxruntime", "onnx"))
-        choice = "onnx" if installed and _onnx_runs(Path(target)) else "torch"
+        choice = _auto_backend(target)
     if choice == "onnx":
         from textlens.embed.onnx import OnnxEncoder
 
@@ -57,17 +57,20 @@ def get_encoder(model: str = DEFAULT_ENCODER) -> Encoder:
     return _LOADED.get(f"torch:{name}", lambda: SentenceTransformerEncoder(model))
 
 
-def _onnx_runs(folder: Path) -> bool:
-    """Whether the ONNX backend can run this model: a local folder with a pipeline it knows."""
+@functools.lru_cache(maxsize=64)
+def _auto_backend(target: str) -> str:
+    """``onnx`` when onnxruntime and onnx are installed and ``target`` is a local folder whose pipeline
+    the ONNX backend runs, else ``torch`` (decided once per folder and process)."""
     from textlens.embed.onnx import Pipeline
 
-    if not folder.is_dir():
-        return False
+    folder = Path(target)
+    if not all(importlib.util.find_spec(m) for m in ("onnxruntime", "onnx")) or not folder.is_dir():
+        return "torch"
     try:
         Pipeline(folder)
     except AssetError:
-        return False
-    return True
+        return "torch"
+    return "onnx"
 
 
 __all__ = ["BACKENDS", "EmbeddingCache", "Encoder", "backend", "embed_with_cache", "get_encoder"]

@@ -7,6 +7,7 @@ re-scores the fused top ``candidates``. Every mode returns :class:`Results`.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import time
@@ -36,15 +37,18 @@ def highlighter(analyzer: Analyzer, query: str) -> Callable[[str], tuple[list[st
     """
     wanted = set(analyzer.terms(query))
     starts = sorted({t[:3] for t in wanted})
-    alternatives = "|".join(sorted(map(re.escape, starts), key=len, reverse=True))
-    anycase = re.compile(r"(?<![^\W_])(?:" + alternatives + r")[^\W_]*", re.IGNORECASE) if starts else None
     bigrams = list(dict.fromkeys(analyzer.bigrams(query)))
+
+    @functools.cache
+    def anycase() -> re.Pattern:  # compiled only for a text that needs it
+        alternatives = "|".join(sorted(map(re.escape, starts), key=len, reverse=True))
+        return re.compile(r"(?<![^\W_])(?:" + alternatives + r")[^\W_]*", re.IGNORECASE)
 
     def words(text: str) -> list[tuple[int, int, str]]:
         """(start, end, word) of each word of ``text`` that begins like a query term, in order."""
         folded = text.lower()
         if len(folded) != len(text):
-            return [(*m.span(), m.group()) for m in anycase.finditer(text)] if anycase else []
+            return [(*m.span(), m.group()) for m in anycase().finditer(text)] if starts else []
         found = set()
         for prefix in starts:
             i = folded.find(prefix)
