@@ -13,7 +13,10 @@ The clients speak HTTP/1.1 over asyncio streams (kept-alive connections), so the
 generator takes little of the CPU it shares with the server; its CPU per request is in
 the results. ``TEXTLENS_ENCODER_BACKEND=torch`` measures the torch encoder instead of ONNX.
 
-Usage: python benchmarks/server_load.py [--clients 32] [--seconds 60]
+Runs the server twice by default: with no search workers (the server process answers every
+search on its event loop) and with ``textlens serve``'s default (one search process per core).
+
+Usage: python benchmarks/server_load.py [--clients 32] [--seconds 60] [--search-workers 0,auto]
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import socket
 import subprocess
@@ -33,6 +37,7 @@ import numpy as np
 
 import textlens
 from passages import SCIFACT
+from textlens.cli.serve import default_search_workers
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,10 +115,57 @@ def in_process_rate(queries: list[str], mode: str, seconds: float) -> float:
         return round(n / (time.perf_counter() - start), 1)
 
 
+def serve_and_load(workers: int, queries: list[str], in_process: dict, clients: int, seconds: float) -> list[dict]:
+    """Start ``textlens serve --search-workers WORKERS``, load it mode by mode, stop it; one row a mode."""
+    port = free_port()
+    command = [sys.executable, "-m", "textlens", "serve", "--port", str(port), "-c", "beir-scifact"]
+    server = subprocess.Popen(
+        [*command, "--log-level", "warning", "--search-workers", str(workers)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 300
+        while True:  # up, the encoder and the search workers loaded (/healthz answers 200 only when ready)
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.time() > deadline or server.poll() is not None:
+                raise SystemExit("server did not start: " + server.stderr.read().decode()[-2000:]) from None
+            time.sleep(0.3)
+        for _ in range(max(1, workers) * 4):
+            httpx.post(base + "/api/collections/beir-scifact/search", json={"query": "warm up", "mode": "hybrid"})
+        rows = []
+        for mode in ("keyword", "hybrid"):
+            row = {
+                "mode": mode,
+                "search_workers": workers,
+                "clients": clients,
+                **asyncio.run(load(port, queries, [mode], clients, seconds)),
+                "in_process_queries_per_s": in_process[mode],
+            }
+            row["share_of_in_process"] = round(row["queries_per_s"] / in_process[mode], 2)
+            print(row, flush=True)
+            rows.append(row)
+        return rows
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument(
+        "--search-workers",
+        type=lambda v: [default_search_workers() if w == "auto" else int(w) for w in v.split(",")],
+        default="0,auto",
+        help="server configurations, one after the other (textlens serve --search-workers; auto: its default)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/server_load.json")
     args = parser.parse_args()
     from textlens.embed import get_encoder
@@ -125,57 +177,15 @@ def main() -> None:
     queries = [json.loads(line)["text"] for line in (SCIFACT / "queries.jsonl").open()]
     in_process = {mode: in_process_rate(queries, mode, args.seconds) for mode in ("keyword", "hybrid")}
     print("in-process", in_process, flush=True)
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "textlens",
-            "serve",
-            "--port",
-            str(port),
-            "-c",
-            "beir-scifact",
-            "--log-level",
-            "warning",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 300
-        while True:  # up, and the encoder loaded (/healthz answers 200 only when ready)
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.time() > deadline or server.poll() is not None:
-                raise SystemExit("server did not start: " + server.stderr.read().decode()[-2000:]) from None
-            time.sleep(0.3)
-        httpx.post(
-            base + "/api/collections/beir-scifact/search", json={"query": "warm up", "mode": "hybrid"}, timeout=120
-        )
-        rows = []
-        for label, modes in (("keyword", ["keyword"]), ("hybrid", ["hybrid"])):
-            row = {
-                "mode": label,
-                "clients": args.clients,
-                **asyncio.run(load(port, queries, modes, args.clients, args.seconds)),
-                "in_process_queries_per_s": in_process[label],
-            }
-            row["share_of_in_process"] = round(row["queries_per_s"] / in_process[label], 2)
-            print(row, flush=True)
-            rows.append(row)
-    finally:
-        server.terminate()
-        server.wait(30)
+    rows = []
+    for workers in args.search_workers:
+        rows += serve_and_load(workers, queries, in_process, args.clients, args.seconds)
     out = {
         "benchmark": "server_load",
         "textlens": textlens.__version__,
         "python": platform.python_version(),
         "date": time.strftime("%Y-%m-%d"),
+        "cpu_cores": os.cpu_count(),
         "collection": "beir-scifact (5,183 documents, all-MiniLM-L6-v2)",
         "encoder_backend": type(get_encoder()).__name__,  # TEXTLENS_ENCODER_BACKEND picks it (default auto)
         "results": rows,

@@ -26,6 +26,10 @@ class TextlensError(Exception):
         self.api_hint = api_hint
         super().__init__(message if hint is None else f"{message}\nHint: {hint}")
 
+    def __reduce__(self):
+        """Pickled with its hints (an error raised in a worker process reaches the server whole)."""
+        return _restore, (type(self), self.args, self.__dict__)
+
     @property
     def rest_hint(self) -> str | None:
         """The hint shown to REST clients."""
@@ -62,3 +66,10 @@ class InputError(TextlensError):
 
 class MissingDependency(TextlensError, ImportError):
     """An optional package a step needs is not installed (the hint names the pip extra)."""
+
+
+def _restore(cls: type[TextlensError], args: tuple, state: dict) -> TextlensError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error

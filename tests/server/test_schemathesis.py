@@ -45,8 +45,10 @@ def server(tmp_path_factory):
     with Collection.create("sci") as col:
         col.add(DOCS)
     data = tmp_path_factory.mktemp("schemathesis-data")
-    # no LLM: ask is fuzzed for its input checks (403 past them); answering is tests/server/test_ask_api.py
-    with live_server(create_app(ServerSettings(api_key=KEY, data_dirs=(data,), max_jobs=20, llm=None))) as base:
+    # no LLM: ask is fuzzed for its input checks (403 past them); answering is tests/server/test_ask_api.py.
+    # Searches go to two worker processes, as with textlens serve on a machine of several cores.
+    settings = ServerSettings(api_key=KEY, data_dirs=(data,), max_jobs=20, llm=None, search_workers=2)
+    with live_server(create_app(settings)) as base:
         yield base
     if old is None:
         os.environ.pop("TEXTLENS_HOME", None)

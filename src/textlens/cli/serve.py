@@ -11,6 +11,12 @@ from textlens.cli.common import handle_errors
 from textlens.config import DEFAULT_ENCODER, DEFAULT_LLM
 
 
+def default_search_workers() -> int:
+    """One search process per core where there is more than one core, else none."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cores if cores > 1 else 0
+
+
 @handle_errors
 def serve_cmd(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback by default)."),
@@ -42,6 +48,13 @@ def serve_cmd(
     ),
     no_llm: bool = typer.Option(False, "--no-llm", help="Answer no questions (ask is refused with 403)."),
     llm_threads: int = typer.Option(None, "--llm-threads", help="CPU threads for a local LLM (default: all)."),
+    search_workers: int = typer.Option(
+        None,
+        "--search-workers",
+        min=0,
+        help="Processes that answer searches (default: one per core when there are several; 0: the server "
+        "process alone, one core). Each loads the served collections' encoders.",
+    ),
     log_level: str = typer.Option(
         None, "--log-level", help="debug, info, warning or error (default TEXTLENS_LOG_LEVEL or info)."
     ),
@@ -73,5 +86,6 @@ def serve_cmd(
         preload=preload,
         llm=None if no_llm else llm,
         llm_threads=llm_threads,
+        search_workers=default_search_workers() if search_workers is None else search_workers,
     )
     uvicorn.run(create_app(settings), host=host, port=port, log_level=level, access_log=False)

@@ -56,6 +56,8 @@ class ServerSettings:
             A catalog model must have been pulled: the server never downloads one.
         llm_threads: CPU threads for a local model (default: all).
         max_waiting_asks: questions that may wait for the model at once; more are refused (429).
+        search_workers: processes that answer searches without a reranker (0: the server process
+            answers them on its event loop, one core). See :mod:`textlens.server.workers`.
     """
 
     api_key: str | None = None
@@ -76,6 +78,7 @@ class ServerSettings:
     llm: str | None = DEFAULT_LLM
     llm_threads: int | None = None
     max_waiting_asks: int = 4
+    search_workers: int = 0
 
 
 @dataclass
@@ -116,6 +119,11 @@ class AppState:
         self.ready = threading.Event()
         self.loading: dict[str, str] = {}  # model -> "loading" | "ready" | error text
         self._asks = threading.BoundedSemaphore(settings.max_waiting_asks)
+        self.searchers = None
+        if settings.search_workers:
+            from textlens.server.workers import SearchWorkers
+
+            self.searchers = SearchWorkers(settings.search_workers, warm=self._served())
 
     # -- collections -----------------------------------------------------------
     def allowed(self, name: str) -> str:
@@ -150,7 +158,16 @@ class AppState:
             _operator_allows("encoder", encoder, self.settings.encoders, " Or null for keyword only.")
         Collection.create(name, encoder=encoder, exist_ok=True).close()
 
+    def _served(self) -> tuple[str, ...]:
+        """The collections this server serves that exist now."""
+        from textlens.index import list_collections
+
+        served = self.settings.collections
+        return tuple(c["name"] for c in list_collections() if not served or c["name"] in served)
+
     def close(self) -> None:
+        if self.searchers is not None:
+            self.searchers.close()
         with self._lock:
             for col in self._collections.values():
                 col.close()
@@ -222,12 +239,14 @@ class AppState:
         from textlens.index import list_collections
         from textlens.tokens.registry import DEFAULT_COMPARE, availability, get_tokenizer
 
-        served = self.settings.collections
-        names = {c["encoder"] for c in list_collections() if c.get("encoder") and (not served or c["name"] in served)}
+        served = self._served()
+        names = {c["encoder"] for c in list_collections() if c.get("encoder") and c["name"] in served}
         work = [(f"encoder {m}", lambda m=m: get_encoder(m)) for m in sorted(names)]
         work += [(f"tokenizer {t}", lambda t=t: get_tokenizer(t)) for t in DEFAULT_COMPARE if availability(t).available]
         if self.settings.llm and self._llm_here(self.settings.llm):
             work.append((f"llm {self.settings.llm}", self.generator))
+        if self.searchers is not None:
+            work.append((f"{self.searchers.workers} search workers", self.searchers.start))
         for label, load in work:
             self.loading[label] = "loading"
             start = time.perf_counter()

@@ -70,10 +70,13 @@ def collection_info(name: str, request: Request) -> dict[str, Any]:
 
 @router.post("/{name}/search")
 async def search(name: str, body: SearchRequest, request: Request) -> dict[str, Any]:
-    """The search itself (a few milliseconds) runs on the event loop: no thread hop, no threads
-    fighting for the GIL. What takes longer runs in the thread pool: the query's embedding (ONNX
-    Runtime: one core per query, outside the GIL; torch: the queries of concurrent requests
-    embedded together in one forward pass) and reranking."""
+    """With search workers (``textlens serve --search-workers N``), a worker process answers the
+    whole search, query embedding included; with a reranker, the server process does.
+
+    Without workers the search itself (a few milliseconds) runs on the event loop: no thread hop,
+    no threads fighting for the GIL. What takes longer runs in the thread pool: the query's
+    embedding (ONNX Runtime: one core per query, outside the GIL; torch: the queries of concurrent
+    requests embedded together in one forward pass) and reranking."""
     st = state(request)
     col = st.collection(name)
     rerank = st.reranker(body.rerank)
@@ -85,6 +88,8 @@ async def search(name: str, body: SearchRequest, request: Request) -> dict[str, 
 
     if rerank is not None:
         return await run_in_threadpool(run)
+    if st.searchers is not None and (data := await st.searchers.search(name, body.query, options)) is not None:
+        return Response(data, media_type="application/json")
     vector = None
     if body.mode != "keyword" and col.manifest.get("encoder"):  # loading the encoder, too, stays off the loop
         vector = await run_in_threadpool(lambda: col.encoder.encode_queries([body.query])[0])
