@@ -10,6 +10,7 @@ from textlens.cli.ask import ask_cmd, models_app
 from textlens.cli.classify import app as classify_app
 from textlens.cli.demo import demo_cmd
 from textlens.cli.evaluate import eval_cmd
+from textlens.cli.inside import app as inside_app
 from textlens.cli.keywords import keywords_cmd
 from textlens.cli.serve import serve_cmd
 from textlens.cli.tokens import app as tokens_app
@@ -32,6 +33,7 @@ app.command("serve")(serve_cmd)
 app.command("keywords")(keywords_cmd)
 app.command("topics")(topics_cmd)
 app.add_typer(classify_app, name="classify")
+app.add_typer(inside_app, name="inside")
 
 
 def _version(value: bool) -> None:
