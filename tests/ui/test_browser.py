@@ -124,3 +124,31 @@ def test_keywords_page_marks_the_keywords_in_the_text(page, server, shot) -> Non
     page.locator("#kw-max").fill("1")
     page.locator("#kw-form button").click()
     expect(page.locator("#kw-error")).to_contain_text("range")
+
+
+def test_inside_page_draws_attention_and_checks_it(page, server, shot) -> None:
+    page.goto(server + "/#inside")
+    model = page.locator("#in-model")
+    expect(model.locator("option")).to_have_count(2, timeout=60_000)
+    model.select_option("sentence-transformers/all-MiniLM-L6-v2")
+    page.locator("#in-text").fill("The bank of the river was muddy.")
+    page.locator("#in-layer").fill("2")
+    page.locator("#in-form button").click()
+    expect(page.locator("#in-check")).to_contain_text("differ from the model's by at most", timeout=120_000)
+    expect(page.locator("#in-facts")).to_contain_text("6 layers × 12 heads")
+    expect(page.locator("#in-heads figure")).to_have_count(12)
+    expect(page.locator("#in-heatmap h2")).to_contain_text("Layer 2, head 0")
+    page.locator("#in-heads figure").nth(3).click()
+    expect(page.locator("#in-heatmap h2")).to_contain_text("head 3")
+    expect(page.locator("#in-steps")).to_contain_text("output projection")
+    # a painted heatmap: some cell is not white
+    painted = page.evaluate(
+        "() => { const c = document.querySelector('#in-heatmap canvas'); const d = c.getContext('2d')"
+        ".getImageData(0, 0, c.width, c.height).data; for (let i = 0; i < d.length; i += 4)"
+        " if (d[i] < 250 && d[i + 2] > 250) return true; return false; }"
+    )
+    assert painted
+    shot("inside")
+    page.locator("#in-layer").fill("99")
+    page.locator("#in-form button").click()
+    expect(page.locator("#in-error")).to_contain_text("layer 99 does not exist")

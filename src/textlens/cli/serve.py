@@ -48,6 +48,11 @@ def serve_cmd(
     ),
     no_llm: bool = typer.Option(False, "--no-llm", help="Answer no questions (ask is refused with 403)."),
     llm_threads: int = typer.Option(None, "--llm-threads", help="CPU threads for a local LLM (default: all)."),
+    inside_model: list[str] = typer.Option(
+        None,
+        "--inside-model",
+        help="Models clients may look inside (default smollm2-135m and the default encoder; pulled, never downloaded).",
+    ),
     search_workers: int = typer.Option(
         None,
         "--search-workers",
@@ -87,5 +92,6 @@ def serve_cmd(
         llm=None if no_llm else llm,
         llm_threads=llm_threads,
         search_workers=default_search_workers() if search_workers is None else search_workers,
+        **({"inside_models": tuple(inside_model)} if inside_model else {}),
     )
     uvicorn.run(create_app(settings), host=host, port=port, log_level=level, access_log=False)

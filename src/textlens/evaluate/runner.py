@@ -64,6 +64,12 @@ class EvalResult:
     collection: str = ""
     data: EvalData | None = None
 
+    def _repr_html_(self) -> str:
+        """The ``eval --html`` report (Jupyter shows it inline)."""
+        from textlens.evaluate.report import html_report
+
+        return html_report(self)
+
     def to_dict(self) -> dict[str, Any]:
         """The ``--json`` shape."""
         return {

@@ -64,6 +64,12 @@ class KeywordResult:
     keywords: list[Keyword]
     note: str | None = None
 
+    def _repr_html_(self) -> str:
+        """The ``keywords --html`` page for this one document (Jupyter shows it inline)."""
+        from textlens.keywords.render import keywords_html
+
+        return keywords_html([self], ["document"])
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of the CLI's ``--json`` lines and of ``POST /api/keywords``."""
         return {"keywords": [k.to_dict() for k in self.keywords], "note": self.note}

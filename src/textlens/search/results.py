@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +80,29 @@ class Results:
                 seen.add(hit.document)
                 kept.append(hit)
         return Results(self.query, self.mode, renumber(kept), self.took_ms)
+
+    def _repr_html_(self) -> str:
+        """The hits as a table with matched words marked (Jupyter shows it inline)."""
+        from textlens.html import page
+
+        rows = []
+        for h in self.hits:
+            text, parts, at = h.text[:600], [], 0
+            for start, end in h.highlights:
+                if start >= len(text):
+                    break
+                parts += [html.escape(text[at:start]), f"<mark>{html.escape(text[start:end])}</mark>"]
+                at = end
+            parts.append(html.escape(text[at:]) + ("…" if len(h.text) > 600 else ""))
+            title = f"<b>{html.escape(h.title)}</b><br>" if h.title else ""
+            rows.append(
+                f"<tr><td>{h.rank}</td><td>{h.score:.4f}</td><td>{html.escape(h.doc_id)}</td>"
+                f"<td style='text-align:left'>{title}{''.join(parts)}</td></tr>"
+            )
+        meta = f"{self.mode}, {len(self.hits)} hits, {self.took_ms:.1f} ms"
+        head = f"<h1>{html.escape(self.query)}</h1><p class=meta>{meta}</p>"
+        table = "<table><tr><th>rank</th><th>score</th><th>id</th><th>text</th></tr>" + "".join(rows) + "</table>"
+        return page(f"search: {self.query}", [head, table], css="mark{background:#ffd54f}")
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``textlens search --json`` and of the REST search endpoint."""

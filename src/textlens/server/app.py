@@ -25,7 +25,7 @@ from textlens import __version__
 from textlens.errors import AssetError, Conflict, Forbidden, MissingDependency, NotFound, TextlensError
 from textlens.html import DARK, LIGHT
 from textlens.llm.base import LLMError, LLMTimeout, LLMUnavailable
-from textlens.server.routers import ask, collections, evaluate, keywords, tokens
+from textlens.server.routers import ask, collections, evaluate, inside, keywords, tokens
 from textlens.server.schemas import responses
 from textlens.server.security import Guard, allowed_hosts
 from textlens.server.state import AppState, ServerSettings, TooBusy
@@ -138,7 +138,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         body = {"status": "ok" if ready else "loading", "ready": ready, "version": __version__, "models": state.loading}
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    for router in (tokens.router, collections.router, ask.router, evaluate.router, keywords.router):
+    for router in (tokens.router, collections.router, ask.router, evaluate.router, keywords.router, inside.router):
         app.include_router(router)
 
     @app.get("/", include_in_schema=False)

@@ -56,6 +56,7 @@ class ServerSettings:
             A catalog model must have been pulled: the server never downloads one.
         llm_threads: CPU threads for a local model (default: all).
         max_waiting_asks: questions that may wait for the model at once; more are refused (429).
+        inside_models: models clients may look inside (``/api/inside``; a catalog LLM must be pulled).
         search_workers: processes that answer searches without a reranker (0: the server process
             answers them on its event loop, one core). See :mod:`textlens.server.workers`.
     """
@@ -79,6 +80,7 @@ class ServerSettings:
     llm_threads: int | None = None
     max_waiting_asks: int = 4
     search_workers: int = 0
+    inside_models: tuple[str, ...] = ("smollm2-135m", DEFAULT_ENCODER)
 
 
 @dataclass
@@ -177,6 +179,10 @@ class AppState:
     def reranker(self, name: str | None) -> str | None:
         """``name`` if the operator allowed this reranker (``None``: no reranking)."""
         return None if name is None else _operator_allows("reranker", name, self.settings.rerankers)
+
+    def inside_model(self, name: str) -> str:
+        """``name`` if the operator allowed clients to look inside it."""
+        return _operator_allows("model", name, self.settings.inside_models)
 
     def data_path(self, given: str, what: str) -> Path:
         """A file or folder inside one of the operator's data folders (relative paths are taken from the first)."""

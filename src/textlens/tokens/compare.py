@@ -29,6 +29,12 @@ class Comparison:
     categories: dict[str, dict[str, CategoryCell]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # name -> how to get it
 
+    def _repr_html_(self) -> str:
+        """The ``tokens compare --html`` page (Jupyter shows it inline)."""
+        from textlens.tokens.html import comparison_html
+
+        return comparison_html(self)
+
     def to_dict(self, *, with_segments: bool = False) -> dict[str, Any]:
         """The JSON shape printed by ``--json``."""
         return {

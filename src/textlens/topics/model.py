@@ -377,6 +377,12 @@ class TopicModel:
         own = np.where(self.labels == OUTLIER, sims.argmax(axis=1), self.labels)
         return sims[np.arange(len(own)), own]
 
+    def _repr_html_(self) -> str:
+        """The ``topics --html`` page: map, top words and table (Jupyter shows it inline)."""
+        from textlens.topics.render import topics_html
+
+        return topics_html(self, self.map_2d(), [f"document {i}" for i in range(len(self.labels))])
+
     def map_2d(self) -> np.ndarray:
         """A seeded 2-D layout of the documents for plotting: with the UMAP reducer, UMAP of
         its output (the space the clusters were found in); with any other, PCA of the embeddings."""

@@ -21,6 +21,7 @@ function show(page) {
   if (page === "collections") loadCollections();
   if (page === "search") loadCollectionChoices();
   if (page === "ask") loadCollectionChoices("#ask-collection");
+  if (page === "inside") loadInsideModels();
 }
 function route() {
   const [page, query] = location.hash.slice(1).split("?");
@@ -290,6 +291,61 @@ async function findKeywords(event) {
   } catch (err) { $("#kw-error").textContent = err.message; }
 }
 
+// ---- inside ---------------------------------------------------------------------
+const inside = {data: null, head: 0};
+async function loadInsideModels() {
+  if ($("#in-model").options.length) return;
+  try {
+    const models = await api("/api/inside/models");
+    $("#in-model").innerHTML = models.map((m) => `<option value="${esc(m.name)}" ${m.available ? "" : "disabled"} title="${esc(m.error || m.facts.attention_type)}">${esc(m.name)}${m.available ? "" : " (not here)"}</option>`).join("");
+  } catch (err) { $("#in-error").textContent = err.message; }
+}
+function paint(canvas, weights, cell, labels) {
+  const n = weights.length, pad = labels ? 90 : 0;
+  canvas.width = canvas.height = pad + n * cell;
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, canvas.width, canvas.height);
+  weights.forEach((row, i) => row.forEach((w, j) => {
+    if (w <= 0) return;
+    const v = Math.round(255 - 200 * Math.min(1, w));
+    ctx.fillStyle = `rgb(${v},${v},255)`; ctx.fillRect(pad + j * cell, pad + i * cell, cell, cell);
+  }));
+  if (!labels) return;
+  ctx.fillStyle = "#1d1d1f"; ctx.font = "11px ui-monospace,monospace"; ctx.textAlign = "right";
+  labels.forEach((t, i) => {
+    ctx.fillText(t.slice(0, 12), pad - 4, pad + i * cell + cell - 3);
+    ctx.save(); ctx.translate(pad + i * cell + cell - 3, pad - 4); ctx.rotate(-Math.PI / 2); ctx.textAlign = "left"; ctx.fillText(t.slice(0, 12), 0, 0); ctx.restore();
+  });
+}
+function drawInside() {
+  const d = inside.data, layer = d.layers[0], n = d.tokens.length, start = Math.max(0, n - 64);
+  const cut = (w) => w.slice(start).map((row) => row.slice(start));
+  const labels = d.tokens.slice(start).map((t, i) => JSON.stringify(t).slice(1, -1) + (start + i >= d.prompt_tokens ? "*" : ""));
+  $("#in-heads").innerHTML = d.weights[0].map((_, h) => `<figure data-head="${h}" class="${h === inside.head ? "active" : ""}"><canvas></canvas><figcaption>head ${h}</figcaption></figure>`).join("");
+  $("#in-heads").querySelectorAll("figure").forEach((fig) => {
+    paint(fig.querySelector("canvas"), cut(d.weights[0][+fig.dataset.head]), Math.max(1, Math.floor(72 / Math.min(n, 64))), null);
+    fig.addEventListener("click", () => { inside.head = +fig.dataset.head; drawInside(); });
+  });
+  $("#in-heatmap").innerHTML = `<h2>Layer ${layer}, head ${inside.head}${start ? ` (the last 64 of ${n} tokens)` : ""}${n > d.prompt_tokens ? "; * generated" : ""}</h2><canvas></canvas>`;
+  paint($("#in-heatmap canvas"), cut(d.weights[0][inside.head]), 16, labels);
+}
+async function showInside(e) {
+  e.preventDefault();
+  $("#in-error").textContent = ""; $("#in-check").textContent = "computing…";
+  const body = {model: $("#in-model").value, text: $("#in-text").value, generate: +$("#in-generate").value || 0};
+  if ($("#in-layer").value !== "") body.layer = +$("#in-layer").value;
+  try {
+    const d = await api("/api/inside/attention", {method: "POST", body: JSON.stringify(body)});
+    inside.data = d; inside.head = Math.min(inside.head, d.heads - 1);
+    const f = d.facts;
+    $("#in-facts").textContent = `${f.name}: ${f.layers} layers × ${f.heads} heads (${f.kv_heads} KV heads, ${f.attention_type}), head size ${f.head_dim}, ${f.parameters.toLocaleString()} parameters; facts from ${f.source}`;
+    drawInside();
+    const c = d.check;
+    $("#in-check").textContent = c ? `Computed step by step here: weights differ from the model's by at most ${c.max_weight_error.toExponential(1)}, the output by ${c.max_output_error.toExponential(1)}.` + (c.notes.length ? " Note: " + c.notes.join(" ") : "") : "";
+    $("#in-steps").innerHTML = c ? "<tr><th>step<th>what<th>shape</tr>" + c.steps.map((s, i) => `<tr><td>${i + 1}. ${esc(s.name)}<td style="text-align:left">${esc(s.formula)}<td>${s.shape.join(" × ")}</tr>`).join("") : "";
+  } catch (err) { $("#in-error").textContent = err.message; $("#in-check").textContent = ""; }
+}
+
 // ---- wiring -------------------------------------------------------------------
 async function init() {
   $("#api-key").value = localStorage.getItem("textlens-key") || "";
@@ -300,6 +356,7 @@ async function init() {
   $("#upload-form").addEventListener("submit", upload);
   $("#eval-form").addEventListener("submit", runEval);
   $("#kw-form").addEventListener("submit", findKeywords);
+  $("#in-form").addEventListener("submit", showInside);
   $("#ask-form").addEventListener("submit", ask);
   $("#ask-answer").addEventListener("click", (e) => { const b = e.target.closest(".cite"); if (b) showCitation(b); });
   $("#ask-answer").addEventListener("mouseover", (e) => { const b = e.target.closest(".cite"); if (b) showCitation(b); });
