@@ -38,7 +38,7 @@ def cache_memory(facts: Architecture, *, context: int | None = None, batch: int 
     (``context``: the model's own by default; ``bytes_per_value``: 2 for fp16/bf16)."""
     if facts.kind != "decoder":
         raise InputError(f"{facts.name} is an encoder: it keeps no KV cache", hint="Name a decoder LLM.")
-    context = context or facts.context_length
+    context = facts.context_length if context is None else context
     if context < 1 or batch < 1 or bytes_per_value < 1:
         raise InputError(
             f"context, batch and bytes per value must be at least 1 (got {context}, {batch}, {bytes_per_value})"

@@ -76,7 +76,7 @@ def attention_html(view: AttentionMap, *, layer: int, head: int, window: int) ->
     n = len(view.tokens)
     start = max(0, n - window)
     facts = view.facts
-    note = f" (tokens {start}–{n - 1} of {n}; the window moves with window=)" if start else ""
+    note = f" (the last {n - start} of {n} tokens)" if start else ""
     generated = f"; the last {n - view.prompt_tokens} generated" if n > view.prompt_tokens else ""
     parts = [
         f"<h1>Attention in {esc(view.model)}</h1>",

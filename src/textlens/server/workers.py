@@ -93,12 +93,8 @@ class SearchWorkers:
         futures = [self._pool.submit(_pid) for _ in range(self.workers)]
         return [f.result() for f in futures]
 
-    def pids(self) -> list[int]:
-        """Process ids of the running workers."""
-        return sorted(p.pid for p in list(getattr(self._pool, "_processes", {}).values()) if p.pid)
-
     async def search(self, name: str, query: str, options: dict[str, Any]) -> bytes | None:
-        """The search's JSON (``SearchResults.to_dict``), or ``None`` when the worker died meanwhile
+        """The search's JSON (``Results.to_dict``), or ``None`` when the worker died meanwhile
         (the caller answers it itself; the next searches go to new workers)."""
         pool = self._pool
         try:
