@@ -157,14 +157,8 @@ def attention(
     def keep(layer: int):
         return lambda _m, _a, out: kept.__setitem__(layer, out[1][0].float().numpy())
 
-    with lm.hooks:
-        hooks = [_self_attention(lm, layer).register_forward_hook(keep(layer)) for layer in layers]
-        try:
-            with torch.no_grad():
-                lm.model(input_ids=ids, attention_mask=torch.ones_like(ids))
-        finally:
-            for hook in hooks:
-                hook.remove()
+    with lm.hooked(forward=[(_self_attention(lm, layer), keep(layer)) for layer in layers]):
+        lm.forward(ids)
     weights = np.stack([kept[layer] for layer in layers])
     return AttentionMap(facts.name, facts, lm.tokens(ids[0]), prompt_tokens, weights, layers)
 
@@ -279,7 +273,6 @@ def softmax(scores: np.ndarray) -> np.ndarray:
 def attention_steps(text: str, layer: int, model: str = DEFAULT_MODEL) -> AttentionSteps:
     """Recompute layer ``layer``'s self-attention over ``text`` step by step and compare it with the
     model's own weights and output."""
-    import torch
 
     lm = load(model)
     facts = lm.facts
@@ -298,18 +291,10 @@ def attention_steps(text: str, layer: int, model: str = DEFAULT_MODEL) -> Attent
     def note(key: str, value) -> None:  # a hook that returns nothing leaves the model's values alone
         seen.setdefault(key, value.detach())
 
-    with lm.hooks:
-        hooks = [
-            enter.register_forward_pre_hook(lambda _m, args: note("x", args[0])),
-            leave.register_forward_hook(lambda _m, _a, out: note("out", out)),
-            _self_attention(lm, layer).register_forward_hook(lambda _m, _a, out: note("w", out[1])),
-        ]
-        try:
-            with torch.no_grad():
-                lm.model(input_ids=ids, attention_mask=torch.ones_like(ids))
-        finally:
-            for hook in hooks:
-                hook.remove()
+    watched = [(leave, lambda _m, _a, out: note("out", out))]
+    watched.append((_self_attention(lm, layer), lambda _m, _a, out: note("w", out[1])))
+    with lm.hooked(forward=watched, pre=[(enter, lambda _m, args: note("x", args[0]))]):
+        lm.forward(ids)
 
     H, KV, d = facts.heads, facts.kv_heads, facts.head_dim
     # float32, as the model computes: large scores (Qwen2's key biases) make float64's answer

@@ -93,15 +93,13 @@ def _word_positions(lm: LoadedModel, sentence: str, word: str) -> tuple[Any, lis
 
 def contextual(word: str, sentences: tuple[str, str], model: str = DEFAULT_MODEL) -> Contextual:
     """Cosine between ``word``'s hidden states in the two sentences at every layer (mean over its tokens)."""
-    import torch
 
     lm = load(model)
     vectors = []
     for sentence in sentences:
         ids, positions = _word_positions(lm, sentence, word)
         lm.encode(sentence)  # the context check
-        with torch.no_grad():
-            out = lm.model(input_ids=ids, attention_mask=torch.ones_like(ids), output_hidden_states=True)
+        out = lm.forward(ids, output_hidden_states=True)
         vectors.append(np.stack([h[0, positions].mean(0).double().numpy() for h in out.hidden_states]))
     a, b = vectors
     cos = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))

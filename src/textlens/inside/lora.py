@@ -94,13 +94,14 @@ class LoraPlan:
 def lora_plan(model: str = DEFAULT_MODEL, *, rank: int = 8, targets: list[str] | None = None) -> LoraPlan:
     """Trainable parameters of a rank-``rank`` adapter on ``targets`` (default: the attention
     projections the model has), their share of the model, and the adapter's size."""
+    lm = load(model)
     available = {t.name: t for t in lora_targets(model)}
     if targets is None:
         targets = [n for n in ("q_proj", "k_proj", "v_proj", "o_proj", "query", "key", "value") if n in available]
     unknown = [t for t in targets if t not in available]
     if unknown or not targets:
         raise InputError(
-            f"no module named {', '.join(map(repr, unknown)) or '(none given)'} in {load(model).facts.name}",
+            f"no module named {', '.join(map(repr, unknown)) or '(none given)'} in {lm.facts.name}",
             hint="Targets it has: " + ", ".join(available) + ".",
         )
     chosen = [available[t] for t in targets]
@@ -111,8 +112,8 @@ def lora_plan(model: str = DEFAULT_MODEL, *, rank: int = 8, targets: list[str] |
             hint="LoRA ranks are small: 4, 8, 16, 64.",
         )
     trainable = sum(t.trainable(rank) for t in chosen)
-    total = sum(p.numel() for p in load(model).model.parameters())
-    return LoraPlan(load(model).facts.name, rank, chosen, trainable, total, trainable * 4)
+    total = sum(p.numel() for p in lm.model.parameters())
+    return LoraPlan(lm.facts.name, rank, chosen, trainable, total, trainable * 4)
 
 
 @dataclass

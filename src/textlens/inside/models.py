@@ -15,10 +15,12 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import struct
 import threading
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -301,6 +303,27 @@ class LoadedModel:
                 hint="Shorten the text.",
             )
         return ids
+
+    def forward(self, ids, **options: Any):
+        """One forward pass over ``ids`` (``1 x n``), every token attended, no gradients."""
+        import torch
+
+        with torch.no_grad():
+            return self.model(input_ids=ids, attention_mask=torch.ones_like(ids), **options)
+
+    @contextlib.contextmanager
+    def hooked(self, *, forward: tuple = (), pre: tuple = ()) -> Iterator[None]:
+        """Inside the block, ``(module, hook)`` pairs are registered as forward hooks (``forward``) and
+        forward pre-hooks (``pre``), with :attr:`hooks` held; they are removed when it ends."""
+        with self.hooks:
+            handles = [m.register_forward_hook(h) for m, h in forward] + [
+                m.register_forward_pre_hook(h) for m, h in pre
+            ]
+            try:
+                yield
+            finally:
+                for handle in handles:
+                    handle.remove()
 
     def tokens(self, ids) -> list[str]:
         """Each id as the text it stands for (special tokens by name)."""

@@ -87,22 +87,6 @@ def _norm(module, h: np.ndarray) -> np.ndarray:
     return h / np.sqrt((h**2).mean(-1, keepdims=True) + eps) * weight
 
 
-def _greedy(lm, norm, head: np.ndarray, ids, steps: int, top: int, seen: dict, out: list) -> None:
-    """``steps`` greedy steps, each with the LM head computed by hand from the hooked hidden state."""
-    import torch
-
-    for _ in range(steps):
-        with torch.no_grad():
-            logits = lm.model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[0, -1].double().numpy()
-        h = _norm(norm, seen["h"][0, -1].double().numpy())
-        ours = (head @ h.astype(np.float32)).astype(np.float64)
-        probs = softmax(ours)
-        order = np.argsort(-ours, kind="stable")[:top]
-        candidates = [Candidate(lm.tokenizer.decode([int(i)]), int(i), float(ours[i]), float(probs[i])) for i in order]
-        out.append(NextTokenStep(ids.shape[1], candidates, float(np.abs(ours - logits).max())))
-        ids = torch.cat([ids, torch.tensor([[int(order[0])]])], dim=1)
-
-
 def softmax(logits: np.ndarray) -> np.ndarray:
     e = np.exp(logits - logits.max())
     return e / e.sum()
@@ -110,6 +94,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 def next_tokens(prompt: str, model: str = DEFAULT_MODEL, *, steps: int = 5, top: int = 5) -> NextTokens:
     """Greedy generation of ``steps`` tokens with the LM head computed by hand at each step."""
+    import torch
 
     if steps < 1 or top < 1:
         raise InputError(f"steps and top must be at least 1 (got {steps}, {top})")
@@ -123,12 +108,17 @@ def next_tokens(prompt: str, model: str = DEFAULT_MODEL, *, steps: int = 5, top:
     ids = lm.encode(prompt, what="prompt")
     seen: dict[str, Any] = {}
     out_steps = []
-    with lm.hooks:
-        hook = norm.register_forward_pre_hook(lambda _m, args: seen.__setitem__("h", args[0].detach()))
-        try:
-            _greedy(lm, norm, head, ids, steps, top, seen, out_steps)
-        finally:
-            hook.remove()
+    with lm.hooked(pre=[(norm, lambda _m, args: seen.__setitem__("h", args[0].detach()))]):
+        for _ in range(steps):
+            logits = lm.forward(ids).logits[0, -1].double().numpy()
+            ours = (head @ _norm(norm, seen["h"][0, -1].double().numpy()).astype(np.float32)).astype(np.float64)
+            probs = softmax(ours)
+            order = np.argsort(-ours, kind="stable")[:top]
+            candidates = [
+                Candidate(lm.tokenizer.decode([int(i)]), int(i), float(ours[i]), float(probs[i])) for i in order
+            ]
+            out_steps.append(NextTokenStep(ids.shape[1], candidates, float(np.abs(ours - logits).max())))
+            ids = torch.cat([ids, torch.tensor([[int(order[0])]])], dim=1)
     formula = [
         "h = the last position's hidden state after the last block",
         f"logits = W_out · norm(h)   (W_out: {head.shape[0]:,} x {head.shape[1]:,}"
@@ -157,7 +147,6 @@ def sampling(
     show: int = 8,
 ) -> list[Sampled]:
     """What temperature, top-k and top-p do to the next-token distribution after ``prompt``."""
-    import torch
 
     if any(t <= 0 for t in temperatures):
         raise InputError("temperatures must be above 0", hint="Greedy decoding is the limit as T goes to 0.")
@@ -167,8 +156,7 @@ def sampling(
     if not lm.causal:
         raise InputError(f"{lm.facts.name} is an encoder: it has no next-token head", hint="Name a decoder LLM.")
     ids = lm.encode(prompt, what="prompt")
-    with torch.no_grad():
-        logits = lm.model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[0, -1].double().numpy()
+    logits = lm.forward(ids).logits[0, -1].double().numpy()
     name = lambda i: lm.tokenizer.decode([int(i)])  # noqa: E731
     rows = []
     for t in temperatures:
