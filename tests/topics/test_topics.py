@@ -191,3 +191,32 @@ def test_cli_topics_of_a_collection(posts) -> None:
     assert res.exit_code == 0, res.output
     out = json.loads(res.output.strip().splitlines()[-1])
     assert out["documents"] == len(posts) and out["quality"]["nmi"] > 0.5
+
+
+def test_topic_labels_by_the_real_model(posts, tmp_path: Path) -> None:
+    pytest.importorskip("xllamacpp")
+    corpus = tmp_path / "posts.jsonl"
+    corpus.write_text("".join(json.dumps(p) + "\n" for p in posts))
+    assign = tmp_path / "a.jsonl"
+    args = ["topics", str(corpus), "--reducer", "none", "--clusterer", "kmeans", "--n-clusters", "3",
+            "--llm", "smollm2-135m", "--json", "--assignments", str(assign)]  # fmt: skip
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output.strip().splitlines()[-1])
+    names = [t["name"] for t in out["topics"]]
+    assert len(names) == 3 and out["found"]["unlabelled"] == names.count(None)
+    for name in filter(None, names):
+        assert "\n" not in name and '"' not in name and 1 <= len(name.split()) <= 8
+    rows = [json.loads(line) for line in assign.read_text().splitlines()]
+    by_topic = {t["id"]: t["name"] or "" for t in out["topics"]}
+    assert all(r["topic_name"] == by_topic[r["topic"]] for r in rows)
+
+
+def test_label_answers_are_cleaned_and_refusals_give_none() -> None:
+    from textlens.topics.labels import read_label
+
+    assert read_label('"Ice Hockey Playoffs."') == "Ice Hockey Playoffs"
+    assert read_label("Label: Space exploration\nThis topic is about...") == "Space exploration"
+    assert read_label("I'm sorry, but I can't label this topic.") is None
+    assert read_label("  ") is None
+    assert len(read_label("one two three four five six seven eight nine ten").split()) == 8

@@ -120,6 +120,14 @@ def test_keywords_page_marks_the_keywords_in_the_text(page, server, shot) -> Non
     assert f"background:{LIGHT[0]}" in styles and styles <= {f"background:{c}" for c in LIGHT}
     assert page.locator("#kw-doc").inner_text() == text  # marks wrap the text, nothing is lost
     shot("keywords")
+    page.locator("#kw-method").select_option("choose")  # the server's LLM picks among textlens's candidates
+    page.locator("#kw-form button").click()
+    expect(page.locator("#kw-list li")).to_have_count(3, timeout=120_000)
+    assert page.locator("#kw-doc").inner_text() == text
+    marked = {m.inner_text().lower() for m in page.locator("#kw-doc mark").all()}
+    listed = {li.locator("mark").inner_text().lower() for li in page.locator("#kw-list li").all()}
+    assert marked and marked <= listed  # every mark is one of the model's keywords, found in the text
+    page.locator("#kw-method").select_option("")
     page.locator("#kw-min").fill("3")
     page.locator("#kw-max").fill("1")
     page.locator("#kw-form button").click()

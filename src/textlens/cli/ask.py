@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from textlens.cli.common import err_console, handle_errors, staged_progress
+from textlens.cli.common import err_console, handle_errors, load_llm, staged_progress
 from textlens.config import DEFAULT_LLM
 
 console = Console()
@@ -19,16 +19,6 @@ LLM_HELP = (
     "Catalog name (textlens models list), a .gguf path, hf:ORG/REPO/FILE.gguf, or openai:URL[#MODEL] "
     "for an OpenAI-compatible server (key from OPENAI_API_KEY)."
 )
-
-
-def load_llm(llm: str, *, threads: int | None, context: int | None, timeout: float, tokenizer: str | None):
-    """The generator, pulling a catalog model with a progress bar on first use."""
-    from textlens.llm import get_generator
-
-    with staged_progress() as progress:
-        return get_generator(
-            llm, threads=threads, context_size=context, timeout=timeout, tokenizer=tokenizer, progress=progress
-        )
 
 
 def render_answer(answer) -> None:

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from textlens.cli.common import handle_errors
+from textlens.cli.common import handle_errors, load_llm, staged_progress
 from textlens.config import DEFAULT_ENCODER
 from textlens.errors import InputError
 
@@ -156,10 +156,23 @@ def zero_shot_cmd(
     model_out: Path = typer.Option(None, "--model-out"),
     encoder: str = typer.Option(DEFAULT_ENCODER, "--encoder"),
     as_json: bool = typer.Option(False, "--json"),
+    llm: str = typer.Option(None, "--llm", help="A language model picks the label (catalog name, .gguf, openai:URL)."),
+    batch_size: int = typer.Option(1, "--batch-size", help="--llm: texts per call (1 gives probabilities)."),
+    instructions: str = typer.Option(None, "--instructions", help='--llm: context, e.g. "Movie reviews."'),
+    output: Path = typer.Option(None, "--output", help="--llm: JSONL of predictions as they finish; resumable."),
+    llm_timeout: float = typer.Option(120.0, "--llm-timeout", help="Seconds an openai: server may take per call."),
 ) -> None:
-    """Classify by label descriptions alone; evaluate when --label-field is given."""
+    """Classify by label descriptions alone (embeddings), or by a language model bound to the labels
+    (--llm); evaluate when --label-field is given."""
     from textlens.classify import EmbeddingClassifier, classification_report
 
+    if llm is not None:
+        generator = load_llm(llm, threads=None, context=None, timeout=llm_timeout, tokenizer=None)
+        _zero_shot_llm(data, labels, names, text_field, label_field, id_field, as_json, generator, batch_size,
+                       instructions, output)  # fmt: skip
+        return
+    if output is not None or instructions is not None or batch_size != 1:
+        raise InputError("--output, --instructions and --batch-size go with --llm", hint="Add --llm MODEL.")
     clf = EmbeddingClassifier.zero_shot(labels.split(","), names=names.split(",") if names else None, encoder=encoder)
     if model_out:
         clf.save(model_out)
@@ -174,3 +187,53 @@ def zero_shot_cmd(
         return
     for doc_id, label in zip(ids, predicted, strict=True):
         typer.echo(json.dumps({"id": doc_id, "label": label}))
+
+
+NO_LABEL = "(no label)"
+
+
+def _zero_shot_llm(data, labels, names, text_field, label_field, id_field, as_json, llm, batch_size, instructions,
+                   output) -> None:  # fmt: skip
+    from textlens.classify import classification_report
+    from textlens.classify.llm import LLMClassifier
+    from textlens.llm import LLMError
+    from textlens.resume import ResumableOutput
+
+    choices = (names or labels).split(",")
+    clf = LLMClassifier(choices, llm=llm, descriptions=labels.split(",") if names else None, instructions=instructions)
+    ids, texts, gold = read_labelled(data, text_field, label_field, id_field)
+    store = ResumableOutput(output) if output is not None else None
+    rows: dict[str, dict] = dict(store.done) if store is not None else {}
+    todo = [n for n, doc_id in enumerate(ids) if doc_id not in rows]
+    if rows:
+        Console(stderr=True).print(f"{output}: {len(ids) - len(todo):,} of {len(ids):,} texts done already")
+
+    def keep(n: int, prediction) -> None:
+        row = {"id": ids[todo[n]], **prediction.to_dict()}
+        rows[row["id"]] = row
+        if store is not None:
+            store.write(row)
+        elif not label_field:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+
+    try:
+        with staged_progress(disable=as_json or len(todo) < 2) as progress:
+            clf.predict([texts[n] for n in todo], batch_size=batch_size, on_result=keep, progress=progress)
+    except LLMError as exc:
+        if store is None:
+            raise
+        raise type(exc)(
+            f"{exc.message} ({len(rows):,} of {len(ids):,} texts are done and saved in {output})",
+            hint="Run the same command again: it goes on from the first text not done.",
+        ) from exc
+    finally:
+        if store is not None:
+            store.close()
+    if label_field:
+        predicted = [rows[doc_id]["label"] or NO_LABEL for doc_id in ids]
+        report = classification_report(gold, predicted, clf.labels)
+        report["no_label"] = predicted.count(NO_LABEL)
+        if as_json:
+            typer.echo(json.dumps({"method": f"zero-shot LLM {clf.model.name}", **report}))
+        else:
+            print_report(report, f"zero-shot by {clf.model.name} on {data}")

@@ -108,3 +108,13 @@ def read_text_input(text: str | None, file: Path | None) -> str | None:
             highlight=False,
         )
     return decoded
+
+
+def load_llm(llm: str, *, threads: int | None, context: int | None, timeout: float, tokenizer: str | None):
+    """The generator, pulling a catalog model with a progress bar on first use."""
+    from textlens.llm import get_generator
+
+    with staged_progress() as progress:
+        return get_generator(
+            llm, threads=threads, context_size=context, timeout=timeout, tokenizer=tokenizer, progress=progress
+        )

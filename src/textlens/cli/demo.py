@@ -87,7 +87,8 @@ def demo_cmd(
 
 def _ask(col, llm: str) -> None:
     """Answer :data:`QUESTIONS` from the collection, streaming, then the cited passages."""
-    from textlens.cli.ask import load_llm, render_answer
+    from textlens.cli.ask import render_answer
+    from textlens.cli.common import load_llm
 
     console.rule(f"Grounded answers from {col.name} ({llm})")
     generator = load_llm(llm, threads=None, context=None, timeout=120.0, tokenizer=None)

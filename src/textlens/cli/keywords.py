@@ -10,11 +10,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from textlens.cli.common import handle_errors, read_text_input, staged_progress
+from textlens.cli.common import handle_errors, load_llm, read_text_input, staged_progress
 from textlens.config import DEFAULT_ENCODER
 from textlens.errors import InputError
 
 console = Console()
+err = Console(stderr=True)
 CORPUS_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".gz")
 
 
@@ -42,7 +43,9 @@ def keywords_cmd(
     file: Path = typer.Option(None, "--file", help="A text file (one document) or a corpus (JSONL, CSV, Parquet)."),
     collection: str = typer.Option(None, "--collection", help="Take documents from this collection..."),
     doc: list[str] = typer.Option([], "--doc", help="...by id (repeat for several)."),
-    ngram_range: tuple[int, int] = typer.Option((1, 1), "--ngram-range", help="Fewest and most words per phrase."),
+    ngram_range: tuple[int, int] = typer.Option(
+        None, "--ngram-range", help="Fewest and most words per phrase (default: 1 1; with --llm: 1 3)."
+    ),
     top_n: int = typer.Option(5, "--top-n"),
     language: str = typer.Option("english", "--language", help="Stop words and stemmer; several: english,french."),
     stop_words: Path = typer.Option(None, "--stop-words", help="Your stop word list, one per line."),
@@ -59,8 +62,15 @@ def keywords_cmd(
     show_text: bool = typer.Option(None, "--show-text/--no-text", help="Print texts with keywords marked."),
     as_json: bool = typer.Option(False, "--json", help="One JSON line per document."),
     html_out: Path = typer.Option(None, "--html", help="Write a page with the keywords marked in each text."),
+    llm: str = typer.Option(None, "--llm", help="A language model finds them (catalog name, .gguf, openai:URL)."),
+    llm_mode: str = typer.Option("write", "--llm-mode", help="write, choose (among textlens's candidates) or shared."),
+    ungrounded: str = typer.Option("drop", "--ungrounded", help="LLM keywords not in the text: drop or mark."),
+    threshold: float = typer.Option(None, "--threshold", help="shared: near-duplicate cosine (default: from data)."),
+    output: Path = typer.Option(None, "--output", help="With --llm: JSONL written as documents finish; resumable."),
+    llm_timeout: float = typer.Option(120.0, "--llm-timeout", help="Seconds an openai: server may take per call."),
 ) -> None:
-    """Keywords by KeyBERT's method: candidate phrases ranked by similarity to the document."""
+    """Keywords by KeyBERT's method (candidate phrases ranked by similarity to the document), or by a
+    language model (--llm), every keyword found in the text."""
     from textlens.corpus import FieldMap
     from textlens.keywords import extract_keywords
 
@@ -71,11 +81,27 @@ def keywords_cmd(
         if not stop_words.is_file():
             raise InputError(f"--stop-words {stop_words} is not a file", hint="One stop word per line.")
         words = [w.strip() for w in stop_words.read_text(encoding="utf-8").splitlines() if w.strip()]
+    if llm is None and (output is not None or threshold is not None):
+        raise InputError("--output and --threshold go with --llm", hint="Add --llm MODEL, or leave them out.")
+    if llm is not None:
+        if candidates or max_sum or seed_keywords:
+            raise InputError("--candidates, --max-sum and --seed-keywords are for the embedding method, not --llm")
+        generator = load_llm(llm, threads=None, context=None, timeout=llm_timeout, tokenizer=None)
+        results = _llm_keywords(
+            ids, texts, generator, llm_mode, ungrounded, threshold, output,
+            dict(ngram_range=ngram_range or (1, 3), top_n=top_n, languages=language.split(","), stop_words=words,
+                 diversity=diversity, nr_candidates=nr_candidates, encoder=encoder, order=order),
+            quiet=as_json,
+        )  # fmt: skip
+        ids = [i for i in ids if i in results]
+        results = [results[i] for i in ids]
+        _show(ids, results, html_out, as_json, show_text)
+        return
     with staged_progress(disable=as_json or len(texts) < 50) as progress:
         results = extract_keywords(
             texts,
             encoder=encoder,
-            ngram_range=ngram_range,
+            ngram_range=ngram_range or (1, 1),
             top_n=top_n,
             languages=language.split(","),
             stop_words=words,
@@ -88,6 +114,10 @@ def keywords_cmd(
             order=order,
             progress=progress,
         )
+    _show(ids, results, html_out, as_json, show_text)
+
+
+def _show(ids: list[str], results: list, html_out: Path | None, as_json: bool, show_text: bool | None) -> None:
     if html_out is not None:
         from textlens.atomic import atomic_open
         from textlens.keywords.render import keywords_html
@@ -101,6 +131,63 @@ def keywords_cmd(
     _print(ids, results, show_text if show_text is not None else len(ids) <= 5)
     if html_out is not None:
         console.print(f"wrote {html_out}")
+
+
+def _llm_keywords(ids, texts, llm, mode, ungrounded, threshold, output, options, quiet) -> dict:
+    """Keywords of each document by the LLM, as ``{id: KeywordResult}``; with ``output``, each
+    document's line is written as it finishes and documents already there are not asked again."""
+    from textlens.keywords import KeywordResult
+    from textlens.keywords.llm import llm_keywords
+    from textlens.llm import LLMError
+    from textlens.resume import ResumableOutput
+
+    store = ResumableOutput(output) if output is not None else None
+    done = store.done if store is not None else {}
+    todo = [n for n, doc_id in enumerate(ids) if doc_id not in done]
+    if store is not None and done:
+        err.print(f"{output}: {len(ids) - len(todo):,} of {len(ids):,} documents done already", style="dim")
+    found: dict[str, KeywordResult] = {}
+
+    def keep(n: int, result: KeywordResult) -> None:
+        doc_id = ids[todo[n]]
+        found[doc_id] = result
+        if store is not None:
+            store.write({"id": doc_id, **result.to_dict()})
+
+    try:
+        with staged_progress(disable=quiet or len(todo) < 2) as progress:
+            run = llm_keywords([texts[n] for n in todo], llm=llm, mode=mode, ungrounded=ungrounded,
+                               threshold=threshold, on_result=keep, progress=progress, **options)  # fmt: skip
+    except LLMError as exc:
+        if store is None:
+            raise
+        raise type(exc)(
+            f"{exc.message} ({len(ids) - len(todo) + len(found):,} of {len(ids):,} documents are done and saved "
+            f"in {output})",
+            hint="Run the same command again: it goes on from the first document not done.",
+        ) from exc
+    finally:
+        if store is not None:
+            store.close()
+    if not quiet:
+        shared = f", near-duplicate threshold {run.threshold}" if run.threshold is not None else ""
+        err.print(f"{run.calls:,} model call(s) for {len(todo):,} document(s) in {run.seconds:.1f} s{shared}",
+                  style="dim")  # fmt: skip
+    position = {doc_id: n for n, doc_id in enumerate(ids)}
+    for doc_id, row in done.items():  # finished in an earlier run: as they were saved
+        if doc_id in position:
+            found.setdefault(doc_id, _from_row(row, texts[position[doc_id]]))
+    return found
+
+
+def _from_row(row: dict, text: str):
+    from textlens.keywords import Keyword, KeywordResult
+
+    kws = [
+        Keyword(k["keyword"], k["score"], [tuple(s) for s in k["spans"]], k["variants"], k["grounded"])
+        for k in row["keywords"]
+    ]
+    return KeywordResult(text, kws, row.get("note"))
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -123,6 +210,7 @@ def _print(ids: list[str], results: list, show_text: bool) -> None:
             continue
         table = Table("#", "keyword", "score", "also", title_justify="left")
         for rank, kw in enumerate(result.keywords, 1):
-            table.add_row(str(rank), escape(kw.phrase), f"{kw.score:.3f}", escape(", ".join(kw.variants)))
+            phrase = kw.phrase if kw.grounded else f"{kw.phrase} (not in the text)"
+            table.add_row(str(rank), escape(phrase), f"{kw.score:.3f}", escape(", ".join(kw.variants)))
         console.print(table)
         console.print(highlighted(result))

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from textlens.cli.common import handle_errors, staged_progress
+from textlens.cli.common import handle_errors, load_llm, staged_progress
 from textlens.config import DEFAULT_ENCODER
 from textlens.errors import InputError
 
@@ -81,6 +81,7 @@ def topics_cmd(
     html_out: Path = typer.Option(None, "--html", help="A page with the map and top-word charts."),
     png_out: Path = typer.Option(None, "--png", help="The map and charts as PNG."),
     as_json: bool = typer.Option(False, "--json", help="Print the topics and quality as JSON."),
+    llm: str = typer.Option(None, "--llm", help="Label each topic with this language model (catalog name, .gguf...)."),
 ) -> None:
     """Topics: embed (cached) → UMAP → HDBSCAN → c-TF-IDF keywords → representative documents."""
     from textlens.topics import TopicModel, topic_quality
@@ -104,6 +105,12 @@ def topics_cmd(
         found["merges"] = model.merge_topics(nr_topics)
     if outlier_share is not None or outlier_threshold is not None:
         found["outliers_assigned"] = model.reduce_outliers(target_share=outlier_share, threshold=outlier_threshold)
+    if llm is not None:
+        generator = load_llm(llm, threads=None, context=None, timeout=120.0, tokenizer=None)
+        notes = [t.note for t in model.label_topics(generator) if t.note]
+        found["unlabelled"] = len(notes)
+        for note in notes[:3]:
+            err.print(f"[yellow]{escape(note)}[/]")
     quality = topic_quality(model, gold)
     _write_outputs(model, ids, names, quality, assignments, html_out, png_out, str(path or collection))
     if as_json:
@@ -111,7 +118,7 @@ def topics_cmd(
             "documents": len(texts),
             "found": found,
             "quality": quality,
-            "topics": [{"id": t.id, "size": t.size, "words": [[w, round(s, 4)] for w, s in t.words],
+            "topics": [{"id": t.id, "name": t.name, "size": t.size, "words": [[w, round(s, 4)] for w, s in t.words],
                         "representative": [ids[i] for i in t.representative]} for t in model.topics],
         }, ensure_ascii=False))  # fmt: skip
         return
@@ -144,10 +151,13 @@ def _short(name: str, width: int = 48) -> str:
 
 
 def _print(model, names, quality, found) -> None:
-    table = Table("topic", "size", "keywords", "representative documents", title_justify="left")
+    labelled = any(t.name for t in model.topics)
+    columns = ("topic", "label", "size") if labelled else ("topic", "size")
+    table = Table(*columns, "keywords", "representative documents", title_justify="left")
     for t in model.topics:
         table.add_row(
             str(t.id),
+            *([escape(t.name or "–")] if labelled else []),
             f"{t.size:,}",
             escape(", ".join(w for w, _ in t.words[:8])),
             escape("\n".join(_short(names[i]) for i in t.representative[:2])),

@@ -40,12 +40,14 @@ class Keyword:
         score: cosine similarity between the phrase and the document.
         spans: ``(start, end)`` character offsets of each occurrence.
         variants: other forms merged into this one (same stems), e.g. "optimized".
+        grounded: whether it occurs in the text (a language model's keyword may not; it then has no spans).
     """
 
     phrase: str
     score: float
     spans: list[tuple[int, int]]
     variants: list[str] = field(default_factory=list)
+    grounded: bool = True
 
     def to_dict(self) -> dict:
         return {
@@ -53,6 +55,7 @@ class Keyword:
             "score": round(self.score, 4),
             "spans": [list(s) for s in self.spans],
             "variants": self.variants,
+            "grounded": self.grounded,
         }
 
 

@@ -55,6 +55,8 @@ def keywords_html(results: Sequence[KeywordResult], ids: Sequence[str], *, title
         for rank, kw in enumerate(result.keywords):
             background = colour(rank, LIGHT)
             variants = f' <span class="var">({html.escape(", ".join(kw.variants))})</span>' if kw.variants else ""
+            if not kw.grounded:
+                variants += ' <span class="note">not in the text</span>'
             items.append(
                 f'<li><mark style="background:{background}">{html.escape(kw.phrase)}</mark> '
                 f'<span class="score">{kw.score:.3f}</span>{variants}</li>'

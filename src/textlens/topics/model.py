@@ -43,6 +43,7 @@ class Topic:
     size: int
     words: list[tuple[str, float]]
     representative: list[int]  # document indexes, most central first
+    name: str | None = None  # a human-readable label, from :meth:`TopicModel.label_topics`
 
     @property
     def label(self) -> str:
@@ -366,6 +367,14 @@ class TopicModel:
         if merges:
             self._set_labels(labels)
         return merges
+
+    def label_topics(self, llm=None, **options):
+        """A short label per topic by a language model (:func:`textlens.topics.labels.label_topics`),
+        stored as ``Topic.name``; call it after merging topics or reducing outliers (they describe
+        the topics anew)."""
+        from textlens.topics.labels import label_topics
+
+        return label_topics(self, llm, **options)
 
     def topic_of(self, doc_index: int) -> Topic | None:
         t = int(self.labels[doc_index])

@@ -40,6 +40,7 @@ def assignment_rows(model: TopicModel, ids: Sequence[str], titles: Sequence[str]
                 "topic_label": topic.label if topic else "outlier",
                 "similarity": round(float(sims[n]), 4),
                 "title": titles[n] if titles else "",
+                "topic_name": (topic.name or "") if topic else "",
             }
         )
     return rows
@@ -116,16 +117,16 @@ def topics_html(
     for t in model.topics[:MAX_BARS]:
         out.append(
             f'<div class="card"><h3><span class="sw" style="background:{colour(t.id)}"></span>'
-            f"{t.id} ({t.size:,})</h3>{_bars_svg(t.words, colour(t.id))}</div>"
+            f"{t.id} {html.escape(t.name or '')} ({t.size:,})</h3>{_bars_svg(t.words, colour(t.id))}</div>"
         )
     out.append(
-        "</div><h2>Topics</h2><table><tr><th>id</th><th>size</th><th>keywords</th>"
+        "</div><h2>Topics</h2><table><tr><th>id</th><th>label</th><th>size</th><th>keywords</th>"
         "<th>representative documents</th></tr>"
     )
     for t in model.topics:
         reps = "<br>".join(html.escape(names[i][:100]) for i in t.representative)
         out.append(
-            f'<tr><td>{t.id}</td><td class="num">{t.size:,}</td>'
+            f'<tr><td>{t.id}</td><td>{html.escape(t.name or "")}</td><td class="num">{t.size:,}</td>'
             f"<td>{html.escape(', '.join(w for w, _ in t.words))}</td><td>{reps}</td></tr>"
         )
     out.append("</table>")

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from textlens.errors import InputError
 from textlens.server.schemas import responses
 
-router = APIRouter(prefix="/api", tags=["keywords"], responses=responses(400, 403, 413, 503))
+router = APIRouter(prefix="/api", tags=["keywords"], responses=responses(400, 403, 413, 429, 502, 503, 504))
 MAX_TEXTS = 100
 
 
@@ -30,6 +30,10 @@ class KeywordsRequest(BaseModel):
     seed_keywords: list[str] | None = Field(None, max_length=50)
     merge: bool = Field(True, description="Merge phrases with the same stems.")
     order: Literal["score", "text"] = "score"
+    llm: Literal["write", "choose", "shared"] | None = Field(
+        None, description="The server's language model finds the keywords, in this mode (every keyword is in the text)."
+    )
+    ungrounded: Literal["drop", "mark"] = Field("drop", description="With llm: keywords not in the text.")
 
 
 @router.post("/keywords")
@@ -49,17 +53,26 @@ def keywords(body: KeywordsRequest, request: Request) -> list[dict[str, Any]]:
         raise InputError(f"the texts hold {total:,} characters; this server accepts up to {limit:,}")
     if not 1 <= body.ngram_range[0] <= body.ngram_range[1] <= 8:
         raise InputError(f"ngram_range {list(body.ngram_range)} is not a range of 1 to 8 words")
+    common = dict(ngram_range=body.ngram_range, top_n=body.top_n, languages=body.languages,
+                  diversity=body.diversity, nr_candidates=body.nr_candidates, order=body.order)  # fmt: skip
+    if body.llm is not None:
+        if body.candidates or body.max_sum or body.seed_keywords:
+            raise InputError("candidates, max_sum and seed_keywords are for the embedding method, not llm")
+        from textlens.keywords.llm import llm_keywords
+
+        generator = st.generator()
+        release = st.wait_for_model()
+        try:
+            results = llm_keywords(texts, llm=generator, mode=body.llm, ungrounded=body.ungrounded, **common)
+        finally:
+            release()
+        return [r.to_dict() for r in results]
     results = extract_keywords(
         texts,
-        ngram_range=body.ngram_range,
-        top_n=body.top_n,
-        languages=body.languages,
         candidates_given=body.candidates,
-        diversity=body.diversity,
         max_sum=body.max_sum,
-        nr_candidates=body.nr_candidates,
         seed_keywords=body.seed_keywords,
         merge=body.merge,
-        order=body.order,
+        **common,
     )
     return [r.to_dict() for r in results]

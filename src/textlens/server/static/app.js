@@ -272,11 +272,13 @@ async function findKeywords(event) {
   const diversity = Number($("#kw-diversity").value);
   const body = {texts: [text], ngram_range: [Number($("#kw-min").value), Number($("#kw-max").value)],
     top_n: Number($("#kw-top").value), diversity: diversity > 0 ? diversity : null};
+  if ($("#kw-method").value) { body.llm = $("#kw-method").value; body.ungrounded = "mark"; }
+  $("#kw-list").innerHTML = ""; $("#kw-doc").textContent = body.llm ? "asking the model…" : "";
   try {
     const [result] = await api("/api/keywords", {method: "POST", body: JSON.stringify(body)});
     if (result.note) $("#kw-error").textContent = result.note;
     $("#kw-list").innerHTML = result.keywords.map((k, i) =>
-      `<li><mark style="background:${KW_COLOURS[i % KW_COLOURS.length]}">${esc(k.keyword)}</mark> <span class="muted">${k.score.toFixed(3)}${k.variants.length ? " · also " + esc(k.variants.join(", ")) : ""}</span></li>`).join("");
+      `<li><mark style="background:${KW_COLOURS[i % KW_COLOURS.length]}">${esc(k.keyword)}</mark> <span class="muted">${k.score.toFixed(3)}${k.variants.length ? " · also " + esc(k.variants.join(", ")) : ""}${k.grounded ? "" : " · not in the text"}</span></li>`).join("");
     const marks = [];
     result.keywords.forEach((k, i) => k.spans.forEach(([a, b]) => {
       if (marks.every(([s, e]) => b <= s || a >= e)) marks.push([a, b, i]);
