@@ -139,7 +139,7 @@ def main() -> None:
 
     def save(r: dict) -> None:
         report["rows"].append(r)
-        out = RESULTS / f"keyphrases_{args.dataset}.json"
+        out = RESULTS / f"keyphrases_{args.dataset}{f'_{args.docs}' if args.docs else ''}.json"
         out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
 
     def embedding_rows(dataset: str, docs: list[dict]) -> None:
@@ -166,8 +166,10 @@ def main() -> None:
 
     from textlens.llm import get_generator
 
-    llm = get_generator(args.llm)
     few = inspec[: args.llm_docs]
+    if {"write", "choose", "shared", "keyllm"} <= skip:
+        return
+    llm = get_generator(args.llm)
     texts = [d["text"] for d in few]
     for mode in ("write", "choose", "shared"):
         if mode in skip:

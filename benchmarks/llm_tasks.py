@@ -7,7 +7,8 @@
   ``classify_train.json`` is quoted beside them. Accuracy, macro F1, seconds per text.
 - ``--part topics``: 20 Newsgroups (bodies, quotes removed), textlens topics (UMAP + HDBSCAN, seed
   42) merged to 20, each labelled by the LLM; beside each label: the topic's majority newsgroup and
-  its share, and the c-TF-IDF words.
+  its share, and the c-TF-IDF words. Also how ``keywords --llm-mode shared`` would group this corpus
+  (threshold from the data, calls needed), which needs no model.
 
 Writes ``benchmarks/results/llm_classify.json`` or ``benchmarks/results/llm_topic_labels.json``.
 Usage: python benchmarks/llm_tasks.py --part classify [--models qwen2.5-coder-1.5b,smollm2-135m] [--texts 500]
@@ -75,11 +76,17 @@ def topics(model: str) -> dict:
     from passages import newsgroups
     from textlens.classify.model import embed
     from textlens.embed import get_encoder
+    from textlens.keywords.llm import near_duplicates
     from textlens.topics import TopicModel
 
     docs = newsgroups()
     texts, gold = [d.text for d in docs], [d.metadata["label"] for d in docs]
     emb = embed(texts, get_encoder())
+    t0 = time.perf_counter()
+    threshold, leaders = near_duplicates(texts)  # what --llm-mode shared would ask: no model needed
+    shared = {"threshold_from_data": threshold, "calls": len(set(leaders.values())), "documents": len(leaders),
+              "seconds": round(time.perf_counter() - t0, 1)}  # fmt: skip
+    print(json.dumps({"keywords --llm-mode shared on this corpus": shared}), flush=True)
     t0 = time.perf_counter()
     tm = TopicModel(seed=42).fit(texts, emb)
     tm.merge_topics(20)
@@ -98,7 +105,8 @@ def topics(model: str) -> dict:
         rows.append(row)
     return {"documents": len(texts), "topics": len(tm.topics), "outlier_share": round(tm.outlier_share, 4),
             "fit_seconds": round(fit_seconds, 1), "label_seconds": round(label_seconds, 1),
-            "seconds_per_label": round(label_seconds / len(rows), 2), "model": model, "rows": rows}  # fmt: skip
+            "seconds_per_label": round(label_seconds / len(rows), 2), "model": model, "rows": rows,
+            "keywords_shared_mode": shared}  # fmt: skip
 
 
 def main() -> None:

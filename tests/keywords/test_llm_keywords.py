@@ -68,7 +68,7 @@ def test_invented_and_foreign_keywords_are_dropped_or_marked(writer):
     assert dropped.keywords == []
     assert "3 do not occur in the document" in dropped.note
     marker = _Writer(None, writer.enc, writer.vocab, (1, 3), 5, None, "mark", "score")
-    marked = marker.ground(doc, foreign + ["solar panels"])
+    marked = marker.ground(doc, [*foreign, "solar panels"])
     assert [(k.phrase, k.grounded, k.spans) for k in marked.keywords[:3]] == [
         ("Sonnenkollektoren", False, []),
         ("Stromkosten", False, []),

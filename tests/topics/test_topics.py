@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from html import escape
 from pathlib import Path
 
 import numpy as np
@@ -197,16 +198,18 @@ def test_topic_labels_by_the_real_model(posts, tmp_path: Path) -> None:
     pytest.importorskip("xllamacpp")
     corpus = tmp_path / "posts.jsonl"
     corpus.write_text("".join(json.dumps(p) + "\n" for p in posts))
-    assign = tmp_path / "a.jsonl"
+    assign, page = tmp_path / "a.jsonl", tmp_path / "t.html"
     args = ["topics", str(corpus), "--reducer", "none", "--clusterer", "kmeans", "--n-clusters", "3",
-            "--llm", "smollm2-135m", "--json", "--assignments", str(assign)]  # fmt: skip
+            "--llm", "smollm2-135m", "--json", "--assignments", str(assign), "--html", str(page)]  # fmt: skip
     res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
     out = json.loads(res.output.strip().splitlines()[-1])
     names = [t["name"] for t in out["topics"]]
     assert len(names) == 3 and out["found"]["unlabelled"] == names.count(None)
+    html = page.read_text()
     for name in filter(None, names):
         assert "\n" not in name and '"' not in name and 1 <= len(name.split()) <= 8
+        assert f"<td>{escape(name)}</td>" in html
     rows = [json.loads(line) for line in assign.read_text().splitlines()]
     by_topic = {t["id"]: t["name"] or "" for t in out["topics"]}
     assert all(r["topic_name"] == by_topic[r["topic"]] for r in rows)

@@ -50,6 +50,7 @@ MODES = ("write", "choose", "shared")
 UNGROUNDED = ("drop", "mark")
 OVERLAP = 0.5  # near-duplicates share at least this share of their best candidate phrases
 TOKENS_PER_PHRASE = 12  # completion budget per asked-for phrase (quotes, commas, words)
+BLOCK = 2048  # documents compared at once when grouping near-duplicates
 
 SYSTEM = "You are an expert indexer. You extract keyphrases from documents, copying them exactly as written."
 EXAMPLE = (  # one worked example: small models copy its shape (short noun phrases, not sentences)
@@ -344,8 +345,12 @@ def near_duplicates(
     enc = get_encoder(encoder) if isinstance(encoder, str) else encoder
     items = [_Doc(t, candidates(t, vocab, ngram_range) if t.strip() else []) for t in docs]
     live = [i for i, d in enumerate(items) if d.text.strip()]
-    for i, vec in zip(live, enc.encode([items[i].text for i in live]), strict=True):
-        items[i].vec = vec
+    cache = EmbeddingCache()
+    try:
+        for i, vec in zip(live, embed_with_cache(enc, [items[i].text for i in live], cache), strict=True):
+            items[i].vec = vec
+    finally:
+        cache.close()
     return _groups(items, live, threshold)
 
 
@@ -360,11 +365,7 @@ def choose_threshold(items: list[_Doc], live: list[int], best: int = 10) -> floa
     """The lowest cosine at which every document and its nearest neighbour (from there up) share
     at least ``OVERLAP`` of the first document's ``best`` candidate phrases; 1.0 when even the
     most similar pair does not (no document shares a call)."""
-    vecs = np.stack([items[i].vec for i in live])
-    sims = vecs @ vecs.T
-    np.fill_diagonal(sims, -1)
-    nearest = sims.argmax(axis=1)
-    top = sims[np.arange(len(live)), nearest]
+    nearest, top = _nearest(np.stack([items[i].vec for i in live]))
     keys = [{c.key for c in items[i].cands} for i in live]
     threshold = 1.0
     for a in np.argsort(-top, kind="stable"):
@@ -383,19 +384,29 @@ def _best_candidates(doc: _Doc, best: int) -> list[Candidate]:
     return sorted(doc.cands, key=lambda c: -len(c.spans))[:best]
 
 
+def _nearest(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's most similar other row and that cosine (a block of rows at a time: no n x n matrix)."""
+    nearest, top = np.zeros(len(matrix), dtype=np.int64), np.zeros(len(matrix), dtype=np.float32)
+    for a in range(0, len(matrix), BLOCK):
+        sims = matrix[a : a + BLOCK] @ matrix.T
+        sims[np.arange(len(sims)), np.arange(a, a + len(sims))] = -np.inf
+        nearest[a : a + BLOCK], top[a : a + BLOCK] = sims.argmax(axis=1), sims.max(axis=1)
+    return nearest, top
+
+
 def share_calls(vecs: list[np.ndarray], threshold: float, ids: list[int]) -> dict[int, int]:
-    """Each document's leader: the first earlier document at least ``threshold`` similar to
-    it that leads a group, else itself (one pass; groups never chain beyond their leader)."""
-    leaders: list[int] = []
-    out: dict[int, int] = {}
+    """Each document's leader: the earlier group leader most similar to it, if at least ``threshold``,
+    else itself (one pass in order; groups never chain beyond their leader)."""
     matrix = np.stack(vecs)
-    for n, doc_id in enumerate(ids):
-        if leaders:
-            sims = matrix[leaders] @ matrix[n]
-            j = int(np.argmax(sims))
-            if sims[j] >= threshold:
-                out[doc_id] = ids[leaders[j]]
-                continue
-        leaders.append(n)
-        out[doc_id] = doc_id
-    return out
+    leads = np.zeros(len(matrix), dtype=bool)
+    leader = np.arange(len(matrix))
+    for a in range(0, len(matrix), BLOCK):
+        sims = matrix[a : a + BLOCK] @ matrix[: a + BLOCK].T
+        for r, row in enumerate(sims):
+            i = a + r
+            near = np.flatnonzero((row[:i] >= threshold) & leads[:i])
+            if len(near):
+                leader[i] = near[np.argmax(row[near])]
+            else:
+                leads[i] = True
+    return {doc_id: ids[leader[n]] for n, doc_id in enumerate(ids)}
