@@ -12,7 +12,7 @@
 
 Writes ``benchmarks/results/llm_classify.json`` or ``benchmarks/results/llm_topic_labels.json``.
 Usage: python benchmarks/llm_tasks.py --part classify [--models qwen2.5-coder-1.5b,smollm2-135m] [--texts 500]
-       python benchmarks/llm_tasks.py --part topics [--model qwen2.5-coder-1.5b]
+       python benchmarks/llm_tasks.py --part topics [--model qwen2.5-coder-1.5b] [--limit N]
 """
 
 from __future__ import annotations
@@ -72,14 +72,14 @@ def classify(models: list[str], n: int) -> dict:
     }
 
 
-def topics(model: str) -> dict:
+def topics(model: str, limit: int | None) -> dict:
     from passages import newsgroups
     from textlens.classify.model import embed
     from textlens.embed import get_encoder
     from textlens.keywords.llm import near_duplicates
     from textlens.topics import TopicModel
 
-    docs = newsgroups()
+    docs = newsgroups()[:limit]
     texts, gold = [d.text for d in docs], [d.metadata["label"] for d in docs]
     emb = embed(texts, get_encoder())
     t0 = time.perf_counter()
@@ -115,12 +115,13 @@ def main() -> None:
     parser.add_argument("--models", default="qwen2.5-coder-1.5b,smollm2-135m")
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
     parser.add_argument("--texts", type=int, default=500)
+    parser.add_argument("--limit", type=int, default=None, help="topics: the first N posts only.")
     args = parser.parse_args()
     head = {"textlens": textlens.__version__, "machine": f"{platform.machine()}, 2 cores"}
     if args.part == "classify":
         out, name = {**head, **classify(args.models.split(","), args.texts)}, "llm_classify.json"
     else:
-        out, name = {**head, **topics(args.model)}, "llm_topic_labels.json"
+        out, name = {**head, **topics(args.model, args.limit)}, "llm_topic_labels.json"
     (RESULTS / name).write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n")
     print(f"wrote {RESULTS / name}")
 
