@@ -130,12 +130,9 @@ def llm_keywords(
     vocab = Vocabulary(languages, stop_words)
     enc = get_encoder(encoder) if isinstance(encoder, str) else encoder
     model = get_generator(llm) if not isinstance(llm, Generator) else llm
-    items = [_Doc(t, candidates(t, vocab, ngram_range) if t.strip() else []) for t in docs]
-    live = [i for i, d in enumerate(items) if d.text.strip()]
     cache = EmbeddingCache()
     try:
-        for i, vec in zip(live, embed_with_cache(enc, [items[i].text for i in live], cache), strict=True):
-            items[i].vec = vec
+        items, live = _prepare(docs, vocab, ngram_range, enc, cache)
         if mode == "choose":  # the candidates the model sees: the most similar to the document
             phrases = list(dict.fromkeys(c.phrase for i in live for c in items[i].cands))
             vecs = dict(zip(phrases, embed_with_cache(enc, phrases, cache), strict=True))
@@ -343,15 +340,21 @@ def near_duplicates(
     chosen from the data) and each non-empty document's leader (its own index when it leads)."""
     vocab = Vocabulary(languages)
     enc = get_encoder(encoder) if isinstance(encoder, str) else encoder
-    items = [_Doc(t, candidates(t, vocab, ngram_range) if t.strip() else []) for t in docs]
-    live = [i for i, d in enumerate(items) if d.text.strip()]
     cache = EmbeddingCache()
     try:
-        for i, vec in zip(live, embed_with_cache(enc, [items[i].text for i in live], cache), strict=True):
-            items[i].vec = vec
+        items, live = _prepare(docs, vocab, ngram_range, enc, cache)
     finally:
         cache.close()
     return _groups(items, live, threshold)
+
+
+def _prepare(docs, vocab, ngram_range, enc, cache) -> tuple[list[_Doc], list[int]]:
+    """Each document with its candidate phrases and (if not empty) its embedding; the non-empty ones' indexes."""
+    items = [_Doc(t, candidates(t, vocab, ngram_range) if t.strip() else []) for t in docs]
+    live = [i for i, d in enumerate(items) if d.text.strip()]
+    for i, vec in zip(live, embed_with_cache(enc, [items[i].text for i in live], cache), strict=True):
+        items[i].vec = vec
+    return items, live
 
 
 def _groups(items: list[_Doc], live: list[int], threshold: float | None) -> tuple[float, dict[int, int]]:
