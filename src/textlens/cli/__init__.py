@@ -15,6 +15,7 @@ from textlens.cli.keywords import keywords_cmd
 from textlens.cli.serve import serve_cmd
 from textlens.cli.tokens import app as tokens_app
 from textlens.cli.topics import topics_cmd
+from textlens.cli.train import app as train_app
 
 app = typer.Typer(
     name="textlens",
@@ -34,6 +35,7 @@ app.command("keywords")(keywords_cmd)
 app.command("topics")(topics_cmd)
 app.add_typer(classify_app, name="classify")
 app.add_typer(inside_app, name="inside")
+app.add_typer(train_app, name="train")
 
 
 def _version(value: bool) -> None:

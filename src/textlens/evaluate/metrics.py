@@ -33,6 +33,8 @@ def evaluate_run(qrels: Qrels, run: Run, metrics: tuple[str, ...] = METRICS) -> 
     q = ranx.Qrels(qrels)
     r = ranx.Run({qid: run.get(qid, {}) or {"__none__": 0.0} for qid in qrels})
     means = ranx.evaluate(q, r, list(metrics), make_comparable=True)
+    if len(metrics) == 1:  # ranx gives a bare number for one metric
+        means = {metrics[0]: means}
     per_query = r.scores
     return {m: round(float(means[m]), 4) for m in metrics}, {m: dict(per_query[m]) for m in metrics}
 

@@ -35,6 +35,7 @@ class ModeSpec:
     weights: tuple[float, float] = (1.0, 1.0)
     bm25: tuple[float, float] | None = None  # (k1, b); None: tantivy's 1.2, 0.75
     title_boost: float | None = None  # None: the collection's default (TITLE_BOOST)
+    rerank_depth: int | None = None  # rerank the first this many hits (None: all DEPTH)
 
     @property
     def label(self) -> str:
@@ -45,7 +46,9 @@ class ModeSpec:
             label += f"[bm25 {self.bm25[0]:g}/{self.bm25[1]:g}]"
         if self.title_boost is not None and self.mode != "dense":
             label += f"[title {self.title_boost:g}]"
-        return label + ("+rerank" if self.rerank else "")
+        if self.rerank:
+            label += "+rerank" + (f"@{self.rerank_depth}" if self.rerank_depth else "")
+        return label
 
 
 @dataclass
@@ -103,6 +106,7 @@ def run_queries(
             bm25=spec.bm25,
             title_boost=spec.title_boost,
             highlight=False,
+            rerank_depth=spec.rerank_depth,
         )
         ranked = [h.document for h in res.hits if h.document != qid][:depth]
         run[qid] = rank_scores(ranked)

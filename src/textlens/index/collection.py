@@ -172,7 +172,7 @@ class Collection:
             "language": language,
             "vector_index": vector_index,
             "embed_title": embed_title,
-            "encoder": {"name": enc.name, "dim": enc.dim} if enc else None,
+            "encoder": _encoder_entry(enc) if enc else None,
         }
         write_json(path / "collection.json", manifest)
         col = cls(path, manifest)
@@ -230,7 +230,9 @@ class Collection:
         if info is None:
             return None
         if self._encoder is None:
-            self._encoder = _load_encoder(info["name"])
+            encoder = _load_encoder(info["name"])
+            _check_weights(self.name, info, encoder)
+            self._encoder = encoder
         return self._encoder
 
     def _check_encoder(self, encoder: str | Any) -> None:
@@ -522,6 +524,25 @@ def _check_metadata(doc_id: str, value: Any, path: str = "") -> None:
 
 def _document(row: dict[str, Any]) -> Document:
     return Document(row["id"], row["text"], row["title"] or "", row["metadata"], row["parent"])
+
+
+def _encoder_entry(encoder) -> dict[str, Any]:
+    """The manifest's record of the encoder; a local folder's also pins its weights (a folder retrained
+    in place holds another model under the same name)."""
+    entry = {"name": encoder.name, "dim": encoder.dim}
+    if Path(encoder.name.split("@")[0]).is_absolute():
+        entry["fingerprint"] = encoder.fingerprint
+    return entry
+
+
+def _check_weights(name: str, info: dict[str, Any], encoder) -> None:
+    pinned = info.get("fingerprint")
+    if pinned is not None and getattr(encoder, "fingerprint", pinned) != pinned:
+        raise CollectionError(
+            f"the weights in {info['name']} changed since collection {name!r} was built with them; its vectors "
+            "come from the old model and cannot be compared with the new one's",
+            hint="Rebuild the collection with the new weights (under a new name), or restore the old folder.",
+        )
 
 
 def _load_encoder(encoder: str | Any):

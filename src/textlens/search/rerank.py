@@ -33,6 +33,8 @@ class CrossEncoderReranker:
         except ImportError as exc:
             raise ImportError("reranking needs sentence-transformers: pip install 'textlens[search]'") from exc
         path = Path(model).expanduser()
+        if path.is_dir():
+            _check_folder(path)
         self.name = str(path.resolve()) if path.is_dir() else model
         try:
             self.model = CrossEncoder(self.name, device=device)
@@ -48,6 +50,22 @@ class CrossEncoderReranker:
             return []
         pairs = [(query, p) for p in passages]
         return [float(s) for s in self.model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False)]
+
+
+def _check_folder(path: Path) -> None:
+    """A reranker folder must hold a sequence-classification model (a sentence embedding model would
+    load with a random, untrained score head and rank by chance)."""
+    from textlens.embed.sentence_transformers import architectures
+
+    found = architectures(path)
+    if not any(a.endswith("ForSequenceClassification") for a in found):
+        what = "an embedding model (sentence-transformers)" if (path / "modules.json").is_file() else "not one"
+        raise AssetError(
+            f"{path} is not a cross-encoder: its config.json names {', '.join(found) or 'no architecture'}, "
+            f"so it is {what}",
+            hint="Pass a folder written by textlens train reranker (or another cross-encoder); "
+            "an embedding model goes to --encoder.",
+        )
 
 
 _LOADED: Loaded[Reranker] = Loaded(max_items=4)

@@ -1,0 +1,159 @@
+"""``textlens train reranker | encoder``: train retrieval models on your own judgements."""
+
+import inspect
+import json
+import signal
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from textlens.cli.common import err_console, handle_errors, staged_progress
+
+app = typer.Typer(
+    help="Train a reranker or fine-tune an encoder on your own relevance judgements (qrels).",
+    no_args_is_help=True,
+)
+
+
+def _options(
+    source: Path = typer.Argument(None, help="A BEIR folder: corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv."),
+    output: Path = typer.Option(None, "--output", "-o", help="Model folder to write (new, or with --overwrite)."),
+    base: str = typer.Option(None, "--base", help="Starting weights: an encoder alias or a local model folder."),
+    collection: str = typer.Option(
+        None, "--collection", "-c", help="The collection to train on (with --qrels and --queries), or to build."
+    ),
+    qrels: Path = typer.Option(None, "--qrels", help="Training judgements: TREC, TSV or JSONL."),
+    queries: Path = typer.Option(None, "--queries", help="Training queries: JSONL (_id/id, text) or TSV."),
+    split: str = typer.Option("train", "--split", help="The BEIR qrels split to train on."),
+    encoder: str = typer.Option(None, "--encoder", help="Encoder of a collection built from SOURCE."),
+    epochs: int = typer.Option(None, "--epochs", help="Most passes over the data (early stopping may end sooner)."),
+    batch_size: int = typer.Option(None, "--batch-size", help="Examples (reranker: pairs) per step."),
+    learning_rate: float = typer.Option(None, "--lr", help="Peak learning rate (AdamW, warm-up then linear)."),
+    max_length: int = typer.Option(None, "--max-length", help="Tokens read per text (reranker: per pair)."),
+    negatives: int = typer.Option(None, "--negatives", help="Hard negatives per positive (mined by hybrid search)."),
+    margin: float = typer.Option(None, "--margin", help="Drop candidates within this share of the positive's cosine."),
+    lora_rank: int = typer.Option(0, "--lora-rank", help="Train LoRA adapters of this rank (peft); 0: all weights."),
+    lora_targets: str = typer.Option(None, "--lora-targets", help="Comma-separated linear layers for LoRA."),
+    dev_fraction: float = typer.Option(None, "--dev-fraction", help="Share of queries held out for dev (0-0.5)."),
+    patience: int = typer.Option(None, "--patience", help="Epochs without a dev gain before stopping."),
+    seed: int = typer.Option(None, "--seed"),
+    keep_worse: bool = typer.Option(False, "--keep-worse", help="Write the model even if dev nDCG got worse."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace --output once the new model is written."),
+    estimate: bool = typer.Option(False, "--estimate", help="Only estimate the training time, then stop."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> dict[str, Any]:
+    return locals()
+
+
+def _run(kind: str, args: dict[str, Any]) -> None:
+    from textlens.train import train_encoder, train_reranker
+
+    if args["output"] is None and not args["estimate"]:
+        raise typer.BadParameter("name the model folder to write with --output (or pass --estimate)")
+    as_json = args.pop("as_json")
+    targets = args.pop("lora_targets")
+    if targets:
+        args["lora_targets"] = tuple(t.strip() for t in targets.split(",") if t.strip())
+    args["estimate_only"] = args.pop("estimate")
+
+    def on_event(event: dict[str, Any]) -> None:
+        if not as_json:
+            err_console.print(_describe(event), highlight=False)
+
+    train = train_reranker if kind == "reranker" else train_encoder
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops like Ctrl-C: nothing half-written
+    try:
+        with staged_progress(disable=as_json) as progress:
+            report = train(**args, on_event=on_event, progress=progress)
+    except KeyboardInterrupt:
+        err_console.print("[bold red]stopped:[/] training was interrupted; no model folder was written")
+        raise typer.Exit(130) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict()))
+    else:
+        _summary(report)
+    if not report.saved and not args["estimate_only"] and args["output"] is not None:
+        raise typer.Exit(1)
+
+
+def _describe(event: dict[str, Any]) -> str:
+    kind = event["event"]
+    if kind == "parameters":
+        return f"parameters: {event['trainable']:,} trainable of {event['total']:,}"
+    if kind == "estimate":
+        return f"estimate: about {_duration(event['seconds'])} for {event['steps']} steps ({event['epochs']} epochs)"
+    if kind == "loss":
+        return f"epoch {event['epoch']} step {event['step']}: loss {event['loss']}"
+    if kind == "dev":
+        label = "before training" if event["epoch"] == 0 else f"after epoch {event['epoch']}"
+        return f"dev nDCG@10 {label}: {event['ndcg@10']}"
+    if kind == "early stop":
+        return f"stopping after epoch {event['epoch']}: no dev gain (best {event['best']})"
+    return str(event)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+def _summary(report) -> None:
+    data = report.data
+    err_console.print(
+        f"data: {data['train_queries']} training and {data['dev_queries']} dev queries, {data['positives']} "
+        f"positives, {data['negatives_per_query']} negatives per query "
+        f"({data['dropped_as_false_negatives']} candidates dropped as likely false negatives)",
+        highlight=False,
+    )
+    for problem, count in data["problems"].items():
+        err_console.print(f"[yellow]skipped:[/] {count} {problem}", highlight=False)
+    if report.config["lora_rank"]:
+        size = f", adapter {report.adapter_bytes / 1e6:.1f} MB" if report.adapter_bytes else ""
+        err_console.print(
+            f"LoRA rank {report.config['lora_rank']}: {report.trainable_parameters:,} trainable parameters "
+            f"of {report.total_parameters:,}{size}",
+            highlight=False,
+        )
+    if report.note:
+        err_console.print(f"[yellow]note:[/] {report.note}", highlight=False)
+    if report.epochs_run:
+        err_console.print(
+            f"dev nDCG@10: {report.dev_before} before, {report.dev_after} after; {report.epochs_run} epoch(s), "
+            f"{report.steps} steps in {_duration(report.seconds)} (estimated {_duration(report.estimate_seconds)}); "
+            f"peak memory {report.peak_memory_mb:,.0f} MB",
+            highlight=False,
+        )
+    if report.saved:
+        use = "--rerank" if report.kind == "reranker" else "--encoder"
+        typer.echo(f"wrote {report.output} (use it with {use} {report.output})")
+
+
+@app.command("reranker")
+@handle_errors
+def reranker_cmd(**kwargs: Any) -> None:
+    """Train a cross-encoder reranker: listwise loss over each positive and its mined hard negatives.
+
+    Starts from all-MiniLM-L6-v2's weights (or --base) with a new one-score head; the result
+    works with --rerank. It is written only if it beats the first stage on the dev queries.
+    """
+    _run("reranker", kwargs)
+
+
+@app.command("encoder")
+@handle_errors
+def encoder_cmd(**kwargs: Any) -> None:
+    """Fine-tune an embedding model: in-batch negatives plus one mined hard negative per pair.
+
+    Starts from the collection's encoder (or --base); the result works with --encoder (build a
+    new collection with it: vectors of different models never mix). Written only if the dev
+    nDCG@10 improved.
+    """
+    _run("encoder", kwargs)
+
+
+# both commands take _options's options (typer reads the signature)
+for _command in (reranker_cmd, encoder_cmd):
+    _command.__signature__ = inspect.signature(_options)  # type: ignore[attr-defined]

@@ -1,0 +1,196 @@
+"""Train retrieval models on your own judgements: a cross-encoder reranker and a fine-tuned encoder.
+
+``train_reranker`` and ``train_encoder`` read training queries and qrels (a BEIR folder's
+``train`` split, or files over an existing collection), mine hard negatives with the
+collection's own hybrid search, hold a dev split out for early stopping, estimate the time
+first, and write a plain model folder only if the dev nDCG@10 improved (see
+:mod:`textlens.train.core`). The folder is what ``--rerank`` / ``--encoder`` accept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from textlens.progress import Progress
+from textlens.train.core import Events, TrainConfig, TrainReport, fit
+from textlens.train.data import Judgements, load_judgements, mine_negatives
+
+RERANKER_BASE = "all-MiniLM-L6-v2"
+RERANKER_DEFAULTS = {"epochs": 2, "batch_size": 32, "learning_rate": 3e-5, "negatives": 7}
+ENCODER_DEFAULTS = {"epochs": 3, "batch_size": 16, "learning_rate": 2e-5, "negatives": 7}
+
+
+def _prepare(
+    source: str | Path | None,
+    *,
+    collection: str | None,
+    qrels: str | Path | None,
+    queries: str | Path | None,
+    split: str,
+    encoder: str | None,
+    config: TrainConfig,
+    progress: Progress | None,
+):
+    """Open (or build) the collection, read the judgements, mine negatives, fetch the texts."""
+    from textlens.config import DEFAULT_ENCODER
+    from textlens.errors import InputError
+    from textlens.evaluate.data import beir_paths
+    from textlens.evaluate.runner import open_or_build
+    from textlens.index import Collection
+    from textlens.train.models import Prepared
+
+    if source is not None:
+        _, queries_path, qrels_path = beir_paths(Path(source), split)
+        queries_path, qrels_path = Path(queries or queries_path), Path(qrels or qrels_path)
+        col, _ = open_or_build(
+            Path(source),
+            collection=collection,
+            need_vectors=True,
+            encoder=encoder or DEFAULT_ENCODER,
+            progress=progress,
+        )
+    elif collection and qrels and queries:
+        col, queries_path, qrels_path = Collection.open(collection), Path(queries), Path(qrels)
+    else:
+        raise InputError(
+            "no training data given",
+            hint="Pass a BEIR folder (its qrels/train.tsv is read), or --collection with --qrels and --queries.",
+            api_hint="Pass a BEIR folder, or collection= with qrels= and queries=.",
+        )
+    if col.is_chunked():
+        col.close()
+        raise InputError(
+            f"collection {col.name!r} holds chunks; training reads whole judged documents",
+            hint="Train on a collection indexed without chunking (the judged documents whole).",
+        )
+    judgements = load_judgements(
+        queries_path, qrels_path, col.document_ids(), dev_fraction=config.dev_fraction, seed=config.seed
+    )
+    candidates = mine_negatives(col, judgements, per_query=config.negatives, margin=config.margin, progress=progress)
+    texts = {doc.id: doc.titled_text for doc in col.documents()}
+    return col, Prepared(judgements, candidates, texts)
+
+
+def _data_report(judgements: Judgements, prepared, col) -> dict[str, Any]:
+    mined = prepared.candidates.negatives
+    return {
+        **judgements.to_dict(),
+        "collection": col.name,
+        "negatives_per_query": round(sum(map(len, mined.values())) / max(1, len(mined)), 2),
+        "dropped_as_false_negatives": prepared.candidates.dropped_as_false_negatives,
+    }
+
+
+def _train(kind: str, source, output, *, base, options, defaults, **kwargs) -> TrainReport:
+    from textlens.train.models import EncoderTask, RerankerTask
+
+    config = replace(TrainConfig(**defaults), **{k: v for k, v in options.items() if v is not None})
+    config.check()
+    progress, on_event = kwargs.pop("progress", None), kwargs.pop("on_event", None)
+    overwrite, estimate_only = kwargs.pop("overwrite", False), kwargs.pop("estimate_only", False)
+    col, prepared = _prepare(source, config=config, progress=progress, **kwargs)
+    with col:
+        if kind == "reranker":
+            task = RerankerTask(base or RERANKER_BASE, prepared, config)
+        else:
+            task = EncoderTask(base or col.manifest["encoder"]["name"], prepared, config)
+        return fit(
+            task,
+            config,
+            Path(output).expanduser() if output else None,
+            data=_data_report(prepared.judgements, prepared, col),
+            overwrite=overwrite,
+            estimate_only=estimate_only,
+            on_event=on_event,
+            progress=progress,
+        )
+
+
+def train_reranker(
+    source: str | Path | None = None,
+    output: str | Path | None = None,
+    *,
+    base: str | None = None,
+    collection: str | None = None,
+    qrels: str | Path | None = None,
+    queries: str | Path | None = None,
+    split: str = "train",
+    encoder: str | None = None,
+    overwrite: bool = False,
+    estimate_only: bool = False,
+    on_event: Events | None = None,
+    progress: Progress | None = None,
+    **options: Any,
+) -> TrainReport:
+    """Train a cross-encoder reranker; write it to ``output`` if it beats the first stage on dev.
+
+    Args:
+        source: a BEIR folder (its ``qrels/{split}.tsv`` and queries), or None with ``collection``,
+            ``qrels`` and ``queries``.
+        output: the model folder to write (new, or ``overwrite``); None: train and report only.
+        base: the starting weights (default all-MiniLM-L6-v2's; a new one-score head is added).
+        encoder: the encoder of a collection built from ``source`` (for dense negative mining).
+        options: :class:`~textlens.train.core.TrainConfig` fields (epochs, batch_size, learning_rate,
+            max_length, negatives, margin, lora_rank, lora_alpha, lora_targets, dev_fraction, patience,
+            seed, keep_worse).
+    """
+    return _train(
+        "reranker",
+        source,
+        output,
+        base=base,
+        options=options,
+        defaults=RERANKER_DEFAULTS,
+        collection=collection,
+        qrels=qrels,
+        queries=queries,
+        split=split,
+        encoder=encoder,
+        overwrite=overwrite,
+        estimate_only=estimate_only,
+        on_event=on_event,
+        progress=progress,
+    )
+
+
+def train_encoder(
+    source: str | Path | None = None,
+    output: str | Path | None = None,
+    *,
+    base: str | None = None,
+    collection: str | None = None,
+    qrels: str | Path | None = None,
+    queries: str | Path | None = None,
+    split: str = "train",
+    encoder: str | None = None,
+    overwrite: bool = False,
+    estimate_only: bool = False,
+    on_event: Events | None = None,
+    progress: Progress | None = None,
+    **options: Any,
+) -> TrainReport:
+    """Fine-tune a bi-encoder (default: the collection's own encoder); write it to ``output`` if dev
+    nDCG@10 improved. Same arguments as :func:`train_reranker`. A collection must be rebuilt with
+    the new folder as its encoder (vectors of different models never mix)."""
+    return _train(
+        "encoder",
+        source,
+        output,
+        base=base,
+        options=options,
+        defaults=ENCODER_DEFAULTS,
+        collection=collection,
+        qrels=qrels,
+        queries=queries,
+        split=split,
+        encoder=encoder,
+        overwrite=overwrite,
+        estimate_only=estimate_only,
+        on_event=on_event,
+        progress=progress,
+    )
+
+
+__all__ = ["TrainConfig", "TrainReport", "train_encoder", "train_reranker"]
