@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.shared import shared
 from typer.testing import CliRunner
 
+from tests.shared import shared
 from textlens.cli import app
 from textlens.errors import AssetError, Conflict, InputError
 from textlens.index import Collection, CollectionError
@@ -75,6 +75,17 @@ def test_a_trained_reranker_is_a_folder_that_rerank_loads(beir, tmp_path):
     assert [h.scores.get("rerank") is not None for h in res.hits] == [True, True, True, False, False]
     first = [h.score for h in res.hits[:3]]
     assert first == sorted(first, reverse=True)
+    # the REST API takes it when the operator allows the folder
+    from fastapi.testclient import TestClient
+
+    from textlens.server import ServerSettings, create_app
+
+    settings = ServerSettings(preload=False, rerankers=(str(out),), collections=(f"beir-{beir.name}",))
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
+        body = {"query": "vitamin D and bone health", "mode": "hybrid", "k": 3, "rerank": str(out)}
+        res = client.post(f"/api/collections/beir-{beir.name}/search", json=body)
+        assert res.status_code == 200, res.text
+        assert all("rerank" in hit["scores"] for hit in res.json()["hits"])
     # the eval command takes it too, reranking only the first N hits
     args = ["eval", str(beir), "--split", "train", "-m", "keyword", "--rerank", str(out), "--rerank-depth", "5"]
     result = CliRunner().invoke(app, [*args, "--json"])

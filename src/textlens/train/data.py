@@ -107,7 +107,8 @@ def first_stage(col, queries: dict[str, str], qids: list[str], *, depth: int = D
     mode = "hybrid" if col.vectors is not None else "keyword"
     out: dict[str, list[str]] = {}
     for n, qid in enumerate(qids, 1):
-        res = col.search(queries[qid], mode=mode, k=depth + 1, candidates=depth, highlight=False)
+        # fused from each retriever's top 100, as evaluation and --rerank do, then cut to ``depth``
+        res = col.search(queries[qid], mode=mode, k=depth + 1, candidates=max(depth, 100), highlight=False)
         ranked = list(dict.fromkeys(h.document for h in res.hits if h.document != qid))
         out[qid] = ranked[:depth]
         if progress:
