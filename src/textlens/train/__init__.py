@@ -83,14 +83,38 @@ def _data_report(judgements: Judgements, prepared, col) -> dict[str, Any]:
     }
 
 
-def _train(kind: str, source, output, *, base, options, defaults, **kwargs) -> TrainReport:
+def _train(
+    kind: str,
+    source: str | Path | None,
+    output: str | Path | None,
+    *,
+    base: str | None = None,
+    collection: str | None = None,
+    qrels: str | Path | None = None,
+    queries: str | Path | None = None,
+    split: str = "train",
+    encoder: str | None = None,
+    overwrite: bool = False,
+    estimate_only: bool = False,
+    on_event: Events | None = None,
+    progress: Progress | None = None,
+    **options: Any,
+) -> TrainReport:
     from textlens.train.models import EncoderTask, RerankerTask
 
+    defaults = RERANKER_DEFAULTS if kind == "reranker" else ENCODER_DEFAULTS
     config = replace(TrainConfig(**defaults), **{k: v for k, v in options.items() if v is not None})
     config.check()
-    progress, on_event = kwargs.pop("progress", None), kwargs.pop("on_event", None)
-    overwrite, estimate_only = kwargs.pop("overwrite", False), kwargs.pop("estimate_only", False)
-    col, prepared = _prepare(source, config=config, progress=progress, **kwargs)
+    col, prepared = _prepare(
+        source,
+        collection=collection,
+        qrels=qrels,
+        queries=queries,
+        split=split,
+        encoder=encoder,
+        config=config,
+        progress=progress,
+    )
     with col:
         if kind == "reranker":
             task = RerankerTask(base or RERANKER_BASE, prepared, config)
@@ -108,89 +132,31 @@ def _train(kind: str, source, output, *, base, options, defaults, **kwargs) -> T
         )
 
 
-def train_reranker(
-    source: str | Path | None = None,
-    output: str | Path | None = None,
-    *,
-    base: str | None = None,
-    collection: str | None = None,
-    qrels: str | Path | None = None,
-    queries: str | Path | None = None,
-    split: str = "train",
-    encoder: str | None = None,
-    overwrite: bool = False,
-    estimate_only: bool = False,
-    on_event: Events | None = None,
-    progress: Progress | None = None,
-    **options: Any,
-) -> TrainReport:
+def train_reranker(source: str | Path | None = None, output: str | Path | None = None, **kwargs: Any) -> TrainReport:
     """Train a cross-encoder reranker; write it to ``output`` if it beats the first stage on dev.
 
     Args:
         source: a BEIR folder (its ``qrels/{split}.tsv`` and queries), or None with ``collection``,
-            ``qrels`` and ``queries``.
-        output: the model folder to write (new, or ``overwrite``); None: train and report only.
+            ``qrels`` and ``queries`` (paths).
+        output: the model folder to write (new, or ``overwrite=True``); None: train and report only.
         base: the starting weights (default all-MiniLM-L6-v2's; a new one-score head is added).
+        split: the BEIR qrels split to train on (``train``).
         encoder: the encoder of a collection built from ``source`` (for dense negative mining).
-        options: :class:`~textlens.train.core.TrainConfig` fields (epochs, batch_size, learning_rate,
-            max_length, negatives, margin, lora_rank, lora_alpha, lora_targets, dev_fraction, patience,
-            seed, keep_worse).
+        estimate_only: time a few steps, report the estimate, train nothing.
+        on_event: called with each event (parameters, estimate, loss, dev, early stop) as a dict.
+        progress: ``progress(stage, done, total)``.
+        Any other keyword: a :class:`~textlens.train.core.TrainConfig` field (epochs, batch_size,
+            learning_rate, max_length, negatives, margin, lora_rank, lora_alpha, lora_targets,
+            dev_fraction, patience, seed, keep_worse).
     """
-    return _train(
-        "reranker",
-        source,
-        output,
-        base=base,
-        options=options,
-        defaults=RERANKER_DEFAULTS,
-        collection=collection,
-        qrels=qrels,
-        queries=queries,
-        split=split,
-        encoder=encoder,
-        overwrite=overwrite,
-        estimate_only=estimate_only,
-        on_event=on_event,
-        progress=progress,
-    )
+    return _train("reranker", source, output, **kwargs)
 
 
-def train_encoder(
-    source: str | Path | None = None,
-    output: str | Path | None = None,
-    *,
-    base: str | None = None,
-    collection: str | None = None,
-    qrels: str | Path | None = None,
-    queries: str | Path | None = None,
-    split: str = "train",
-    encoder: str | None = None,
-    overwrite: bool = False,
-    estimate_only: bool = False,
-    on_event: Events | None = None,
-    progress: Progress | None = None,
-    **options: Any,
-) -> TrainReport:
+def train_encoder(source: str | Path | None = None, output: str | Path | None = None, **kwargs: Any) -> TrainReport:
     """Fine-tune a bi-encoder (default: the collection's own encoder); write it to ``output`` if dev
-    nDCG@10 improved. Same arguments as :func:`train_reranker`. A collection must be rebuilt with
-    the new folder as its encoder (vectors of different models never mix)."""
-    return _train(
-        "encoder",
-        source,
-        output,
-        base=base,
-        options=options,
-        defaults=ENCODER_DEFAULTS,
-        collection=collection,
-        qrels=qrels,
-        queries=queries,
-        split=split,
-        encoder=encoder,
-        overwrite=overwrite,
-        estimate_only=estimate_only,
-        on_event=on_event,
-        progress=progress,
-    )
+    nDCG@10 improved. Arguments as :func:`train_reranker`'s. A collection must be rebuilt with the
+    new folder as its encoder (vectors of different models never mix)."""
+    return _train("encoder", source, output, **kwargs)
 
 
 __all__ = ["TrainConfig", "TrainReport", "train_encoder", "train_reranker"]
