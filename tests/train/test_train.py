@@ -122,6 +122,9 @@ def test_a_model_that_got_worse_is_not_written(beir, tmp_path):
     assert not report.saved and not out.exists()
     assert report.dev_after is not None and report.dev_after <= report.dev_before
     assert "did not improve" in report.note and "nothing was written" in report.note
+    kept = train_encoder(beir, out, learning_rate=0.5, keep_worse=True, **{**FAST, "batch_size": 4})
+    assert kept.saved and (out / "modules.json").is_file() and "written anyway" in kept.note
+    assert kept.dev_after == kept.history[-1]["dev_ndcg@10"] < kept.dev_before  # the figure of what was written
 
 
 def test_estimate_only_trains_nothing(beir, tmp_path):

@@ -200,9 +200,9 @@ def fit(
                 break
     if best_state is not None:
         task.module.load_state_dict(best_state, strict=False)
-    report.dev_after = best
+    worse = best_state is None  # no epoch beat the model before training: the last epoch's weights are kept
+    report.dev_after = report.history[-1]["dev_ndcg@10"] if worse else best
     report.seconds = round(time.perf_counter() - start, 1)
-    worse = best_state is None  # no epoch beat the model before training
     if worse and not config.keep_worse:
         report.note = (
             f"training did not improve dev nDCG@10 (before {report.dev_before}, best epoch "
@@ -210,7 +210,7 @@ def fit(
         )
         return _finish(report)
     if worse:
-        report.note = "training made dev nDCG@10 worse; written anyway (keep_worse)"
+        report.note = f"training made dev nDCG@10 worse ({report.dev_before} -> {report.dev_after}); written anyway"
     if output is not None:
         with staged_folder(output, overwrite) as folder:
             report.adapter_bytes = task.save(folder)
