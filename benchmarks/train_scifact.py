@@ -159,7 +159,8 @@ def main() -> None:
                 rows[stage] = score("beir-scifact-ft", str(encoder_dir), modes[1:], dev)
             elif stage in ("reranker", "reranker-lora"):
                 folder = reranker_dir if stage == "reranker" else args.models / "scifact-minilm-reranker-lora"
-                extra = RERANKER_ARGS + (["--lora-rank", "16"] if stage == "reranker-lora" else [])
+                # LoRA trains a few adapter weights: the usual ten times the full model's learning rate
+                extra = RERANKER_ARGS + (["--lora-rank", "16", "--lr", "3e-4"] if stage == "reranker-lora" else [])
                 trained[stage] = summary(train("reranker", folder, extra))
                 # its dev figure is the training's own: the same dev queries, the same hybrid top 30
                 spec = [ModeSpec("hybrid", rerank=str(folder), rerank_depth=args.rerank_depth)]
