@@ -15,7 +15,7 @@ from typing import Any
 
 from textlens.progress import Progress
 from textlens.train.core import Events, TrainConfig, TrainReport, fit
-from textlens.train.data import Judgements, load_judgements, mine_negatives
+from textlens.train.data import load_judgements, mine_negatives
 
 RERANKER_BASE = "all-MiniLM-L6-v2"
 RERANKER_DEFAULTS = {"epochs": 2, "batch_size": 32, "learning_rate": 3e-5, "negatives": 7}
@@ -73,10 +73,10 @@ def _prepare(
     return col, Prepared(judgements, candidates, texts)
 
 
-def _data_report(judgements: Judgements, prepared, col) -> dict[str, Any]:
+def _data_report(prepared, col) -> dict[str, Any]:
     mined = prepared.candidates.negatives
     return {
-        **judgements.to_dict(),
+        **prepared.judgements.to_dict(),
         "collection": col.name,
         "negatives_per_query": round(sum(map(len, mined.values())) / max(1, len(mined)), 2),
         "dropped_as_false_negatives": prepared.candidates.dropped_as_false_negatives,
@@ -124,7 +124,7 @@ def _train(
             task,
             config,
             Path(output).expanduser() if output else None,
-            data=_data_report(prepared.judgements, prepared, col),
+            data=_data_report(prepared, col),
             overwrite=overwrite,
             estimate_only=estimate_only,
             on_event=on_event,

@@ -120,6 +120,7 @@ class _Common:
         self.judgements, self.candidates = prepared.judgements, prepared.candidates
         self.pool = {q: self.candidates.ranked[q] for q in self.judgements.dev}
         self.dev_items = sum(len(v) for v in self.pool.values())
+        self.ids = list(prepared.texts)  # random negatives' pool, made once (not per query and epoch)
 
     def _negatives(self, qid: str, epoch: int, n: int, rng: random.Random) -> list[str]:
         """``n`` negatives for ``qid``: mined ones, rotated by epoch; random unjudged documents if too few."""
@@ -130,9 +131,8 @@ class _Common:
         else:
             picked = []
         judged = self.judgements.qrels[qid]
-        ids = list(self.data.texts)
-        while len(picked) < n and len(ids) > len(judged) + len(picked):
-            doc = rng.choice(ids)
+        while len(picked) < n and len(self.ids) > len(judged) + len(picked):
+            doc = rng.choice(self.ids)
             if doc not in judged and doc not in picked:
                 picked.append(doc)
         return picked
