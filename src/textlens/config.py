@@ -8,6 +8,9 @@
     ``../shared/tokenizers``.
 ``TEXTLENS_OFFLINE``
     When ``1`` (or ``HF_HUB_OFFLINE=1``), never contact the Hugging Face Hub.
+``TEXTLENS_BACKEND``
+    Where collections live: ``local`` (default: folders under ``TEXTLENS_HOME``) or a
+    ``postgresql://`` URL (PostgreSQL with pgvector; see :mod:`textlens.index.postgres`).
 ``TEXTLENS_ENCODER_BACKEND``
     ``auto`` (default: ONNX Runtime where it can run the model, else torch), ``onnx`` or
     ``torch`` (see :func:`textlens.embed.get_encoder`).
@@ -33,6 +36,7 @@ class Settings:
     home: Path
     asset_dirs: tuple[Path, ...]
     offline: bool
+    backend: str | None = None
 
 
 def _truthy(value: str | None) -> bool:
@@ -45,4 +49,5 @@ def settings() -> Settings:
     raw = os.environ.get("TEXTLENS_ASSETS", "")
     dirs = tuple(Path(p).expanduser() for p in raw.split(os.pathsep) if p.strip())
     offline = _truthy(os.environ.get("TEXTLENS_OFFLINE")) or _truthy(os.environ.get("HF_HUB_OFFLINE"))
-    return Settings(home=home.expanduser(), asset_dirs=dirs, offline=offline)
+    backend = os.environ.get("TEXTLENS_BACKEND", "").strip() or None
+    return Settings(home=home.expanduser(), asset_dirs=dirs, offline=offline, backend=backend)

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from textlens.cli.common import err_console, handle_errors, load_llm, staged_progress
+from textlens.cli.common import backend_option, err_console, handle_errors, load_llm, staged_progress, use_backend
 from textlens.config import DEFAULT_LLM
 
 console = Console()
@@ -90,8 +90,10 @@ def ask_cmd(
     llm_timeout: float = typer.Option(120.0, "--llm-timeout", help="Seconds an openai: server may take."),
     llm_tokenizer: str = typer.Option(None, "--llm-tokenizer", help="Tokenizer that counts like an openai: model."),
     as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON (no streaming)."),
+    backend: str = backend_option(),
 ) -> None:
     """Answer a question from a collection, citing the passages each sentence rests on."""
+    use_backend(backend)
     from textlens.index import Collection
     from textlens.index.filters import parse_cli_filters
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +21,17 @@ from textlens.tokens.stats import InvalidUTF8, decode_reporting
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_TEXT_BYTES = 10_000_000
 err_console = Console(stderr=True)
+BACKEND_HELP = "Where collections live: local (folders under TEXTLENS_HOME) or a postgresql:// URL (pgvector)."
+
+
+def backend_option() -> Any:
+    return typer.Option(None, "--backend", envvar="TEXTLENS_BACKEND", help=BACKEND_HELP, show_envvar=True)
+
+
+def use_backend(backend: str | None) -> None:
+    """Make ``backend`` the one every collection of this command lives in (``TEXTLENS_BACKEND``)."""
+    if backend:
+        os.environ["TEXTLENS_BACKEND"] = backend
 
 
 def handle_errors(func: F) -> F:

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from textlens.cli.common import handle_errors, parse_pair, staged_progress
+from textlens.cli.common import backend_option, handle_errors, parse_pair, staged_progress, use_backend
 from textlens.config import DEFAULT_ENCODER
 from textlens.errors import InputError
 
@@ -46,8 +46,10 @@ def eval_cmd(
     markdown_out: Path = typer.Option(None, "--markdown", help="Write a Markdown report here."),
     html_out: Path = typer.Option(None, "--html", help="Write a self-contained HTML report here."),
     runs_dir: Path = typer.Option(None, "--runs", help="Save each mode's run in TREC format in this folder."),
+    backend: str = backend_option(),
 ) -> None:
     """Evaluate search: nDCG@10, MRR@10, MAP@100, Recall@100 and P@10 per mode (ranx)."""
+    use_backend(backend)
     from textlens.evaluate import ModeSpec, evaluate_beir, evaluate_collection
     from textlens.evaluate import sweep as run_sweep
     from textlens.evaluate.report import html_report, markdown, save_trec_runs, terminal_table

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from textlens.cli.common import handle_errors, parse_pair, progress_bar
+from textlens.cli.common import backend_option, handle_errors, parse_pair, progress_bar, use_backend
 from textlens.config import DEFAULT_ENCODER
 from textlens.errors import InputError
 
@@ -54,18 +54,22 @@ def index_cmd(
     ),
     no_encoder: bool = typer.Option(False, "--no-encoder", help="Keyword search only (no vectors)."),
     language: str = typer.Option("english", "--language", help="Stemming and stop words."),
-    vector_index: str = typer.Option("auto", "--vector-index", help="auto, exact, hnsw, int8 or binary."),
+    vector_index: str = typer.Option(
+        "auto", "--vector-index", help="auto, exact, hnsw, int8 or binary (PostgreSQL: hnsw or exact)."
+    ),
     embed_title: bool = typer.Option(
         True, "--embed-title/--no-embed-title", help="Embed title and text together (new collections)."
     ),
     upsert: bool = typer.Option(False, "--upsert", help="Replace documents whose id exists."),
     on_error: str = typer.Option("fail", "--on-error", help="fail or skip malformed rows."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    backend: str = backend_option(),
 ) -> None:
     """Read documents, chunk them, and add them to a collection (created if missing)."""
     from textlens.corpus import Chunker, FieldMap, ReadReport, read_documents
     from textlens.index import Collection
 
+    use_backend(backend)
     if on_error not in ("fail", "skip"):
         raise InputError(f"--on-error must be fail or skip, not {on_error!r}")
     fields = FieldMap(
@@ -83,9 +87,7 @@ def index_cmd(
     )
     read = ReadReport()
     docs = chunker(read_documents(path, format=format, fields=fields, on_error=on_error, report=read))  # type: ignore[arg-type]
-    from textlens.index.collection import collection_path
-
-    if (collection_path(collection) / "collection.json").is_file():
+    if Collection.exists(collection):
         col = Collection.open(collection, encoder=encoder)  # its own encoder; an explicit other one is refused
     else:
         col = Collection.create(
@@ -153,11 +155,13 @@ def search_cmd(
         None, "--title-boost", help="Weight of a title match next to the body's (default 0.25; 0: off)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    backend: str = backend_option(),
 ) -> None:
     """Search a collection by keywords, by meaning, or both."""
     from textlens.index import Collection
     from textlens.index.filters import parse_cli_filters
 
+    use_backend(backend)
     w = parse_pair(weights, "--weights", "1,1")
     with Collection.open(collection) as col:
         results = col.search(
@@ -192,10 +196,11 @@ def search_cmd(
 
 @collections_app.command("list")
 @handle_errors
-def collections_list(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Collections under $TEXTLENS_HOME/collections."""
+def collections_list(as_json: bool = typer.Option(False, "--json"), backend: str = backend_option()) -> None:
+    """Collections under $TEXTLENS_HOME/collections (or in the --backend database)."""
     from textlens.index import list_collections
 
+    use_backend(backend)
     rows = list_collections()
     if as_json:
         typer.echo(json.dumps(rows))
@@ -210,10 +215,13 @@ def collections_list(as_json: bool = typer.Option(False, "--json")) -> None:
 
 @collections_app.command("info")
 @handle_errors
-def collections_info(name: str = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
+def collections_info(
+    name: str = typer.Argument(...), as_json: bool = typer.Option(False, "--json"), backend: str = backend_option()
+) -> None:
     """Size, encoder, fields and vector index of a collection."""
     from textlens.index import Collection
 
+    use_backend(backend)
     with Collection.open(name) as col:
         info = col.info()
     if as_json:
@@ -225,10 +233,13 @@ def collections_info(name: str = typer.Argument(...), as_json: bool = typer.Opti
 
 @collections_app.command("delete")
 @handle_errors
-def collections_delete(name: str = typer.Argument(...), yes: bool = typer.Option(False, "--yes", "-y")) -> None:
-    """Delete a collection and its files."""
+def collections_delete(
+    name: str = typer.Argument(...), yes: bool = typer.Option(False, "--yes", "-y"), backend: str = backend_option()
+) -> None:
+    """Delete a collection and its files (or its tables)."""
     from textlens.index import Collection
 
+    use_backend(backend)
     col = Collection.open(name)
     if not yes and not typer.confirm(f"Delete {col.path} ({len(col):,} documents)?"):
         col.close()

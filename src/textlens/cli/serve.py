@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from textlens.cli.common import handle_errors
+from textlens.cli.common import backend_option, handle_errors, use_backend
 from textlens.config import DEFAULT_ENCODER, DEFAULT_LLM
 
 
@@ -63,12 +63,14 @@ def serve_cmd(
     log_level: str = typer.Option(
         None, "--log-level", help="debug, info, warning or error (default TEXTLENS_LOG_LEVEL or info)."
     ),
+    backend: str = backend_option(),
 ) -> None:
     """Serve the REST API and web UI (OpenAPI at /docs). Write endpoints need TEXTLENS_API_KEY when it is set.
 
     Clients load only what this command allows: the collections (-c), encoders, rerankers, data folders
     and the one LLM (--llm; pull it first: the server never downloads a model).
     """
+    use_backend(backend)
     import uvicorn
 
     from textlens.logs import configure, level_from_env

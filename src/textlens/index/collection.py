@@ -80,13 +80,41 @@ def check_name(name: str) -> str:
     return name
 
 
+def _is_path(name: str | Path) -> bool:
+    text = str(name)
+    return isinstance(name, Path) or "/" in text or "\\" in text or text.startswith(".")
+
+
+def backend_url(name: str | Path, backend: str | None) -> str | None:
+    """The PostgreSQL URL a collection lives at, or ``None`` for this machine's folders: ``backend``,
+    else ``TEXTLENS_BACKEND``; a path (a ``Path``, or text with a slash or a leading ``.``) is local."""
+    text = str(name)
+    if _is_path(name):
+        if backend not in (None, "local"):
+            raise InputError(
+                f"{text!r} is a folder; a collection in {backend.split('://')[0]} has a name, not a path",
+                hint="Name the collection (letters, digits, '.', '_', '-'), or drop the backend for a local folder.",
+            )
+        return None
+    backend = settings().backend if backend is None else backend
+    if backend in (None, "", "local"):
+        return None
+    from textlens.index.postgres import is_postgres
+
+    if not is_postgres(backend):
+        raise InputError(
+            f"unknown backend {backend.split('://')[0] + '://...' if '://' in backend else backend!r}",
+            hint="Use local, or a postgresql://USER:PASSWORD@HOST:PORT/DATABASE URL (TEXTLENS_BACKEND or --backend).",
+        )
+    return backend
+
+
 def collection_path(name: str | Path) -> Path:
     """A bare name lives under ``$TEXTLENS_HOME/collections``; a ``Path``, or text with a slash
     or a leading ``.``, is a folder (the CLI's and Python's convenience; the server passes names only)."""
-    text = str(name)
-    if isinstance(name, Path) or "/" in text or "\\" in text or text.startswith("."):
-        return Path(text).expanduser()
-    return collections_root() / check_name(text)
+    if _is_path(name):
+        return Path(str(name)).expanduser()
+    return collections_root() / check_name(str(name))
 
 
 @dataclass
@@ -101,10 +129,102 @@ class AddReport:
     seconds: float = 0.0
 
 
-class Collection:
-    """Open with :meth:`create` or :meth:`open`; then add, upsert, delete and search."""
+class CollectionBase:
+    """What every collection does the same way, wherever it lives: the encoder rule, search, ask."""
+
+    name: str
+    manifest: dict[str, Any]
+
+    def __init__(self) -> None:
+        self._encoder = None
+        self._write_lock = threading.RLock()  # one writing thread per collection object
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def encoder(self):
+        info = self.manifest.get("encoder")
+        if info is None:
+            return None
+        if self._encoder is None:
+            encoder = _load_encoder(info["name"])
+            _check_weights(self.name, info, encoder)
+            self._encoder = encoder
+        return self._encoder
+
+    def _check_encoder(self, encoder: str | Any) -> None:
+        info = self.manifest.get("encoder")
+        from textlens.embed.sentence_transformers import resolve_model
+
+        name = encoder if isinstance(encoder, str) else encoder.name
+        name = resolve_model(name)[0] if isinstance(encoder, str) else name
+        if info is None:
+            raise CollectionError(
+                f"collection {self.name!r} has no vectors (built without an encoder)",
+                hint="Use keyword search, or rebuild it with an encoder.",
+            )
+        if name != info["name"]:
+            raise CollectionError(
+                f"collection {self.name!r} was built with encoder {info['name']!r}; vectors from {name!r} "
+                "live in another space and cannot be compared with it.",
+                hint=f"Query with {info['name']!r}, or rebuild the collection with the new encoder.",
+            )
+        if not isinstance(encoder, str):
+            self._encoder = encoder
+
+    def add(self, docs: Iterable[Document], **kwargs: Any) -> AddReport:
+        raise NotImplementedError
+
+    def upsert(self, docs: Iterable[Document], **kwargs: Any) -> AddReport:
+        """Add documents, replacing those whose id exists."""
+        return self.add(docs, upsert=True, **kwargs)
+
+    def embedded_text(self, doc: Document) -> str:
+        """The text this collection embeds for ``doc``: title and text, or the text alone (``embed_title``)."""
+        return doc.titled_text if self.manifest.get("embed_title", True) else doc.text
+
+    def snapshot(self):
+        raise NotImplementedError
+
+    def search(self, query: str, *, encoder: str | Any | None = None, **options: Any):
+        """Search the collection and return :class:`~textlens.search.results.Results`.
+
+        ``options`` are those of :func:`textlens.search.engine.search`: ``mode`` (keyword,
+        dense, hybrid), ``k``, ``filters``, ``rerank``, ``fusion``, ``weights``,
+        ``candidates``, ``group_by_document``, ``bm25``, ``title_boost``, ``highlight``, ``query_vector`` (the query's
+        embedding, if already made). ``encoder``, if given, must be the one the collection was built with.
+        """
+        from textlens.search.engine import search
+
+        if encoder is not None:
+            self._check_encoder(encoder)
+        with self.snapshot() as snap:
+            return search(snap, query, **options)
+
+    def ask(self, question: str, **options: Any):
+        """Answer ``question`` from this collection's passages, with citations: see :func:`textlens.ask.ask`."""
+        from textlens.ask import ask
+
+        return ask(self, question, **options)
+
+
+class Collection(CollectionBase):
+    """Open with :meth:`create` or :meth:`open`; then add, upsert, delete and search.
+
+    ``backend``: where the collection lives: ``None`` (``TEXTLENS_BACKEND``, else this machine's
+    ``$TEXTLENS_HOME/collections``), ``"local"``, or a ``postgresql://`` URL, which gives a
+    :class:`~textlens.index.postgres.PgCollection` with the same methods.
+    """
 
     def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
+        super().__init__()
         self.path = path
         self.manifest = manifest
         self.name = manifest["name"]
@@ -120,9 +240,7 @@ class Collection:
         self.keyword = KeywordIndex(path / "keyword", manifest["language"])
         enc = manifest.get("encoder")
         self.vectors = VectorStore(path / "vectors", enc["dim"], kind=manifest["vector_index"]) if enc else None
-        self._encoder = None
         self._lock = None
-        self._write_lock = threading.RLock()  # one writing thread per Collection object
         self._refresh_lock = threading.Lock()
         # (generation, vector view, live mask or None): replaced whole, never changed in place
         self._state: tuple[int, Any, np.ndarray | None] = (-1, None, None)
@@ -139,15 +257,30 @@ class Collection:
         vector_index: str = "auto",
         embed_title: bool = True,
         exist_ok: bool = False,
-    ) -> Collection:
+        backend: str | None = None,
+    ) -> CollectionBase:
         """Create a collection.
 
         Args:
             encoder: embedding model id, folder or :class:`Encoder`; ``None`` for keyword search only.
             language: stemming and stop words of the keyword index.
-            vector_index: ``auto``, ``exact``, ``hnsw``, ``int8`` or ``binary``.
+            vector_index: ``auto``, ``exact``, ``hnsw``, ``int8`` or ``binary`` (PostgreSQL: ``hnsw``, ``exact``).
             embed_title: embed title and text together (as BEIR evaluations do), not the text alone.
+            backend: ``None`` (``TEXTLENS_BACKEND``, else local), ``"local"`` or a ``postgresql://`` URL.
         """
+        url = backend_url(name, backend)
+        if url is not None:
+            from textlens.index.postgres import PgCollection
+
+            return PgCollection.create(
+                str(name),
+                url,
+                encoder=encoder,
+                language=language,
+                vector_index=vector_index,
+                embed_title=embed_title,
+                exist_ok=exist_ok,
+            )
         path = collection_path(name)
         if (path / "collection.json").is_file():
             if exist_ok:
@@ -180,8 +313,13 @@ class Collection:
         return col
 
     @classmethod
-    def open(cls, name: str | Path, *, encoder: str | Any | None = None) -> Collection:
+    def open(cls, name: str | Path, *, encoder: str | Any | None = None, backend: str | None = None) -> CollectionBase:
         """Open an existing collection; ``encoder`` must be the one it was built with."""
+        url = backend_url(name, backend)
+        if url is not None:
+            from textlens.index.postgres import PgCollection
+
+            return PgCollection.open(str(name), url, encoder=encoder)
         path = collection_path(name)
         mf = path / "collection.json"
         if not mf.is_file():
@@ -206,54 +344,26 @@ class Collection:
             col._check_encoder(encoder)
         return col
 
+    @staticmethod
+    def exists(name: str | Path, *, backend: str | None = None) -> bool:
+        """Whether a collection by that name (or at that path) exists."""
+        url = backend_url(name, backend)
+        if url is not None:
+            from textlens.index.postgres import exists
+
+            return exists(str(name), url)
+        return (collection_path(name) / "collection.json").is_file()
+
     def close(self) -> None:
         self.store.close()
         if self._lock is not None:
             self._lock.close()
             self._lock = None
 
-    def __enter__(self) -> Collection:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def delete_collection(self) -> None:
         """Remove the collection's directory."""
         self.close()
         shutil.rmtree(self.path)
-
-    # -- encoder -------------------------------------------------------------
-    @property
-    def encoder(self):
-        info = self.manifest.get("encoder")
-        if info is None:
-            return None
-        if self._encoder is None:
-            encoder = _load_encoder(info["name"])
-            _check_weights(self.name, info, encoder)
-            self._encoder = encoder
-        return self._encoder
-
-    def _check_encoder(self, encoder: str | Any) -> None:
-        info = self.manifest.get("encoder")
-        from textlens.embed.sentence_transformers import resolve_model
-
-        name = encoder if isinstance(encoder, str) else encoder.name
-        name = resolve_model(name)[0] if isinstance(encoder, str) else name
-        if info is None:
-            raise CollectionError(
-                f"collection {self.name!r} has no vectors (built without an encoder)",
-                hint="Use keyword search, or rebuild it with an encoder.",
-            )
-        if name != info["name"]:
-            raise CollectionError(
-                f"collection {self.name!r} was built with encoder {info['name']!r}; vectors from {name!r} "
-                "live in another space and cannot be compared with it.",
-                hint=f"Query with {info['name']!r}, or rebuild the collection with the new encoder.",
-            )
-        if not isinstance(encoder, str):
-            self._encoder = encoder
 
     # -- writing -------------------------------------------------------------
     def _writer(self) -> None:
@@ -313,10 +423,6 @@ class Collection:
             self._compact()
         report.seconds = time.perf_counter() - start
         return report
-
-    def upsert(self, docs: Iterable[Document], **kwargs: Any) -> AddReport:
-        """Add documents, replacing those whose id exists."""
-        return self.add(docs, upsert=True, **kwargs)
 
     def _write_batch(
         self, batch: list[Document], upsert: bool, report: AddReport, progress: Progress | None, done: int
@@ -399,10 +505,6 @@ class Collection:
         rows = self.store.rows(self.store.live_keys())
         return [_document(rows[key]) for key in sorted(rows)]
 
-    def embedded_text(self, doc: Document) -> str:
-        """The text this collection embeds for ``doc``: title and text, or the text alone (``embed_title``)."""
-        return doc.titled_text if self.manifest.get("embed_title", True) else doc.text
-
     def info(self) -> dict[str, Any]:
         size = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
         out = {
@@ -458,27 +560,6 @@ class Collection:
 
                 self._rescorer = (gen, BM25Rescorer(self.keyword, bodies, self.store.live_keys()))
             return self._rescorer[1]
-
-    def search(self, query: str, *, encoder: str | Any | None = None, **options: Any):
-        """Search the collection and return :class:`~textlens.search.results.Results`.
-
-        ``options`` are those of :func:`textlens.search.engine.search`: ``mode`` (keyword,
-        dense, hybrid), ``k``, ``filters``, ``rerank``, ``fusion``, ``weights``,
-        ``candidates``, ``group_by_document``, ``bm25``, ``title_boost``, ``highlight``, ``query_vector`` (the query's
-        embedding, if already made). ``encoder``, if given, must be the one the collection was built with.
-        """
-        from textlens.search.engine import search
-
-        if encoder is not None:
-            self._check_encoder(encoder)
-        with self.snapshot() as snap:
-            return search(snap, query, **options)
-
-    def ask(self, question: str, **options: Any):
-        """Answer ``question`` from this collection's passages, with citations: see :func:`textlens.ask.ask`."""
-        from textlens.ask import ask
-
-        return ask(self, question, **options)
 
     def document_ids(self) -> set[str]:
         """Ids a judgement can name: document ids, and the parents of chunks."""
@@ -553,8 +634,13 @@ def _load_encoder(encoder: str | Any):
     return get_encoder(encoder)
 
 
-def list_collections() -> list[dict[str, Any]]:
-    """Every collection under ``$TEXTLENS_HOME/collections`` with its size."""
+def list_collections(backend: str | None = None) -> list[dict[str, Any]]:
+    """Every collection in ``backend`` (default: ``TEXTLENS_BACKEND``, else ``$TEXTLENS_HOME/collections``)."""
+    url = backend_url("", backend)
+    if url is not None:
+        from textlens.index.postgres import list_pg_collections
+
+        return list_pg_collections(url)
     root = collections_root()
     out = []
     for mf in sorted(root.glob("*/collection.json")) if root.is_dir() else []:

@@ -72,6 +72,31 @@ def analyzer(language: str) -> tantivy.TextAnalyzer:
     return builder.build()
 
 
+class Terms:
+    """A language's text analysis: the terms the keyword index holds for a text, and for one word."""
+
+    def __init__(self, language: str) -> None:
+        self.analyzer = analyzer(language)
+        self._word_terms: dict[str, list[str]] = {}
+
+    def terms(self, text: str) -> list[str]:
+        """The analysed terms of ``text`` (lowercased, stop words out, stemmed)."""
+        return self.analyzer.analyze(text)
+
+    def word_terms(self, word: str) -> list[str]:
+        """:meth:`terms` of one word, memoised (highlighting analyses the same words again and again)."""
+        terms = self._word_terms.get(word)
+        if terms is None:
+            if len(self._word_terms) > 200_000:
+                self._word_terms.clear()
+            terms = self._word_terms[word] = self.analyzer.analyze(word)
+        return terms
+
+    @staticmethod
+    def bigrams(text: str) -> list[str]:
+        return cjk_bigrams(text)
+
+
 @dataclass
 class KeywordHit:
     key: int
@@ -118,10 +143,11 @@ class KeywordIndex:
             self.has_titles = False
             self.schema = _schema(titles=False)
             self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
-        self.analyzer = analyzer(language)
+        self.analysis = Terms(language)
+        self.analyzer = self.analysis.analyzer
+        self.terms, self.word_terms = self.analysis.terms, self.analysis.word_terms
         self.index.register_tokenizer("textlens", self.analyzer)
         self._writer: tantivy.IndexWriter | None = None
-        self._word_terms: dict[str, list[str]] = {}
         self._seen_generation = -1
 
     def writer(self) -> tantivy.IndexWriter:
@@ -172,19 +198,6 @@ class KeywordIndex:
         if generation != self._seen_generation:
             self.index.reload()
             self._seen_generation = generation
-
-    def terms(self, text: str) -> list[str]:
-        """The analysed terms of ``text`` (lowercased, stop words out, stemmed)."""
-        return self.analyzer.analyze(text)
-
-    def word_terms(self, word: str) -> list[str]:
-        """:meth:`terms` of one word, memoised (highlighting analyses the same words again and again)."""
-        terms = self._word_terms.get(word)
-        if terms is None:
-            if len(self._word_terms) > 200_000:
-                self._word_terms.clear()
-            terms = self._word_terms[word] = self.analyzer.analyze(word)
-        return terms
 
     def query(self, text: str, keys: Sequence[int] | None = None, title_boost: float = 0.0) -> tantivy.Query | None:
         terms = self.terms(text)

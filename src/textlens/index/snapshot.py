@@ -18,7 +18,7 @@ import numpy as np
 
 from textlens.errors import InputError
 from textlens.index.filters import Filters, compile_filters
-from textlens.index.keyword import TITLE_BOOST, KeywordIndex, check_title_boost, cjk_bigrams
+from textlens.index.keyword import TITLE_BOOST, KeywordIndex, check_title_boost
 from textlens.index.vectors import VectorView
 
 if TYPE_CHECKING:
@@ -31,17 +31,6 @@ class Allowed:
 
     keys: list[int]
     mask: np.ndarray | None
-
-
-class KeywordAnalyzer:
-    """:class:`~textlens.search.retriever.Analyzer` over the collection's keyword index."""
-
-    def __init__(self, index: KeywordIndex) -> None:
-        self.terms, self.word_terms = index.terms, index.word_terms
-
-    @staticmethod
-    def bigrams(text: str) -> list[str]:
-        return cjk_bigrams(text)
 
 
 class KeywordRetriever:
@@ -94,7 +83,7 @@ class ReadSnapshot:
         self.col, self.db, self.name = col, db, col.name
         self.generation, self.view, self.live = col._vector_state(db)
         col.keyword.reload_for(self.generation)  # the keyword index as committed with this generation
-        self.analyzer = KeywordAnalyzer(col.keyword)
+        self.analyzer = col.keyword.analysis
 
     @cached_property
     def _extra(self) -> int:

@@ -21,7 +21,7 @@ from typing import Any
 from textlens.config import DEFAULT_ENCODER, DEFAULT_LLM
 from textlens.errors import AssetError, Forbidden, InputError, NotFound, TextlensError
 from textlens.index import Collection
-from textlens.index.collection import check_name, collection_path
+from textlens.index.collection import check_name
 
 log = logging.getLogger("textlens.server")
 
@@ -138,7 +138,7 @@ class AppState:
         return name
 
     def exists(self, name: str) -> bool:
-        return (collection_path(self.allowed(name)) / "collection.json").is_file()
+        return Collection.exists(self.allowed(name))
 
     def collection(self, name: str) -> Collection:
         self.allowed(name)

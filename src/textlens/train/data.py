@@ -104,7 +104,7 @@ class Candidates:
 def first_stage(col, queries: dict[str, str], qids: list[str], *, depth: int = DEPTH, progress=None):
     """``{qid: [doc id, ...]}``: the collection's hybrid ranking (or keyword, without vectors); a query's
     own id never counts (BEIR convention)."""
-    mode = "hybrid" if col.vectors is not None else "keyword"
+    mode = "hybrid" if col.manifest.get("encoder") else "keyword"
     out: dict[str, list[str]] = {}
     for n, qid in enumerate(qids, 1):
         # fused from each retriever's top 100, as evaluation and --rerank do, then cut to ``depth``
@@ -131,7 +131,7 @@ def mine_negatives(
         raise InputError(f"margin {margin} is outside [0, 1)", hint="0.05 drops candidates within 5% of the positive.")
     qids = judgements.train + judgements.dev
     ranked = first_stage(col, judgements.queries, qids, depth=depth, progress=progress)
-    sims = _similarities(col, judgements, ranked) if col.vectors is not None and margin > 0 else None
+    sims = _similarities(col, judgements, ranked) if col.manifest.get("encoder") and margin > 0 else None
     negatives, dropped = {}, 0
     for qid in judgements.train:
         judged = judgements.qrels[qid]
