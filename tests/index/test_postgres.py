@@ -327,5 +327,76 @@ def test_the_cli_and_the_rest_api_work_on_postgresql(pg_url, tmp_path, monkeypat
         hits = client.post(f"/api/collections/{name}/search", json={"query": "water dams", "mode": "keyword"})
         assert [h["doc_id"] for h in hits.json()["hits"]] == ["c"]
         assert name in [c["name"] for c in client.get("/api/collections").json()]
+    dump = tmp_path / "dump.jsonl"
+    out = run(app, ["collections", "export", name, str(dump), "--backend", pg_url, "--json"])
+    assert out.exit_code == 0 and json.loads(out.stdout)["written"] == 3, out.output
+    back = run(app, ["collections", "import", str(dump), str(tmp_path / "here"), "--backend", "local", "--json"])
+    assert back.exit_code == 0 and json.loads(back.stdout)["documents"] == 3, back.output
+    assert Collection.open(tmp_path / "here").search("water dams", mode="keyword").ids() == ["c"]
     gone = run(app, ["collections", "delete", name, "--yes", "--backend", pg_url])
     assert gone.exit_code == 0 and not Collection.exists(name, backend=pg_url)
+
+
+def test_export_and_import_move_a_collection_to_postgresql_and_back(pair, pg_url, tmp_path):
+    from textlens.index.transfer import export_collection, import_collection
+
+    local, _ = pair
+    dump = tmp_path / "scifact.jsonl"
+    report = export_collection(local.path, dump)
+    assert (report["written"], report["vectors"]) == (300, True)
+    lines = dump.read_text(encoding="utf-8").splitlines()
+    assert json.loads(lines[0])["encoder"]["name"] == "sentence-transformers/all-MiniLM-L6-v2"
+
+    # an export killed in the middle of a line: the cut line is dropped, the rest written once
+    dump.write_text("\n".join(lines[:101]) + "\n" + lines[101][:40], encoding="utf-8")
+    again = export_collection(local.path, dump)
+    assert (again["already_there"], again["written"]) == (100, 200)
+    ids = [json.loads(line)["id"] for line in dump.read_text(encoding="utf-8").splitlines()[1:]]
+    assert sorted(ids) == sorted(d.id for d in local.documents())
+
+    # an import stopped after 120 documents goes on from there; vectors come from the file
+    name = _name()
+    part = tmp_path / "part.jsonl"
+    part.write_text("\n".join(dump.read_text(encoding="utf-8").splitlines()[:121]) + "\n", encoding="utf-8")
+    first = import_collection(part, name, backend=pg_url)
+    assert (first["added"], first["documents"], first["embedded"]) == (120, 120, 0)
+    rest = import_collection(dump, name, backend=pg_url)
+    assert (rest["added"], rest["already_there"], rest["documents"], rest["embedded"]) == (180, 120, 300, 0)
+    moved = Collection.open(name, backend=pg_url)
+    for query in QUERIES[:3]:
+        for mode in ("keyword", "dense", "hybrid"):
+            assert moved.search(query, mode=mode).ids() == local.search(query, mode=mode).ids()
+
+    # and back to this machine's folders
+    back = tmp_path / "back.jsonl"
+    export_collection(name, back, backend=pg_url)
+    home = import_collection(back, tmp_path / "local-again")
+    assert (home["documents"], home["embedded"], home["backend"]) == (300, 0, "local")
+    moved.delete_collection()
+
+
+def test_bad_export_files_are_named_by_line(pair, pg_url, tmp_path):
+    from textlens.index.transfer import export_collection, import_collection
+
+    local, _ = pair
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text('{"id": "1", "text": "x"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"plain.jsonl, line 1: not a textlens export"):
+        import_collection(plain, _name(), backend=pg_url)
+    with pytest.raises(InputError, match="holds something else than an export of collection"):
+        export_collection(local.path, plain)
+    dump = tmp_path / "dump.jsonl"
+    export_collection(local.path, dump)
+    lines = dump.read_text(encoding="utf-8").splitlines()
+    row = json.loads(lines[5])
+    broken = [*lines[:5], json.dumps({**row, "vector": row["vector"][:32]}), *lines[6:]]
+    dump.write_text("\n".join(broken) + "\n", encoding="utf-8")
+    name = _name()
+    with pytest.raises(InputError, match=r"dump.jsonl, line 6: a vector of 6 numbers; the header's encoder has 384"):
+        import_collection(dump, name, backend=pg_url, batch_size=2)
+    partial = Collection.open(name, backend=pg_url)
+    assert len(partial) == 4  # the batches before line 6, whole
+    dump.write_text("\n".join([*lines[:5], "{not json", *lines[6:]]) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"dump.jsonl, line 6: not a JSON line"):
+        import_collection(dump, name, backend=pg_url)
+    partial.delete_collection()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -247,6 +248,69 @@ def collections_delete(
     path = col.path
     col.delete_collection()
     console.print(f"deleted {path}")
+
+
+@collections_app.command("export")
+@handle_errors
+def collections_export(
+    name: str = typer.Argument(..., help="The collection."),
+    file: Path = typer.Argument(..., help="JSONL file to write (an unfinished one is continued)."),
+    vectors: bool = typer.Option(True, "--vectors/--no-vectors", help="Write each document's vector too."),
+    as_json: bool = typer.Option(False, "--json"),
+    backend: str = backend_option(),
+) -> None:
+    """Write a collection to a JSONL file: documents, metadata and vectors (to move it to another backend)."""
+    from textlens.index.transfer import export_collection
+
+    use_backend(backend)
+    with progress_bar(disable=as_json) as bar:
+        task = bar.add_task("export", total=None)
+        report = export_collection(
+            name, file, vectors=vectors, progress=lambda _s, d, t: bar.update(task, completed=d, total=t)
+        )
+    _report(
+        report, as_json, f"{report['written']:,} documents written to {file} ({report['already_there']:,} were there)"
+    )
+
+
+@collections_app.command("import")
+@handle_errors
+def collections_import(
+    file: Path = typer.Argument(..., help="A file written by textlens collections export."),
+    name: str = typer.Argument(None, help="Collection to build or complete (default: the exported one's name)."),
+    vector_index: str = typer.Option(
+        "auto", "--vector-index", help="For a new collection (PostgreSQL: hnsw or exact)."
+    ),
+    reembed: bool = typer.Option(False, "--reembed", help="Embed the texts again instead of using the file's vectors."),
+    as_json: bool = typer.Option(False, "--json"),
+    backend: str = backend_option(),
+) -> None:
+    """Build a collection from an export file, or add what it lacks (a stopped import goes on from there)."""
+    from textlens.index.transfer import import_collection
+
+    use_backend(backend)
+    with progress_bar(disable=as_json) as bar:
+        task = bar.add_task("import", total=None)
+        report = import_collection(
+            file,
+            name,
+            vector_index=vector_index,
+            reembed=reembed,
+            progress=lambda _s, d, _t: bar.update(task, completed=d),
+        )
+    _report(
+        report,
+        as_json,
+        f"{report['collection']} ({report['backend']}): added {report['added']:,}, "
+        f"{report['already_there']:,} were there, {report['documents']:,} in total",
+    )
+
+
+def _report(report: dict, as_json: bool, line: str) -> None:
+    if as_json:
+        typer.echo(json.dumps(report))
+    else:
+        console.print(f"{line} in {report['seconds']}s", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -565,6 +565,10 @@ class Collection(CollectionBase):
         """Ids a judgement can name: document ids, and the parents of chunks."""
         return {parent or did for did, parent in self.store.ids_and_parents()}
 
+    def stored_ids(self) -> set[str]:
+        """The id of every stored document (and chunk)."""
+        return {did for did, _ in self.store.ids_and_parents()}
+
     def is_chunked(self) -> bool:
         """Whether any stored document is a chunk of a larger one."""
         return self.store.has_chunks()

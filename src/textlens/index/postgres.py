@@ -794,6 +794,11 @@ class PgCollection(CollectionBase):
 
         return {r[0] for r in self.db.execute(sql.SQL("SELECT coalesce(parent, id) FROM {}").format(self.t["docs"]))}
 
+    def stored_ids(self) -> set[str]:
+        from psycopg import sql
+
+        return {r[0] for r in self.db.execute(sql.SQL("SELECT id FROM {}").format(self.t["docs"]))}
+
     def is_chunked(self) -> bool:
         from psycopg import sql
 
