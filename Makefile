@@ -18,7 +18,7 @@ $(BIN)/python:
 
 install: $(BIN)/python
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e ".[assets,search,eval,topics,server,llm,inside,postgres,bench,test]"
+	$(BIN)/python -m pip install -q -e ".[assets,search,eval,topics,server,llm,inside,postgres,cluster,bench,test]"
 
 demo: install
 	$(BIN)/textlens demo

@@ -65,6 +65,12 @@ def index_cmd(
     on_error: str = typer.Option("fail", "--on-error", help="fail or skip malformed rows."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     backend: str = backend_option(),
+    ray: str = typer.Option(
+        None,
+        "--ray",
+        help="Embed on this Ray cluster (HEAD:PORT, or auto) and add the documents the collection lacks; "
+        "run again after a failure to finish.",
+    ),
 ) -> None:
     """Read documents, chunk them, and add them to a collection (created if missing)."""
     from textlens.corpus import Chunker, FieldMap, ReadReport, read_documents
@@ -73,6 +79,11 @@ def index_cmd(
     use_backend(backend)
     if on_error not in ("fail", "skip"):
         raise InputError(f"--on-error must be fail or skip, not {on_error!r}")
+    if ray and upsert:
+        raise InputError(
+            "--ray adds the documents a collection lacks; it does not replace documents (--upsert)",
+            hint="Index the changed documents with --upsert without --ray.",
+        )
     fields = FieldMap(
         id=id_field,
         text=text_field,
@@ -106,7 +117,12 @@ def index_cmd(
                 tasks[stage] = bar.add_task(stage, total=None)
             bar.update(tasks[stage], completed=done)
 
-        report = col.add(docs, upsert=upsert, progress=progress)
+        if ray:
+            from textlens.index.ray_embed import index_with_ray
+
+            report = index_with_ray(col, docs, ray, progress=progress)
+        else:
+            report = col.add(docs, upsert=upsert, progress=progress)
         info = col.info()
     data = {
         "collection": info["name"],
