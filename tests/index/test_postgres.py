@@ -74,6 +74,15 @@ def test_keyword_scores_equal_the_local_engine(pair, options):
             assert y == pytest.approx(x, rel=1e-5)
 
 
+def test_a_repeated_query_term_counts_twice_in_title_and_body(pair):
+    local, pg = pair
+    word = max(local.documents()[0].title.split(), key=len)
+    query = f"{word} or rather {word}"
+    a, b = _scores(local.search(query, mode="keyword")), _scores(pg.search(query, mode="keyword"))
+    assert a and [d for d, _ in a] == [d for d, _ in b]
+    assert [s for _, s in b] == pytest.approx([s for _, s in a], rel=1e-5)
+
+
 def test_dense_and_hybrid_equal_the_local_engine(pair):
     local, pg = pair
     for query in QUERIES:

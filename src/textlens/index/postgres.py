@@ -263,7 +263,8 @@ class PgKeywordRetriever:
         terms = snap.analyzer.terms(query)
         weights: Counter = Counter(("b", t) for t in terms)
         if self.params is None and self.title_boost > 0:
-            weights.update({("t", t): self.title_boost for t in terms})
+            for t in terms:  # a term twice in the query counts twice, as tantivy's two clauses do
+                weights[("t", t)] += self.title_boost
         if self.params is None:  # the re-scorer of the local engine reads the body only
             weights.update(("c", g) for g in cjk_bigrams(query))
         if not weights or n <= 0 or snap.stats["docs"] == 0:
