@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from textlens.errors import InputError
@@ -58,22 +58,19 @@ def _scalar(field: str, value: Any) -> str | int | float | bool:
     )
 
 
-def compile_filters(filters: Filters, known: set[str]) -> tuple[str, list[Any]]:
-    """A SQL condition on ``docs.metadata`` and its parameters.
+def conditions(filters: Filters, known: set[str]) -> Iterator[tuple[str, str, Any]]:
+    """``(field, op, value)`` of each condition, checked: a known field, a known operator, ``in`` with a
+    list (its values each checked), other values text, a number or a boolean.
 
     Raises:
-        InputError: an unknown field (the message lists the known ones) or operator.
+        InputError: an unknown field (the message lists the known ones) or operator, or a bad value.
     """
-    clauses: list[str] = []
-    params: list[Any] = []
     for field, cond in filters.items():
         if field not in known:
             raise InputError(
                 f"unknown filter field {field!r}",
                 hint="Fields in this collection: " + (", ".join(sorted(known)) or "none") + ".",
             )
-        expr = "json_extract(metadata, ?)"
-        path = f'$."{field}"'
         if isinstance(cond, list | tuple):
             cond = {"in": cond}
         elif not isinstance(cond, Mapping):
@@ -85,17 +82,29 @@ def compile_filters(filters: Filters, known: set[str]) -> tuple[str, list[Any]]:
                         f"filter {field!r}: 'in' takes a list of values, not {value!r}",
                         hint='For example {"in": ["en", "de"]}.',
                     )
-                values = [_scalar(field, v) for v in value]
-                if not values:
-                    clauses.append("0")
-                    continue
-                clauses.append(f"{expr} IN ({','.join('?' * len(values))})")
-                params.extend([path, *values])
+                yield field, op, [_scalar(field, v) for v in value]
             elif op in OPS:
-                clauses.append(f"{expr} {OPS[op]} ?")
-                params.extend([path, _scalar(field, value)])
+                yield field, op, _scalar(field, value)
             else:
                 raise InputError(
                     f"unknown filter operator {op!r} on {field!r}", hint="Operators: " + ", ".join([*OPS, "in"]) + "."
                 )
+
+
+def compile_filters(filters: Filters, known: set[str]) -> tuple[str, list[Any]]:
+    """A SQL condition on ``docs.metadata`` (SQLite's JSON functions) and its parameters."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    expr = "json_extract(metadata, ?)"
+    for field, op, value in conditions(filters, known):
+        path = f'$."{field}"'
+        if op == "in":
+            if not value:
+                clauses.append("0")
+                continue
+            clauses.append(f"{expr} IN ({','.join('?' * len(value))})")
+            params.extend([path, *value])
+        else:
+            clauses.append(f"{expr} {OPS[op]} ?")
+            params.extend([path, value])
     return (" AND ".join(clauses) or "1"), params

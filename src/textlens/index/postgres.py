@@ -201,52 +201,29 @@ class PgAllowed:
 def compile_pg_filters(filters, known: set[str]):
     """Filters (see :mod:`textlens.index.filters`) as a SQL condition over ``metadata`` (jsonb), with
     values passed as parameters only. Text compares as text, numbers as numbers, booleans as booleans."""
-    from collections.abc import Mapping
-
     from psycopg import sql
 
-    from textlens.index.filters import OPS, _scalar
+    from textlens.index.filters import OPS, conditions
 
     clauses, params = [], []
 
     def one(field: str, op: str, value: Any):
-        value = _scalar(field, value)
         if isinstance(value, bool):
             params.extend([field, json.dumps(value)])
             return sql.SQL("(metadata -> %s) {} %s::jsonb").format(sql.SQL(OPS[op]))
-        if isinstance(value, int | float):
-            params.extend([field, field, value])
-            return sql.SQL("(jsonb_typeof(metadata -> %s) = 'number' AND (metadata ->> %s)::numeric {} %s)").format(
-                sql.SQL(OPS[op])
-            )
-        params.extend([field, field, value])
-        return sql.SQL("(jsonb_typeof(metadata -> %s) = 'string' AND (metadata ->> %s) {} %s)").format(sql.SQL(OPS[op]))
+        kind = "number" if isinstance(value, int | float) else "string"
+        cast = sql.SQL("::numeric" if kind == "number" else "")
+        params.extend([field, kind, field, value])
+        return sql.SQL("(jsonb_typeof(metadata -> %s) = %s AND (metadata ->> %s){} {} %s)").format(
+            cast, sql.SQL(OPS[op])
+        )
 
-    for field, cond in filters.items():
-        if field not in known:
-            raise InputError(
-                f"unknown filter field {field!r}",
-                hint="Fields in this collection: " + (", ".join(sorted(known)) or "none") + ".",
-            )
-        if isinstance(cond, list | tuple):
-            cond = {"in": cond}
-        elif not isinstance(cond, Mapping):
-            cond = {"eq": cond}
-        for op, value in cond.items():
-            if op == "in":
-                if not isinstance(value, list | tuple):
-                    raise InputError(
-                        f"filter {field!r}: 'in' takes a list of values, not {value!r}",
-                        hint='For example {"in": ["en", "de"]}.',
-                    )
-                ors = [one(field, "eq", v) for v in value]
-                clauses.append(sql.SQL("({})").format(sql.SQL(" OR ").join(ors)) if ors else sql.SQL("false"))
-            elif op in OPS:
-                clauses.append(one(field, op, value))
-            else:
-                raise InputError(
-                    f"unknown filter operator {op!r} on {field!r}", hint="Operators: " + ", ".join([*OPS, "in"]) + "."
-                )
+    for field, op, value in conditions(filters, known):
+        if op == "in":
+            ors = [one(field, "eq", v) for v in value]
+            clauses.append(sql.SQL("({})").format(sql.SQL(" OR ").join(ors)) if ors else sql.SQL("false"))
+        else:
+            clauses.append(one(field, op, value))
     return sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("true"), params
 
 
