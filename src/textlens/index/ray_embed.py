@@ -139,9 +139,7 @@ def _run(col, todo, address, report, embed_batch, write_batch, workers, progress
         fn_constructor_args=(name,),
         batch_size=embed_batch,
         concurrency=workers or max(1, cluster["cpus"]),
-        num_cpus=1,
-        max_restarts=-1,  # an actor that dies comes back, and its batch runs again
-        max_task_retries=-1,
+        num_cpus=1,  # Ray Data restarts an actor that dies and runs its batch again (its default)
     )
     cache = EmbeddingCache()
     try:
