@@ -48,6 +48,7 @@ from textlens.index.collection import (
     CollectionError,
     CollectionNotFound,
     _check_metadata,
+    _document,
     _encoder_entry,
     _load_encoder,
     check_name,
@@ -820,10 +821,6 @@ def _create_tables(conn, cid: int, manifest: dict[str, Any]) -> None:
     conn.execute(sql.SQL("CREATE TABLE {} (name text PRIMARY KEY)").format(t["fields"]))
     if enc and manifest["vector_index"] == "hnsw":
         conn.execute(sql.SQL("CREATE INDEX ON {} USING hnsw (embedding vector_cosine_ops)").format(t["docs"]))
-
-
-def _document(row: dict[str, Any]) -> Document:
-    return Document(row["id"], row["text"], row["title"] or "", row["metadata"], row["parent"])
 
 
 def list_pg_collections(url: str) -> list[dict[str, Any]]:
