@@ -190,6 +190,32 @@ class CollectionBase:
         """The text this collection embeds for ``doc``: title and text, or the text alone (``embed_title``)."""
         return doc.titled_text if self.manifest.get("embed_title", True) else doc.text
 
+    def _checked(self, batch: list[Document], report: AddReport) -> list[Document]:
+        """The documents of ``batch`` to write (empty ones reported as skipped), after checking ids and metadata."""
+        dups = [i for i, c in Counter(d.id for d in batch).items() if c > 1]
+        if dups:
+            raise InputError(
+                f"duplicate ids within one batch: {', '.join(dups[:10])}"
+                + (f" and {len(dups) - 10} more" if len(dups) > 10 else ""),
+                hint="Make ids unique, or pass the later versions in a separate upsert.",
+            )
+        for doc in batch:
+            _check_metadata(doc.id, doc.metadata)
+        report.skipped_empty += [d.id for d in batch if not d.text.strip()]
+        return [d for d in batch if d.text.strip()]
+
+    def _embed(self, docs: list[Document], report: AddReport, progress: Progress | None, done: int) -> np.ndarray:
+        """The vectors of ``docs`` through the embedding cache (hits and misses counted in ``report``)."""
+        from textlens.embed.cache import EmbeddingCache, embed_with_cache
+
+        cache = EmbeddingCache()
+        cb = (lambda _stage, a, _total: progress("embedded", done + a, 0)) if progress else None
+        vecs = embed_with_cache(self.encoder, [self.embedded_text(d) for d in docs], cache, progress=cb)
+        report.cache_hits += cache.hits
+        report.embedded += cache.misses
+        cache.close()
+        return vecs
+
     def snapshot(self):
         raise NotImplementedError
 
@@ -427,17 +453,7 @@ class Collection(CollectionBase):
     def _write_batch(
         self, batch: list[Document], upsert: bool, report: AddReport, progress: Progress | None, done: int
     ) -> None:
-        dups = [i for i, c in Counter(d.id for d in batch).items() if c > 1]
-        if dups:
-            raise InputError(
-                f"duplicate ids within one batch: {', '.join(dups[:10])}"
-                + (f" and {len(dups) - 10} more" if len(dups) > 10 else ""),
-                hint="Make ids unique, or pass the later versions in a separate upsert.",
-            )
-        for doc in batch:
-            _check_metadata(doc.id, doc.metadata)
-        keep = [d for d in batch if d.text.strip()]
-        report.skipped_empty += [d.id for d in batch if not d.text.strip()]
+        keep = self._checked(batch, report)
         if not keep:
             return
         old = self.store.keys_of([d.id for d in keep])
@@ -451,15 +467,7 @@ class Collection(CollectionBase):
         keys = list(range(first, first + len(keep)))
         segment = None
         if self.vectors is not None:
-            from textlens.embed.cache import EmbeddingCache, embed_with_cache
-
-            cache = EmbeddingCache()
-            texts = [self.embedded_text(d) for d in keep]
-            cb = (lambda _stage, a, _total: progress("embedded", done + a, 0)) if progress else None
-            vecs = embed_with_cache(self.encoder, texts, cache, progress=cb)
-            report.cache_hits += cache.hits
-            report.embedded += cache.misses
-            cache.close()
+            vecs = self._embed(keep, report, progress, done)
             name = f"seg-{first:012d}"
             self.vectors.write_segment(name, keys, vecs)
             segment = (name, first, len(keys))

@@ -47,7 +47,6 @@ from textlens.index.collection import (
     CollectionConflict,
     CollectionError,
     CollectionNotFound,
-    _check_metadata,
     _document,
     _encoder_entry,
     _load_encoder,
@@ -572,15 +571,8 @@ class PgCollection(CollectionBase):
         report.replaced += len(old)
 
     def _checked(self, batch: list[Document], report: AddReport) -> list[Document]:
-        dups = [i for i, c in Counter(d.id for d in batch).items() if c > 1]
-        if dups:
-            raise InputError(
-                f"duplicate ids within one batch: {', '.join(dups[:10])}"
-                + (f" and {len(dups) - 10} more" if len(dups) > 10 else ""),
-                hint="Make ids unique, or pass the later versions in a separate upsert.",
-            )
+        """As locally, and no NUL characters (PostgreSQL's text and jsonb cannot hold them)."""
         for doc in batch:
-            _check_metadata(doc.id, doc.metadata)
             for what, value in (("id", doc.id), ("title", doc.title), ("text", doc.text), ("parent", doc.parent)):
                 if value and "\x00" in value:
                     raise InputError(
@@ -592,19 +584,7 @@ class PgCollection(CollectionBase):
                     f"document {doc.id!r}: its metadata holds a NUL character, which PostgreSQL jsonb cannot store",
                     hint="Remove the NUL characters (\\x00) from the metadata.",
                 )
-        report.skipped_empty += [d.id for d in batch if not d.text.strip()]
-        return [d for d in batch if d.text.strip()]
-
-    def _embed(self, docs: list[Document], report: AddReport, progress, done: int) -> np.ndarray:
-        from textlens.embed.cache import EmbeddingCache, embed_with_cache
-
-        cache = EmbeddingCache()
-        cb = (lambda _stage, a, _total: progress("embedded", done + a, 0)) if progress else None
-        vecs = embed_with_cache(self.encoder, [self.embedded_text(d) for d in docs], cache, progress=cb)
-        report.cache_hits += cache.hits
-        report.embedded += cache.misses
-        cache.close()
-        return vecs
+        return super()._checked(batch, report)
 
     def _analyse(self, doc: Document) -> dict[str, list[str]]:
         body = doc.titled_text
