@@ -127,6 +127,55 @@ def test_a_model_that_got_worse_is_not_written(beir, tmp_path):
     assert kept.dev_after == kept.history[-1]["dev_ndcg@10"] < kept.dev_before  # the figure of what was written
 
 
+def _prepared():
+    from textlens.train.data import Candidates, Judgements
+    from textlens.train.models import Prepared
+
+    qrels = {"q1": {"pos": 1, "judged-0": 0}}
+    judgements = Judgements({"q1": "vitamin D and bone density"}, qrels, train=["q1"], dev=[])
+    texts = {d: f"abstract {d}" for d in ["pos", "judged-0", "m1", "m2", "m3", "r1", "r2", "r3", "r4"]}
+    return Prepared(judgements, Candidates({}, {"q1": ["m1", "m2", "m3"]}), texts)
+
+
+def test_reranker_negatives_mix_mined_and_random_and_a_new_head_learns_at_its_own_rate(tmp_path):
+    import random
+
+    from textlens.train.core import TrainConfig
+    from textlens.train.models import RerankerTask
+
+    config = TrainConfig(negatives=3, random_negatives=1, learning_rate=7e-5, head_learning_rate=2e-3)
+    task = RerankerTask("all-MiniLM-L6-v2", _prepared(), config)
+    for epoch in range(3):
+        picked = task._negatives("q1", epoch, 3, random.Random(epoch))
+        assert len(picked) == 3 == len(set(picked))
+        assert set(picked[:2]) <= {"m1", "m2", "m3"} and picked[2] in {"r1", "r2", "r3", "r4"}  # never judged
+    assert task._negatives("q1", 1, 3, random.Random(0))[:2] == ["m3", "m1"]  # rotated by epoch
+    # the bi-encoder's weights get a new pooler + classifier head, trained at the head's rate
+    body, head = task.param_groups()
+    names = {id(p): n for n, p in task.module.named_parameters()}
+    assert head["lr"] == 2e-3 and "lr" not in body
+    assert sorted(names[id(p)] for p in head["params"]) == [
+        "bert.pooler.dense.bias",
+        "bert.pooler.dense.weight",
+        "classifier.bias",
+        "classifier.weight",
+    ]
+    assert len(body["params"]) + 4 == len(names)
+    # with LoRA the head is trained whole beside the adapters, at the same rate
+    lora = RerankerTask("all-MiniLM-L6-v2", _prepared(), TrainConfig(**{**vars(config), "lora_rank": 4}))
+    body, head = lora.param_groups()
+    assert head["lr"] == 2e-3 and len(head["params"]) == 4
+    assert all(
+        "lora_" in n for n, p in lora.module.named_parameters() if p.requires_grad and "modules_to_save" not in n
+    )
+    # a reranker to train further keeps its trained head at the body's rate
+    task.save(tmp_path / "ce")
+    again = RerankerTask(str(tmp_path / "ce"), _prepared(), config)
+    assert len(again.param_groups()) == 1
+    with pytest.raises(InputError, match="random negatives"):
+        TrainConfig(negatives=2, random_negatives=3).check()
+
+
 def test_estimate_only_trains_nothing(beir, tmp_path):
     report = train_reranker(beir, tmp_path / "r", estimate_only=True, **FAST)
     assert report.estimate_seconds > 0 and report.steps == 0 and not report.saved

@@ -30,8 +30,14 @@ def _options(
     epochs: int = typer.Option(None, "--epochs", help="Most passes over the data (early stopping may end sooner)."),
     batch_size: int = typer.Option(None, "--batch-size", help="Examples (reranker: pairs) per step."),
     learning_rate: float = typer.Option(None, "--lr", help="Peak learning rate (AdamW, warm-up then linear)."),
+    head_learning_rate: float = typer.Option(
+        None, "--head-lr", help="Reranker: the new score head's learning rate (default 2e-3; not for a reranker base)."
+    ),
     max_length: int = typer.Option(None, "--max-length", help="Tokens read per text (reranker: per pair)."),
-    negatives: int = typer.Option(None, "--negatives", help="Hard negatives per positive (mined by hybrid search)."),
+    negatives: int = typer.Option(None, "--negatives", help="Negatives per positive (mined by hybrid search)."),
+    random_negatives: int = typer.Option(
+        None, "--random-negatives", help="How many of --negatives are random unjudged documents (reranker: 1)."
+    ),
     margin: float = typer.Option(None, "--margin", help="Drop candidates within this share of the positive's cosine."),
     lora_rank: int = typer.Option(0, "--lora-rank", help="Train LoRA adapters of this rank (peft); 0: all weights."),
     lora_targets: str = typer.Option(None, "--lora-targets", help="Comma-separated linear layers for LoRA."),

@@ -18,7 +18,15 @@ from textlens.train.core import Events, TrainConfig, TrainReport, fit
 from textlens.train.data import load_judgements, mine_negatives
 
 RERANKER_BASE = "all-MiniLM-L6-v2"
-RERANKER_DEFAULTS = {"epochs": 2, "batch_size": 32, "learning_rate": 3e-5, "negatives": 7}
+RERANKER_DEFAULTS = {
+    "epochs": 3,
+    "batch_size": 32,
+    "learning_rate": 7e-5,
+    "head_learning_rate": 2e-3,
+    "max_length": 192,
+    "negatives": 3,
+    "random_negatives": 1,
+}
 ENCODER_DEFAULTS = {"epochs": 3, "batch_size": 16, "learning_rate": 2e-5, "negatives": 7}
 
 
@@ -146,8 +154,8 @@ def train_reranker(source: str | Path | None = None, output: str | Path | None =
         on_event: called with each event (parameters, estimate, loss, dev, early stop) as a dict.
         progress: ``progress(stage, done, total)``.
         Any other keyword: a :class:`~textlens.train.core.TrainConfig` field (epochs, batch_size,
-            learning_rate, max_length, negatives, margin, lora_rank, lora_alpha, lora_targets,
-            dev_fraction, patience, seed, keep_worse).
+            learning_rate, head_learning_rate, max_length, negatives, random_negatives, margin,
+            lora_rank, lora_alpha, lora_targets, dev_fraction, patience, seed, keep_worse).
     """
     return _train("reranker", source, output, **kwargs)
 

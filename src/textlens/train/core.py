@@ -4,7 +4,7 @@ A :class:`Task` knows its model (the batches, the loss, the dev score, how to sa
 :func:`fit` does the rest. Before training, a few optimiser steps are timed and undone
 to estimate the run's length on this machine. After each epoch the dev nDCG@10 is
 measured; the best epoch's weights are kept; training stops after ``patience`` epochs
-without a gain. If the best is worse than before training, nothing is written unless
+without beating the best epoch. If the best is worse than before training, nothing is written unless
 ``keep_worse`` asks for it.
 
 The model folder is written under a hidden ``.NAME.partial-PID`` folder beside the
@@ -40,8 +40,10 @@ class TrainConfig:
     epochs: int = 2
     batch_size: int = 32
     learning_rate: float = 2e-5
+    head_learning_rate: float | None = None  # a new score head's own rate (None: the learning rate)
     max_length: int = 256
     negatives: int = 7
+    random_negatives: int = 0  # of the ``negatives``, how many are random unjudged documents instead of mined
     margin: float = 0.05
     lora_rank: int = 0
     lora_alpha: float | None = None  # None: twice the rank
@@ -57,7 +59,12 @@ class TrainConfig:
             (self.batch_size >= 2, "the batch size must be at least 2"),
             (self.learning_rate > 0, "the learning rate must be positive"),
             (16 <= self.max_length <= 8192, "max length must be between 16 and 8192 tokens"),
+            (
+                self.head_learning_rate is None or self.head_learning_rate > 0,
+                "the head's learning rate must be positive",
+            ),
             (self.negatives >= 1, "at least one negative per query is needed"),
+            (0 <= self.random_negatives <= self.negatives, "random negatives must be between 0 and --negatives"),
             (self.lora_rank >= 0, "the LoRA rank must be 0 (off) or more"),
             (self.patience >= 0, "patience must be 0 or more"),
         )
@@ -100,6 +107,10 @@ class Task(Protocol):
     base: str
     module: Any  # the torch module whose trainable parameters are optimised
 
+    def param_groups(self) -> list[dict[str, Any]]:
+        """The trainable parameters as AdamW groups (a group may carry its own ``lr``)."""
+        ...
+
     def batches(self, epoch: int) -> list[Any]: ...
 
     def loss(self, batch: Any) -> Any: ...
@@ -133,14 +144,15 @@ def fit(
     if output is not None and not estimate_only:
         check_output(output, overwrite)
     torch.manual_seed(config.seed)
-    params = [p for p in task.module.parameters() if p.requires_grad]
+    groups = task.param_groups()
+    params = [p for g in groups for p in g["params"]]
     trainable = sum(p.numel() for p in params)
     total = sum(p.numel() for p in task.module.parameters())
     emit({"event": "parameters", "trainable": trainable, "total": total})
 
     first = task.batches(0)
     steps_total = len(first) * config.epochs
-    estimate = _estimate(task, params, first, steps_total, config)
+    estimate = _estimate(task, groups, first, steps_total, config)
     emit({"event": "estimate", "seconds": round(estimate, 1), "steps": steps_total, "epochs": config.epochs})
     report = TrainReport(
         kind=task.kind,
@@ -167,12 +179,14 @@ def fit(
     start = time.perf_counter()
     report.dev_before = _round(task.baseline())
     emit({"event": "dev", "epoch": 0, "ndcg@10": report.dev_before})
-    optimizer = torch.optim.AdamW(params, lr=config.learning_rate)
+    optimizer = torch.optim.AdamW(groups, lr=config.learning_rate)
     warmup = max(1, steps_total // 10)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps_total - s) / max(1, steps_total - warmup)))
     )
-    best, best_state, waited = report.dev_before, None, 0
+    # patience counts epochs that do not beat the best epoch so far (not the model before training: a new
+    # reranker head starts below the first stage and may need every epoch to pass it)
+    best, best_state, waited = None, None, 0
     for epoch in range(1, config.epochs + 1):
         batches = first if epoch == 1 else task.batches(epoch - 1)
         task.module.train()
@@ -198,15 +212,13 @@ def fit(
             if waited > config.patience:
                 emit({"event": "early stop", "epoch": epoch, "best": best})
                 break
-    if best_state is not None:
-        task.module.load_state_dict(best_state, strict=False)
-    worse = best_state is None  # no epoch beat the model before training: the last epoch's weights are kept
-    report.dev_after = report.history[-1]["dev_ndcg@10"] if worse else best
+    task.module.load_state_dict(best_state, strict=False)  # the best epoch's weights
+    report.dev_after = best
+    worse = None not in (best, report.dev_before) and best <= report.dev_before
     report.seconds = round(time.perf_counter() - start, 1)
     if worse and not config.keep_worse:
         report.note = (
-            f"training did not improve dev nDCG@10 (before {report.dev_before}, best epoch "
-            f"{max((h['dev_ndcg@10'] for h in report.history), default=None)}): nothing was written"
+            f"training did not improve dev nDCG@10 (before {report.dev_before}, best epoch {best}): nothing was written"
         )
         return _finish(report)
     if worse:
@@ -230,7 +242,7 @@ def _step(task: Task, batch: Any, params: list, optimizer) -> float:
     return float(loss.detach())
 
 
-def _estimate(task: Task, params: list, batches: list, steps_total: int, config: TrainConfig) -> float:
+def _estimate(task: Task, groups: list, batches: list, steps_total: int, config: TrainConfig) -> float:
     """Seconds for ``steps_total`` steps, from timing a few real ones whose effect is then undone."""
     import torch
 
@@ -241,7 +253,8 @@ def _estimate(task: Task, params: list, batches: list, steps_total: int, config:
         )
     sample = batches[: min(SAMPLE_STEPS + 1, len(batches))]
     saved = _trainable_state(task.module)
-    optimizer = torch.optim.AdamW(params, lr=config.learning_rate)
+    optimizer = torch.optim.AdamW(groups, lr=config.learning_rate)
+    params = [p for g in groups for p in g["params"]]
     task.module.train()
     _step(task, sample[0], params, optimizer)  # warm-up, not timed
     start = time.perf_counter()

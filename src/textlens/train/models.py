@@ -58,10 +58,14 @@ def is_cross_encoder(folder: Path) -> bool:
 
 
 def model_folder(model: str, what: str) -> Path:
-    """A local transformer folder for ``model`` (an encoder alias such as all-MiniLM-L6-v2, or a path)."""
+    """A local transformer folder for ``model`` (a path, or an encoder alias such as all-MiniLM-L6-v2).
+
+    A folder is taken as it is (a reranker may continue from a cross-encoder, which the encoder
+    resolver refuses); each task checks the kind it needs."""
     from textlens.embed.sentence_transformers import resolve_model
 
-    folder = Path(resolve_model(model)[1])
+    path = Path(model).expanduser()
+    folder = path.resolve() if path.is_dir() else Path(resolve_model(model)[1])
     if not (folder / "config.json").is_file():
         raise AssetError(
             f"{model!r} is not a local model folder (no config.json at {folder})",
@@ -122,12 +126,17 @@ class _Common:
         self.dev_items = sum(len(v) for v in self.pool.values())
         self.ids = list(prepared.texts)  # random negatives' pool, made once (not per query and epoch)
 
+    def param_groups(self) -> list[dict[str, Any]]:
+        return [{"params": [p for p in self.module.parameters() if p.requires_grad]}]
+
     def _negatives(self, qid: str, epoch: int, n: int, rng: random.Random) -> list[str]:
-        """``n`` negatives for ``qid``: mined ones, rotated by epoch; random unjudged documents if too few."""
+        """``n`` negatives for ``qid``: mined ones, rotated by epoch, then random unjudged documents
+        (``config.random_negatives`` of them, or more when too few were mined)."""
         mined = self.candidates.negatives.get(qid, [])
-        if mined:
-            shift = epoch * n % len(mined)
-            picked = (mined[shift:] + mined[:shift])[:n]
+        hard = min(n, n - self.config.random_negatives)
+        if mined and hard > 0:
+            shift = epoch * hard % len(mined)
+            picked = (mined[shift:] + mined[:shift])[:hard]
         else:
             picked = []
         judged = self.judgements.qrels[qid]
@@ -156,9 +165,24 @@ class RerankerTask(_Common):
             self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
             model = AutoModelForSequenceClassification.from_pretrained(str(folder), num_labels=1)
         self.lora = config.lora_rank > 0
-        self.module = add_lora(model, config, ["classifier"]) if self.lora else model
+        # a bi-encoder's weights get a new score head (the pooler feeding it was never trained to score)
+        self.head = ["classifier"] if self.was_reranker else ["pooler", "classifier"]
+        self.module = add_lora(model, config, self.head) if self.lora else model
         self.group = 1 + config.negatives
         self.items_per_step = max(1, config.batch_size // self.group) * self.group
+
+    def param_groups(self) -> list[dict[str, Any]]:
+        """A new head learns at ``head_learning_rate``: at the body's rate it starts from noise and the
+        listwise loss stays at chance for hundreds of steps. A reranker's own head keeps the body's rate."""
+        trainable = [(n, p) for n, p in self.module.named_parameters() if p.requires_grad]
+        rate = self.config.head_learning_rate
+        if self.was_reranker or rate is None:
+            return super().param_groups()
+        is_head = [any(f".{h}." in f".{n}" for h in self.head) for n, _ in trainable]
+        return [
+            {"params": [p for (_, p), head in zip(trainable, is_head, strict=True) if not head]},
+            {"params": [p for (_, p), head in zip(trainable, is_head, strict=True) if head], "lr": rate},
+        ]
 
     def batches(self, epoch: int) -> list[Any]:
         rng = random.Random(self.config.seed * 1000 + epoch)
