@@ -14,6 +14,7 @@ pytest.importorskip("sentence_transformers")
 from tests.shared import shared
 from textlens.corpus import Document
 from textlens.embed import EmbeddingCache, embed_with_cache, get_encoder
+from textlens.errors import InputError
 from textlens.index import Collection, CollectionError
 
 DOCS = [
@@ -166,6 +167,28 @@ def test_cross_encoder_reranker_real_code_path(col: Collection, tmp_path: Path) 
     assert all(h.scores["rerank"] == h.score and "first_stage" in h.scores for h in res)
     direct = reranker.score("interest rates and inflation", [res.hits[0].title + "\n" + res.hits[0].text])
     assert direct[0] == pytest.approx(res.hits[0].score, rel=1e-4)
+
+
+def test_rerank_weight_interpolates_the_reranker_with_the_first_stage(col: Collection, tmp_path: Path) -> None:
+    from textlens.search.fusion import min_max
+    from textlens.search.rerank import CrossEncoderReranker
+
+    reranker = CrossEncoderReranker(str(_tiny_cross_encoder(tmp_path / "ce")))
+    query = "interest rates and inflation"
+    first = col.search(query, mode="hybrid", k=8, candidates=8)
+    alone = col.search(query, mode="hybrid", rerank=reranker, k=8, candidates=8)
+    half = col.search(query, mode="hybrid", rerank=reranker, k=8, candidates=8, rerank_weight=0.5)
+    kept = col.search(query, mode="hybrid", rerank=reranker, k=8, candidates=8, rerank_weight=0.0)
+    assert [h.doc_id for h in kept] == [h.doc_id for h in first]  # 0: the first stage's order
+    # 0.5: the mean of both min-max normalised scores, recomputed here from what each hit carries
+    first_norm = min_max({h.doc_id: h.scores["first_stage"] for h in half})
+    rerank_norm = min_max({h.doc_id: h.scores["rerank"] for h in half})
+    for hit in half:
+        assert hit.score == pytest.approx(0.5 * first_norm[hit.doc_id] + 0.5 * rerank_norm[hit.doc_id])
+    assert [h.score for h in half] == sorted((h.score for h in half), reverse=True)
+    assert {h.doc_id: h.scores["rerank"] for h in half} == pytest.approx({h.doc_id: h.score for h in alone})
+    with pytest.raises(InputError, match="rerank weight must be between 0 and 1"):
+        col.search(query, rerank=reranker, rerank_weight=1.5)
 
 
 def test_token_limit_suffix_is_a_distinct_encoder() -> None:

@@ -24,6 +24,9 @@ def eval_cmd(
     rerank_depth: int = typer.Option(
         None, "--rerank-depth", help="Rerank the first N hybrid hits (default all 100; the rest keep their order)."
     ),
+    rerank_weight: float = typer.Option(
+        1.0, "--rerank-weight", help="The reranker's share, interpolated with the first stage's score (1: alone)."
+    ),
     fusion: str = typer.Option("rrf", "--fusion", help="Hybrid fusion: rrf or convex."),
     weights: str = typer.Option("1,1", "--weights", help="Hybrid keyword,dense weights."),
     bm25: str = typer.Option(None, "--bm25", help="BM25 k1,b for keyword and hybrid (default 1.2,0.75)."),
@@ -59,7 +62,9 @@ def eval_cmd(
     options = {"fusion": fusion, "weights": w, "bm25": k1b, "title_boost": title_boost}
     specs = [ModeSpec(m, **options) for m in (mode or ["keyword", "dense", "hybrid"])]
     if rerank:
-        specs.append(ModeSpec("hybrid", rerank=rerank, rerank_depth=rerank_depth, **options))
+        specs.append(
+            ModeSpec("hybrid", rerank=rerank, rerank_depth=rerank_depth, rerank_weight=rerank_weight, **options)
+        )
     with staged_progress(disable=as_json) as progress:
         if sweep:
             if beir_dir is None:

@@ -163,6 +163,9 @@ def search_cmd(
     k: int = typer.Option(10, "--k", "-k", help="Hits to return."),
     filter: list[str] = typer.Option(None, "--filter", "-f", help="field=value, field>=n, 'field in a,b'..."),
     rerank: str = typer.Option(None, "--rerank", help="Cross-encoder id or folder to rerank with."),
+    rerank_weight: float = typer.Option(
+        1.0, "--rerank-weight", help="The reranker's share, interpolated with the first stage's score (1: alone)."
+    ),
     fusion: str = typer.Option("rrf", "--fusion", help="rrf or convex (hybrid)."),
     weights: str = typer.Option("1,1", "--weights", help="keyword,dense weights (hybrid)."),
     candidates: int = typer.Option(100, "--candidates", help="Hits each retriever passes to fusion/reranking."),
@@ -187,6 +190,7 @@ def search_cmd(
             k=k,
             filters=parse_cli_filters(filter or []),
             rerank=rerank,
+            rerank_weight=rerank_weight,
             fusion=fusion,
             weights=w,
             candidates=candidates,

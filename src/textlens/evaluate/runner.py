@@ -30,12 +30,13 @@ class ModeSpec:
     """One configuration to evaluate: a search mode and its options."""
 
     mode: str
-    rerank: str | None = None
+    rerank: Any = None  # a cross-encoder id or folder, or a Reranker (textlens.search.rerank)
     fusion: str = "rrf"
     weights: tuple[float, float] = (1.0, 1.0)
     bm25: tuple[float, float] | None = None  # (k1, b); None: tantivy's 1.2, 0.75
     title_boost: float | None = None  # None: the collection's default (TITLE_BOOST)
     rerank_depth: int | None = None  # rerank the first this many hits (None: all DEPTH)
+    rerank_weight: float = 1.0  # the reranker's share, interpolated with the first stage (1: its order alone)
 
     @property
     def label(self) -> str:
@@ -48,6 +49,7 @@ class ModeSpec:
             label += f"[title {self.title_boost:g}]"
         if self.rerank:
             label += "+rerank" + (f"@{self.rerank_depth}" if self.rerank_depth else "")
+            label += f"[w {self.rerank_weight:g}]" if self.rerank_weight != 1.0 else ""
         return label
 
 
@@ -107,6 +109,7 @@ def run_queries(
             title_boost=spec.title_boost,
             highlight=False,
             rerank_depth=spec.rerank_depth,
+            rerank_weight=spec.rerank_weight,
         )
         ranked = [h.document for h in res.hits if h.document != qid][:depth]
         run[qid] = rank_scores(ranked)

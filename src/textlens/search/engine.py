@@ -109,6 +109,7 @@ def search(
     highlight: bool = True,
     query_vector: Any = None,
     rerank_depth: int | None = None,
+    rerank_weight: float = 1.0,
 ) -> Results:
     """Search a collection's read snapshot and return the top ``k`` hits.
 
@@ -129,6 +130,8 @@ def search(
             encoder); dense search then skips encoding the query.
         rerank_depth: rerank only the first this many of the ``candidates`` (default: all of them); the
             hits below keep their first-stage order and score.
+        rerank_weight: the reranker's share of the final score (1: its order alone; below 1, score
+            interpolation with the first stage, both min-max normalised over the reranked hits).
     """
     check_options(mode, fusion, k, candidates, weights)
     start = time.perf_counter()
@@ -168,8 +171,13 @@ def search(
     if rerank is not None:
         if rerank_depth is not None and rerank_depth <= 0:
             raise InputError(f"rerank depth must be positive, got {rerank_depth}")
+        if not 0.0 <= rerank_weight <= 1.0:
+            raise InputError(
+                f"rerank weight must be between 0 and 1, got {rerank_weight}",
+                hint="1 orders by the reranker alone; 0.5 gives it and the first stage equal shares.",
+            )
         top = min(rerank_depth or candidates, candidates)
-        head = rerank_hits(get_reranker(rerank), query, results.hits[:top], top)
+        head = rerank_hits(get_reranker(rerank), query, results.hits[:top], top, rerank_weight)
         results = Results(query, f"{mode}+rerank", renumber(head + results.hits[top:candidates]))
     results.hits = renumber(results.hits[:k])
     if highlight:

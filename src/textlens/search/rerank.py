@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 from textlens.corpus.document import titled
 from textlens.errors import AssetError, InputError
 from textlens.loaded import Loaded
+from textlens.search.fusion import convex
 from textlens.search.results import Hit, renumber
 
 
@@ -80,11 +81,23 @@ def get_reranker(model: str | Reranker) -> Reranker:
     return _LOADED.get(model, lambda: CrossEncoderReranker(model))
 
 
-def rerank(reranker: Reranker, query: str, hits: list[Hit], k: int) -> list[Hit]:
-    """Re-order ``hits`` by the reranker's scores; keep the first-stage score in ``scores``."""
+def rerank(reranker: Reranker, query: str, hits: list[Hit], k: int, weight: float = 1.0) -> list[Hit]:
+    """Re-order ``hits`` by the reranker's scores; keep the first-stage score in ``scores``.
+
+    With ``weight`` below 1 the order is score interpolation: ``weight`` times the reranker's
+    scores plus ``1 - weight`` times the first stage's, each min-max normalised over these hits
+    (:func:`~textlens.search.fusion.convex`); 0 keeps the first stage's order.
+    """
     scores = reranker.score(query, [titled(h.title, h.text) for h in hits])
-    for hit, s in zip(hits, scores, strict=True):
+    if weight < 1.0:
+        keys = [str(i) for i in range(len(hits))]
+        runs = [dict(zip(keys, (h.score for h in hits), strict=True)), dict(zip(keys, scores, strict=True))]
+        fused = dict(convex(runs, (1.0 - weight, weight)))
+        final = [fused[key] for key in keys]
+    else:
+        final = scores
+    for hit, s, f in zip(hits, scores, final, strict=True):
         hit.scores = {**hit.scores, "first_stage": hit.score, "rerank": s}
-        hit.score = s
+        hit.score = f
     ordered = sorted(hits, key=lambda h: (-h.score, h.doc_id))[:k]
     return renumber(ordered)

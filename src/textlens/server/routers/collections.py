@@ -29,6 +29,9 @@ class SearchRequest(BaseModel):
     k: int = Field(10, ge=1, le=1000)
     filters: dict[str, Any] | None = None
     rerank: str | None = Field(None, description="A reranker the server's operator allowed.")
+    rerank_weight: float = Field(
+        1.0, ge=0, le=1, description="The reranker's share, interpolated with the first stage's score (1: alone)."
+    )
     fusion: Literal["rrf", "convex"] = "rrf"
     weights: tuple[float, float] = (1.0, 1.0)
     candidates: int = Field(100, ge=1, le=1000)
