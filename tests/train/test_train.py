@@ -68,6 +68,9 @@ def test_a_trained_reranker_is_a_folder_that_rerank_loads(beir, tmp_path):
     assert 2 <= report["data"]["negatives_per_query"] <= 3 and report["estimate_seconds"] > 0
     assert report["dev_before"] is not None and len(report["history"]) == 1 and report["steps"] > 0
     assert report["trainable_parameters"] == report["total_parameters"] > 20_000_000
+    # measured alone and interpolated with the first stage: the better is the figure, with its weight
+    assert report["rerank_weight"] in (1.0, 0.7, 0.5, 0.3)
+    assert report["dev_after"] >= max(h["dev_ndcg@10"] for h in report["history"])
     saved = json.loads((out / "textlens_training.json").read_text(encoding="utf-8"))
     assert saved["dev_after"] == report["dev_after"]
     with Collection.open(f"beir-{beir.name}") as col:

@@ -133,8 +133,10 @@ def _summary(report) -> None:
             highlight=False,
         )
     if report.saved:
-        use = "--rerank" if report.kind == "reranker" else "--encoder"
-        typer.echo(f"wrote {report.output} (use it with {use} {report.output})")
+        use = f"--rerank {report.output}" if report.kind == "reranker" else f"--encoder {report.output}"
+        if report.rerank_weight not in (None, 1.0):
+            use += f" --rerank-weight {report.rerank_weight:g}"
+        typer.echo(f"wrote {report.output} (use it with {use})")
 
 
 @app.command("reranker")

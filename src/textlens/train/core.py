@@ -95,6 +95,7 @@ class TrainReport:
     config: dict[str, Any]
     history: list[dict[str, Any]] = field(default_factory=list)
     note: str = ""
+    rerank_weight: float | None = None  # a reranker's --rerank-weight at which dev_after was measured
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -124,6 +125,17 @@ class Task(Protocol):
     def save(self, folder: Path) -> int | None:
         """Write a loadable model folder; return the LoRA adapter's size in bytes (None without LoRA)."""
         ...
+
+
+def _interpolated(task: Task, report: TrainReport, best: float | None) -> float | None:
+    """A reranker (a task with ``interpolated``) is also measured interpolated with its first stage;
+    the better of that and its score alone is what training achieved (and the weight to use)."""
+    measure = getattr(task, "interpolated", None)
+    if measure is None or best is None:
+        return best
+    weight, found = measure()
+    report.rerank_weight = weight
+    return found if found is not None and found > best else best
 
 
 def fit(
@@ -213,6 +225,7 @@ def fit(
                 emit({"event": "early stop", "epoch": epoch, "best": best})
                 break
     task.module.load_state_dict(best_state, strict=False)  # the best epoch's weights
+    alone, best = best, _interpolated(task, report, best)
     report.dev_after = best
     worse = None not in (best, report.dev_before) and best <= report.dev_before
     report.seconds = round(time.perf_counter() - start, 1)
@@ -223,6 +236,11 @@ def fit(
         return _finish(report)
     if worse:
         report.note = f"training made dev nDCG@10 worse ({report.dev_before} -> {report.dev_after}); written anyway"
+    elif report.rerank_weight not in (None, 1.0):
+        report.note = (
+            f"alone the reranker scores {alone} on dev; interpolated with the first stage's score "
+            f"(--rerank-weight {report.rerank_weight:g}) {best}: use it that way"
+        )
     if output is not None:
         with staged_folder(output, overwrite) as folder:
             report.adapter_bytes = task.save(folder)

@@ -99,18 +99,22 @@ class Candidates:
     ranked: dict[str, list[str]]
     negatives: dict[str, list[str]]
     dropped_as_false_negatives: int = 0
+    scores: dict[str, list[float]] = field(default_factory=dict)  # the first stage's, parallel to ``ranked``
 
 
 def first_stage(col, queries: dict[str, str], qids: list[str], *, depth: int = DEPTH, progress=None):
-    """``{qid: [doc id, ...]}``: the collection's hybrid ranking (or keyword, without vectors); a query's
-    own id never counts (BEIR convention)."""
+    """``{qid: {doc id: score}}``, best first: the collection's hybrid ranking (or keyword, without
+    vectors); a query's own id never counts (BEIR convention)."""
     mode = "hybrid" if col.manifest.get("encoder") else "keyword"
-    out: dict[str, list[str]] = {}
+    out: dict[str, dict[str, float]] = {}
     for n, qid in enumerate(qids, 1):
         # fused from each retriever's top 100, as evaluation and --rerank do, then cut to ``depth``
         res = col.search(queries[qid], mode=mode, k=depth + 1, candidates=max(depth, 100), highlight=False)
-        ranked = list(dict.fromkeys(h.document for h in res.hits if h.document != qid))
-        out[qid] = ranked[:depth]
+        ranked: dict[str, float] = {}
+        for hit in res.hits:
+            if hit.document != qid and hit.document not in ranked and len(ranked) < depth:
+                ranked[hit.document] = hit.score
+        out[qid] = ranked
         if progress:
             progress("first-stage search", n, len(qids))
     return out
@@ -130,7 +134,8 @@ def mine_negatives(
     if not 0.0 <= margin < 1.0:
         raise InputError(f"margin {margin} is outside [0, 1)", hint="0.05 drops candidates within 5% of the positive.")
     qids = judgements.train + judgements.dev
-    ranked = first_stage(col, judgements.queries, qids, depth=depth, progress=progress)
+    found_scores = first_stage(col, judgements.queries, qids, depth=depth, progress=progress)
+    ranked = {q: list(scored) for q, scored in found_scores.items()}
     sims = _similarities(col, judgements, ranked) if col.manifest.get("encoder") and margin > 0 else None
     negatives, dropped = {}, 0
     for qid in judgements.train:
@@ -148,7 +153,8 @@ def mine_negatives(
             if len(found) == per_query:
                 break
         negatives[qid] = found
-    return Candidates(ranked, negatives, dropped)
+    scores = {q: list(scored.values()) for q, scored in found_scores.items()}
+    return Candidates(ranked, negatives, dropped, scores)
 
 
 def _similarities(col, judgements: Judgements, ranked: dict[str, list[str]]) -> dict[str, dict[str, float]]:

@@ -24,6 +24,7 @@ from textlens.train.core import TrainConfig
 from textlens.train.data import Candidates, Judgements
 
 SCALE = 20.0  # cosine similarities times this are the logits of the in-batch softmax (MNRL's scale)
+BLEND = (0.7, 0.5, 0.3)  # the --rerank-weight values a trained reranker is also measured at on dev
 
 
 @dataclass
@@ -215,18 +216,40 @@ class RerankerTask(_Common):
         logits = self._scores(queries, docs).view(len(batch), self.group)
         return torch.nn.functional.cross_entropy(logits, torch.zeros(len(batch), dtype=torch.long))
 
-    def dev_ndcg(self) -> float | None:
+    def _dev_scores(self) -> dict[str, list[float]]:
         import torch
 
-        run = {}
+        out = {}
         with torch.inference_mode():
             for qid, ids in self.pool.items():
                 scores = []
                 for i in range(0, len(ids), 32):
                     part = ids[i : i + 32]
                     scores += self._scores([self.judgements.queries[qid]] * len(part), part).tolist()
-                run[qid] = dict(zip(ids, scores, strict=True))
-        return _ndcg(self.judgements, run)
+                out[qid] = scores
+        return out
+
+    def dev_ndcg(self) -> float | None:
+        scores = self._dev_scores()
+        return _ndcg(self.judgements, {q: dict(zip(ids, scores[q], strict=True)) for q, ids in self.pool.items()})
+
+    def interpolated(self) -> tuple[float, float | None]:
+        """(weight, dev nDCG@10) of the best of the reranker alone (weight 1) and its scores interpolated
+        with the first stage's at each of :data:`BLEND`, as ``--rerank-weight`` does at search time."""
+        from textlens.search.fusion import convex
+
+        scores, first = self._dev_scores(), self.candidates.scores
+        found: dict[float, float | None] = {}
+        for weight in (1.0, *BLEND):
+            run = {}
+            for qid, ids in self.pool.items():
+                own = dict(zip(ids, scores[qid], strict=True))
+                if weight < 1.0 and qid in first:
+                    own = dict(convex([dict(zip(ids, first[qid], strict=True)), own], (1.0 - weight, weight)))
+                run[qid] = own
+            found[weight] = _ndcg(self.judgements, run)
+        weight = max(found, key=lambda w: -1.0 if found[w] is None else found[w])  # ties: the first, 1.0
+        return weight, found[weight]
 
     def baseline(self) -> float | None:
         """Before training: the base model's reranking if it already is a reranker, else the first stage's."""
