@@ -202,11 +202,12 @@ def main() -> None:
                 # reranking the top hits of the default hybrid (the pool it trained on) and of the best first
                 # stage (the fine-tuned encoder's hybrid as dev chose it); alone, and interpolated with the
                 # first stage's score (--rerank-weight), the weight chosen on dev like the rest
+                # (LoRA: the default hybrid only, for the time two cores take)
                 memo, depth, rows[stage] = Memo(folder), args.rerank_depth, []
-                for collection, encoder, first in (
-                    ("beir-scifact", DEFAULT_ENCODER, {}),
-                    ("beir-scifact-ft2", str(args.models / "scifact-minilm-encoder-more"), CHOSEN_FT2),
-                ):
+                pools = [("beir-scifact", DEFAULT_ENCODER, {})]
+                if stage == "reranker":
+                    pools.append(("beir-scifact-ft2", str(args.models / "scifact-minilm-encoder-more"), CHOSEN_FT2))
+                for collection, encoder, first in pools:
                     specs = [
                         ModeSpec("hybrid", rerank=memo, rerank_depth=depth, rerank_weight=w, **first)
                         for w in (1.0, *BLEND)
