@@ -81,6 +81,17 @@ def get_reranker(model: str | Reranker) -> Reranker:
     return _LOADED.get(model, lambda: CrossEncoderReranker(model))
 
 
+def interpolate(first: Sequence[float], reranked: Sequence[float], weight: float) -> list[float]:
+    """Position by position, ``weight`` times the min-max normalised ``reranked`` scores plus ``1 - weight``
+    times the normalised ``first``-stage ones (:func:`~textlens.search.fusion.convex`); weight 1: ``reranked``."""
+    if weight >= 1.0:
+        return list(reranked)
+    keys = [str(i) for i in range(len(first))]
+    runs = [dict(zip(keys, first, strict=True)), dict(zip(keys, reranked, strict=True))]
+    fused = dict(convex(runs, (1.0 - weight, weight)))
+    return [fused[key] for key in keys]
+
+
 def rerank(reranker: Reranker, query: str, hits: list[Hit], k: int, weight: float = 1.0) -> list[Hit]:
     """Re-order ``hits`` by the reranker's scores; keep the first-stage score in ``scores``.
 
@@ -89,13 +100,7 @@ def rerank(reranker: Reranker, query: str, hits: list[Hit], k: int, weight: floa
     (:func:`~textlens.search.fusion.convex`); 0 keeps the first stage's order.
     """
     scores = reranker.score(query, [titled(h.title, h.text) for h in hits])
-    if weight < 1.0:
-        keys = [str(i) for i in range(len(hits))]
-        runs = [dict(zip(keys, (h.score for h in hits), strict=True)), dict(zip(keys, scores, strict=True))]
-        fused = dict(convex(runs, (1.0 - weight, weight)))
-        final = [fused[key] for key in keys]
-    else:
-        final = scores
+    final = interpolate([h.score for h in hits], scores, weight)
     for hit, s, f in zip(hits, scores, final, strict=True):
         hit.scores = {**hit.scores, "first_stage": hit.score, "rerank": s}
         hit.score = f

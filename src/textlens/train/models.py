@@ -236,17 +236,15 @@ class RerankerTask(_Common):
     def interpolated(self) -> tuple[float, float | None]:
         """(weight, dev nDCG@10) of the best of the reranker alone (weight 1) and its scores interpolated
         with the first stage's at each of :data:`BLEND`, as ``--rerank-weight`` does at search time."""
-        from textlens.search.fusion import convex
+        from textlens.search.rerank import interpolate
 
         scores, first = self._dev_scores(), self.candidates.scores
         found: dict[float, float | None] = {}
         for weight in (1.0, *BLEND):
             run = {}
             for qid, ids in self.pool.items():
-                own = dict(zip(ids, scores[qid], strict=True))
-                if weight < 1.0 and qid in first:
-                    own = dict(convex([dict(zip(ids, first[qid], strict=True)), own], (1.0 - weight, weight)))
-                run[qid] = own
+                final = interpolate(first[qid], scores[qid], weight) if qid in first else scores[qid]
+                run[qid] = dict(zip(ids, final, strict=True))
             found[weight] = _ndcg(self.judgements, run)
         weight = max(found, key=lambda w: -1.0 if found[w] is None else found[w])  # ties: the first, 1.0
         return weight, found[weight]
