@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from provenance import write_result
 from textlens.ask import answer_from
 from textlens.ask.steps import check_support, parse_citations, refusal
 from textlens.corpus import Document
@@ -344,7 +345,7 @@ def main() -> None:
                 {"question": q["question"], "golds": q["golds"][:1], **{n: runs[n][j]["draft"] for n in runs}}
                 for j, q in enumerate(done[:6])
             ]
-            path.write_text(json.dumps(out, indent=2))  # written as it goes: a long run keeps what it measured
+            write_result(path, out)  # written as it goes: a long run keeps what it measured
             print(f"{i + 1}/{len(test)}", {n: r["f1"] for n, r in out["rows"].items()}, flush=True)
     print(json.dumps(out["rows"], indent=2))
 

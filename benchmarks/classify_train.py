@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from provenance import write_result
+
 ROOT = Path(__file__).resolve().parents[1]
 SST2 = Path(os.environ.get("TEXTLENS_SHARED", ROOT.parent / "shared")) / "data/classification/sst2"
 
@@ -85,7 +87,7 @@ def main() -> None:
         "rows": rows,
     }
     path = ROOT / "benchmarks/results/classify_train.json"
-    path.write_text(json.dumps(out, indent=2) + "\n")
+    write_result(path, out)
     print(f"wrote {path}")
 
 

@@ -30,6 +30,7 @@ import numpy as np
 
 import textlens
 from passages import SCIFACT, plain_sentence_transformer, wiki_passages
+from provenance import write_result
 from textlens.config import DEFAULT_ENCODER
 from textlens.embed.onnx import OnnxEncoder
 from textlens.embed.sentence_transformers import SentenceTransformerEncoder, resolve_model
@@ -122,7 +123,7 @@ def main() -> None:
         "peak_estimate": peak_how,
         "results": rows,
     }
-    args.out.write_text(json.dumps(out, indent=2) + "\n")
+    write_result(args.out, out)
 
 
 if __name__ == "__main__":

@@ -8,13 +8,13 @@ Writes ``benchmarks/results/eval_query_time.json``.
 
 from __future__ import annotations
 
-import json
 import platform
 import time
 from pathlib import Path
 
 import textlens
 from passages import SCIFACT
+from provenance import write_result
 from textlens.evaluate import load_qrels, load_queries
 from textlens.index import Collection
 
@@ -50,7 +50,7 @@ def main() -> None:
         "collection": "beir-scifact (5,183 documents, all-MiniLM-L6-v2), test queries, k=101",
         "results": rows,
     }
-    (ROOT / "benchmarks/results/eval_query_time.json").write_text(json.dumps(out, indent=2) + "\n")
+    write_result((ROOT / "benchmarks/results/eval_query_time.json"), out)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import torch
 from transformers.utils import logging as hf_logging
 
 import textlens
+from provenance import write_result
 from textlens.inside import architecture, attention, attention_steps, cache_memory, cache_timing, load
 from textlens.inside.models import unload
 from textlens.llm import locate, spec
@@ -109,7 +110,7 @@ def main() -> None:
         "new_tokens": args.new_tokens,
         "results": rows,
     }
-    args.out.write_text(json.dumps(out, indent=2) + "\n")
+    write_result(args.out, out)
 
 
 if __name__ == "__main__":

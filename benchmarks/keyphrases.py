@@ -34,6 +34,7 @@ import regex
 import Stemmer
 
 import textlens
+from provenance import write_result
 from textlens.embed import get_encoder
 from textlens.keywords import extract_keywords
 from textlens.keywords.llm import llm_keywords, near_duplicates
@@ -140,7 +141,7 @@ def main() -> None:
     def save(r: dict) -> None:
         report["rows"].append(r)
         out = RESULTS / f"keyphrases_{args.dataset}{f'_{args.docs}' if args.docs else ''}.json"
-        out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+        write_result(out, report)
 
     def embedding_rows(dataset: str, docs: list[dict]) -> None:
         texts = [d["text"] for d in docs]

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import textlens
 from passages import newsgroups, plain_sentence_transformer
+from provenance import write_result
 from textlens.embed import get_encoder
 from textlens.keywords import extract_keywords
 
@@ -84,7 +85,7 @@ def main() -> None:
         "example": example,
     }
     path = ROOT / "benchmarks/results/keywords_vs_keybert.json"
-    path.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+    write_result(path, out)
     print(f"wrote {path}")
 
 

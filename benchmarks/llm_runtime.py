@@ -22,6 +22,7 @@ from pathlib import Path
 
 import xllamacpp
 
+from provenance import write_result
 from textlens.llm import get_generator
 from textlens.llm.openai_http import OpenAIGenerator
 
@@ -113,7 +114,7 @@ def main() -> None:
             for name in rows
         },
     }
-    (ROOT / f"benchmarks/results/llm_runtime_{args.model}.json").write_text(json.dumps(out, indent=2))
+    write_result((ROOT / f"benchmarks/results/llm_runtime_{args.model}.json"), out)
     print(json.dumps(out["rows"], indent=2))
 
 

@@ -25,6 +25,7 @@ from collections import Counter
 from pathlib import Path
 
 import textlens
+from provenance import write_result
 from textlens.classify import EmbeddingClassifier, classification_report
 from textlens.classify.llm import LLMClassifier
 from textlens.llm import get_generator
@@ -122,7 +123,7 @@ def main() -> None:
         out, name = {**head, **classify(args.models.split(","), args.texts)}, "llm_classify.json"
     else:
         out, name = {**head, **topics(args.model, args.limit)}, "llm_topic_labels.json"
-    (RESULTS / name).write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n")
+    write_result((RESULTS / name), out)
     print(f"wrote {RESULTS / name}")
 
 

@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 from passages import SCIFACT, wiki_passages
+from provenance import write_result
 from textlens.config import DEFAULT_ENCODER
 from textlens.corpus import read_documents
 from textlens.evaluate.runner import ModeSpec, evaluate_beir
@@ -158,7 +159,7 @@ def main() -> None:
                 result["postgresql"] = conn.execute("SHOW server_version").fetchone()[0]
                 found = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()
                 result["pgvector"] = found and found[0]
-            OUT.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+            write_result(OUT, result)
         server.cleanup()
 
 

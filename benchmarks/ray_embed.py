@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from passages import wiki_passages
+from provenance import write_result
 from textlens.config import DEFAULT_ENCODER
 from textlens.index import Collection
 from textlens.index.ray_embed import index_with_ray
@@ -105,7 +106,7 @@ def main() -> None:
         "ray": ray.__version__,
         "rows": rows,
     }
-    OUT.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    write_result(OUT, result)
     print(json.dumps(result, indent=1))
 
 

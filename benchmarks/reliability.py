@@ -23,7 +23,6 @@ Writes ``benchmarks/results/reliability.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import os
 import platform
@@ -38,6 +37,7 @@ import time
 from pathlib import Path
 
 import textlens
+from provenance import write_result
 from textlens.corpus import Document
 from textlens.index import Collection
 
@@ -310,7 +310,7 @@ def main() -> None:
         "sigkill": kills,
         "snapshots": snapshots,
     }
-    args.out.write_text(json.dumps(out, indent=2) + "\n")
+    write_result(args.out, out)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ import Stemmer
 
 import textlens
 from passages import SCIFACT, scifact, wiki_passages
+from provenance import write_result
 from textlens.index import Collection
 from textlens.index.keyword import TITLE_BOOST
 
@@ -126,7 +127,7 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d"),
         "results": rows,
     }
-    args.out.write_text(json.dumps(out, indent=2) + "\n")
+    write_result(args.out, out)
     print("\n| dataset | system | docs | index docs/s | queries/s | nDCG@10 |\n|---|---|---:|---:|---:|---:|")
     for r in rows:
         print(

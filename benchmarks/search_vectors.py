@@ -30,6 +30,7 @@ import numpy as np
 
 import textlens
 from passages import plain_sentence_transformer, wiki_passages
+from provenance import write_result
 from textlens.embed import EmbeddingCache, get_encoder
 from textlens.embed.cache import text_key
 from textlens.index.vectors import VectorStore, bytes_per_vector
@@ -172,7 +173,7 @@ def main() -> None:
     }
     result["encoding"] = encode_speed(args.encode)
     if args.only_encoding:
-        args.out.write_text(json.dumps(result, indent=2) + "\n")
+        write_result(args.out, result)
         return
     vectors, n = cached_vectors(args.max_vectors, args.encoder)
     print(f"{n:,} cached passage vectors", flush=True)
@@ -180,7 +181,7 @@ def main() -> None:
     result["vector_search"] = vector_search(vectors, args.queries, args.encoder)
     del vectors
     result["indexing"] = index_memory(n, args.encoder)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_result(args.out, result)
 
 
 if __name__ == "__main__":

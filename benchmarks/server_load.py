@@ -37,6 +37,7 @@ import numpy as np
 
 import textlens
 from passages import SCIFACT
+from provenance import write_result
 from textlens.cli.serve import default_search_workers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -190,7 +191,7 @@ def main() -> None:
         "encoder_backend": type(get_encoder()).__name__,  # TEXTLENS_ENCODER_BACKEND picks it (default auto)
         "results": rows,
     }
-    args.out.write_text(json.dumps(out, indent=2) + "\n")
+    write_result(args.out, out)
 
 
 if __name__ == "__main__":

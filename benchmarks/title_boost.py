@@ -16,7 +16,6 @@ Usage: python benchmarks/title_boost.py   Writes ``benchmarks/results/title_boos
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import random
 import tempfile
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import textlens
 from passages import SCIFACT, wiki_passages
+from provenance import write_result
 from textlens.config import DEFAULT_ENCODER
 from textlens.evaluate.runner import ModeSpec, evaluate_beir, open_or_build
 
@@ -107,7 +107,7 @@ def main() -> None:
         "scifact": sci,
         "wikipedia": wiki,
     }
-    args.out.write_text(json.dumps(out, indent=2) + "\n")
+    write_result(args.out, out)
 
 
 if __name__ == "__main__":

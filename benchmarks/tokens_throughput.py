@@ -26,6 +26,7 @@ import tiktoken.load
 import tokenizers
 
 import textlens
+from provenance import write_result
 from textlens.assets import resolve
 from textlens.tokens import get_tokenizer, probe_text
 from textlens.tokens.registry import spec
@@ -136,7 +137,7 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d"),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_result(args.out, result)
     print(f"\n{len(docs):,} documents, {nbytes / 1e6:.1f} MB\n")
     print("| engine | threads | direct MB/s | textlens MB/s | textlens / direct |")
     print("|---|---:|---:|---:|---:|")

@@ -26,6 +26,7 @@ import numpy as np
 
 import textlens
 from passages import newsgroups, vital_articles
+from provenance import write_result
 from textlens.classify.model import embed
 from textlens.embed import get_encoder
 from textlens.topics import TopicModel, npmi_coherence, topic_quality
@@ -104,7 +105,7 @@ def main() -> None:
         "results": results,
     }
     path = ROOT / "benchmarks/results/topics_quality.json"
-    path.write_text(json.dumps(out, indent=2) + "\n")
+    write_result(path, out)
     print(f"wrote {path}")
 
 

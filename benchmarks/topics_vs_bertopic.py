@@ -27,6 +27,7 @@ import numpy as np
 
 import textlens
 from passages import newsgroups
+from provenance import write_result
 from textlens.classify.model import embed
 from textlens.embed import get_encoder
 
@@ -108,7 +109,7 @@ def main() -> None:
         "rows": rows,
     }
     path = ROOT / "benchmarks/results/topics_vs_bertopic.json"
-    path.write_text(json.dumps(out, indent=2) + "\n")
+    write_result(path, out)
     print(f"wrote {path}")
 
 

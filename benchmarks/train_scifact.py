@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 from passages import SCIFACT
+from provenance import write_result
 from textlens.config import DEFAULT_ENCODER, settings
 from textlens.evaluate.data import load_qrels, load_queries
 from textlens.evaluate.runner import ModeSpec, evaluate_beir, evaluate_collection
@@ -168,7 +169,7 @@ def main() -> None:
     trained = result.setdefault("training", {})
 
     def save() -> None:
-        OUT.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        write_result(OUT, result)
 
     with tempfile.TemporaryDirectory() as tmp:
         dev = dev_files(Path(tmp))

@@ -9,17 +9,33 @@ from pathlib import Path
 import pytest
 
 from tests.shared import SHARED, shared
+from textlens.config import settings
 
 SHARED_TOKENIZERS = SHARED / "tokenizers"
 
 
+TEST_LLM = "smollm2-135m"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _environment(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Point textlens at the shared tokenizer files and a throw-away home, offline."""
+    """Point textlens at the shared tokenizer files and a throw-away home, offline.
+
+    Pulled models live apart from the home (``TEXTLENS_MODELS``), in a folder of this run that holds the tests'
+    small LLM alone: linked from the user's models folder, where ``make test`` pulls it
+    (``textlens models pull smollm2-135m``); if it is not there, the first test that needs it pulls it.
+    """
+    from textlens.llm.models import catalog
+
+    users_model = settings().models / catalog()[TEST_LLM].file
     os.environ.setdefault("TEXTLENS_ASSETS", str(SHARED_TOKENIZERS))
     os.environ.setdefault("TEXTLENS_DATA", str(SHARED / "data/wikipedia"))
     os.environ["TEXTLENS_HOME"] = str(tmp_path_factory.mktemp("textlens-home"))
     os.environ["TEXTLENS_OFFLINE"] = "1"
+    models = tmp_path_factory.mktemp("models")
+    os.environ["TEXTLENS_MODELS"] = str(models)
+    if users_model.is_file():
+        (models / users_model.name).symlink_to(users_model)
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,9 @@
 
 ``TEXTLENS_HOME``
     Where textlens keeps its cache and collections. Default ``~/.cache/textlens``.
+``TEXTLENS_MODELS``
+    Where pulled models (LLMs and encoders, ``textlens models pull``) are kept. Default
+    ``$TEXTLENS_HOME/models``; set it to share one copy between several homes.
 ``TEXTLENS_ASSETS``
     Directories searched first for named files such as tokenizer definitions,
     separated by ``os.pathsep`` (``:`` on Linux). Tests and CI point it at
@@ -36,6 +39,8 @@ class Settings:
     home: Path
     asset_dirs: tuple[Path, ...]
     offline: bool
+    models: Path
+    """Where pulled models are kept (``home / "models"`` when ``TEXTLENS_MODELS`` is unset)."""
     backend: str | None = None
 
 
@@ -50,4 +55,6 @@ def settings() -> Settings:
     dirs = tuple(Path(p).expanduser() for p in raw.split(os.pathsep) if p.strip())
     offline = _truthy(os.environ.get("TEXTLENS_OFFLINE")) or _truthy(os.environ.get("HF_HUB_OFFLINE"))
     backend = os.environ.get("TEXTLENS_BACKEND", "").strip() or None
-    return Settings(home=home.expanduser(), asset_dirs=dirs, offline=offline, backend=backend)
+    home = home.expanduser()
+    models = Path(os.environ.get("TEXTLENS_MODELS") or home / "models").expanduser()
+    return Settings(home=home, asset_dirs=dirs, offline=offline, backend=backend, models=models)

@@ -118,7 +118,7 @@ def test_batch_equals_one_at_a_time_and_text_order() -> None:
 
 
 def test_chinese_is_segmented_and_japanese_particles_break_phrases() -> None:
-    pytest.importorskip("jieba")
+    pytest.importorskip("rjieba")
     vocab = Vocabulary()
     zh = [t.text for t in tokenize("自然语言处理是人工智能的一个重要方向", vocab)]
     assert "人工智能" in zh and "自然语言" in zh

