@@ -25,7 +25,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --disable-pip-version-check --require-hashes -r $(LOCKS)/uv.txt
 
 # Each target installs its lock (only what is missing or at another version), then textlens itself, editable.
-install-%: $(BIN)/python
+install-demo install-test install-bench: install-%: $(BIN)/python
 	$(UV) pip install --python $(BIN)/python --no-deps -r $(LOCKS)/pylock.$*.toml
 	$(UV) pip install --python $(BIN)/python --no-deps -e .
 
