@@ -37,7 +37,15 @@ demo: install-demo
 test: install-test browser
 	$(BIN)/textlens models pull smollm2-135m
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q --durations=15
+
+# Everything but the heavy lanes (LLM, transformer internals, training, topics, PostgreSQL, Ray, browser, notebook,
+# slow): under 3 minutes here. `make test` runs them all.
+test-fast: install-test
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -q --durations=15 -m "not (llm or inside or training or topics or postgres or ray or browser or notebook or slow)"
 
 bench: install-bench
 	$(BIN)/python benchmarks/tokens_throughput.py

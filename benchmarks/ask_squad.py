@@ -31,7 +31,7 @@ from textlens.ask import answer_from
 from textlens.ask.steps import check_support, parse_citations, refusal
 from textlens.corpus import Document
 from textlens.evaluate.qa import exact_match, f1
-from textlens.index import Collection, CollectionError
+from textlens.index import CollectionBase, CollectionError, create_collection, open_collection
 from textlens.llm import get_generator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,15 +79,15 @@ def samples(questions: list[dict[str, Any]], n: int, n_tune: int) -> tuple[list[
     return test, tune
 
 
-def collection(docs: list[Document]) -> Collection:
+def collection(docs: list[Document]) -> CollectionBase:
     try:
-        col = Collection.open(COLLECTION)
+        col = open_collection(COLLECTION)
         if len(col) == len(docs):
             return col
         col.delete_collection()
     except CollectionError:
         pass
-    col = Collection.create(COLLECTION)
+    col = create_collection(COLLECTION)
     col.add(docs)
     return col
 

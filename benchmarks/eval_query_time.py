@@ -16,7 +16,7 @@ import textlens
 from passages import SCIFACT
 from provenance import write_result
 from textlens.evaluate import load_qrels, load_queries
-from textlens.index import Collection
+from textlens.index import open_collection
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,7 +25,7 @@ def main() -> None:
     queries = load_queries(SCIFACT / "queries.jsonl")
     test = [queries[q] for q in load_qrels(SCIFACT / "qrels/test.tsv")]
     rows = []
-    with Collection.open("beir-scifact") as col:
+    with open_collection("beir-scifact") as col:
         col.search("warm up", mode="hybrid")
         for mode in ("keyword", "dense", "hybrid"):
             for highlight in (True, False):

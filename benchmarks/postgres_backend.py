@@ -33,7 +33,7 @@ from provenance import write_result
 from textlens.config import DEFAULT_ENCODER
 from textlens.corpus import read_documents
 from textlens.evaluate.runner import ModeSpec, evaluate_beir
-from textlens.index import Collection
+from textlens.index import collection_exists, create_collection, open_collection
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks/results/postgres_backend.json"
@@ -50,10 +50,10 @@ def conformance(url: str) -> dict:
         ("postgresql (exact)", url, "exact"),
     ):
         name = f"bench-scifact-{index}"
-        if Collection.exists(name, backend=backend):
-            Collection.open(name, backend=backend).delete_collection()
+        if collection_exists(name, backend=backend):
+            open_collection(name, backend=backend).delete_collection()
         start = time.perf_counter()
-        with Collection.create(name, backend=backend, vector_index=index) as col:
+        with create_collection(name, backend=backend, vector_index=index) as col:
             col.add(docs)
         built = time.perf_counter() - start
         os.environ["TEXTLENS_BACKEND"] = backend
@@ -92,10 +92,10 @@ def speed(url: str, n: int, encoder: str, n_queries: int) -> dict:
             ("postgresql (hnsw)", url, "hnsw"),
         ):
             name = Path(tmp) / index if backend == "local" else f"bench-wiki-{n}"
-            if backend != "local" and Collection.exists(name, backend=backend):
-                Collection.open(name, backend=backend).delete_collection()
+            if backend != "local" and collection_exists(name, backend=backend):
+                open_collection(name, backend=backend).delete_collection()
             start = time.perf_counter()
-            col = Collection.create(name, backend=backend, encoder=encoder, vector_index=index, embed_title=False)
+            col = create_collection(name, backend=backend, encoder=encoder, vector_index=index, embed_title=False)
             report = col.add(docs, batch_size=5000)
             info = col.info()
             cols[label] = col

@@ -28,17 +28,17 @@ from pathlib import Path
 from passages import wiki_passages
 from provenance import write_result
 from textlens.config import DEFAULT_ENCODER
-from textlens.index import Collection
+from textlens.index import CollectionBase, collection_exists, create_collection, open_collection
 from textlens.index.ray_embed import index_with_ray
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks/results/ray_embed.json"
 
 
-def fresh(name: str, url: str) -> Collection:
-    if Collection.exists(name, backend=url):
-        Collection.open(name, backend=url).delete_collection()
-    return Collection.create(name, backend=url, embed_title=False)
+def fresh(name: str, url: str) -> CollectionBase:
+    if collection_exists(name, backend=url):
+        open_collection(name, backend=url).delete_collection()
+    return create_collection(name, backend=url, embed_title=False)
 
 
 def main() -> None:

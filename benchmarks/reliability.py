@@ -12,7 +12,7 @@
    a rebuild from those documents, that dense search returns the same ranking and
    scores as the rebuild, and that the next write works and leaves nothing stale.
 2. Snapshots: a writer upserts all documents to a new version in one batch, again
-   and again, while reader threads (sharing the writer's ``Collection``) and
+   and again, while reader threads (sharing the writer's ``CollectionBase``) and
    reader processes search in keyword, dense and hybrid mode. A violation is a
    result that is not exactly the documents of one version.
 
@@ -39,7 +39,7 @@ from pathlib import Path
 import textlens
 from provenance import write_result
 from textlens.corpus import Document
-from textlens.index import Collection
+from textlens.index import CollectionBase, create_collection, open_collection
 
 ROOT = Path(__file__).resolve().parents[1]
 TOPICS = ["planets", "tigers", "rivers", "proteins", "volcanoes", "violins", "glaciers", "bridges"]
@@ -85,11 +85,11 @@ CHILD = """
 import sys
 sys.path.insert(0, {bench!r})
 from reliability import scenario
-import textlens.index.collection as collection
-from textlens.index import Collection
+import textlens.index.local.collection as collection
+from textlens.index import open_collection
 if sys.argv[2] == "compact":
     collection.MAX_SEGMENTS = 2  # every add from the third on merges the vector segments
-col = Collection.open(sys.argv[1])
+col = open_collection(sys.argv[1])
 col.encoder  # load the model before saying ready
 print("ready", flush=True)
 for op, items in scenario(sys.argv[2]):
@@ -130,21 +130,21 @@ def run_child(path: Path, name: str, kill_after: float | None) -> tuple[int, boo
     return len(committed), killed, committed[-1] if committed else 0.0
 
 
-def ranked(col: Collection, query: str, mode: str) -> list[tuple[str, float]]:
+def ranked(col: CollectionBase, query: str, mode: str) -> list[tuple[str, float]]:
     return [(h.doc_id, h.score) for h in col.search(query, mode=mode, k=200, highlight=False)]
 
 
 def check_trial(path: Path, name: str, reported: int, rebuilds: dict[int, Path]) -> dict:
     """The invariants after a kill; returns what was found."""
     expected = states(name)
-    with Collection.open(path) as col:
+    with open_collection(path) as col:
         held = {d.id: d.text for d in col.documents()}
         candidates = [j for j in (reported, reported + 1) if j < len(expected) and expected[j] == held]
         if not candidates:
             return {"ok": False, "why": f"holds {len(held)} docs, matching no committed state near {reported}"}
         j = candidates[0]
         ref = rebuilds[j]
-        with Collection.open(ref) as reb:
+        with open_collection(ref) as reb:
             for q in QUERIES:
                 if {i for i, _ in ranked(col, q, "keyword")} != {i for i, _ in ranked(reb, q, "keyword")}:
                     return {"ok": False, "why": f"keyword matches differ from a rebuild for {q!r}"}
@@ -169,7 +169,7 @@ def sigkill_trials(name: str, trials: int, work: Path, base: Path, rng: random.R
     rebuilds = {}
     for j, state in enumerate(states(name)):
         rebuilds[j] = work / f"{name}-rebuild-{j}"
-        with Collection.create(rebuilds[j]) as col:
+        with create_collection(rebuilds[j]) as col:
             col.add([Document(i, t) for i, t in state.items()])
     outcomes = []
     for t in range(trials):
@@ -204,7 +204,7 @@ def snap_doc(i: int, version: int) -> Document:
     return Document(f"s{i}", f"Shared words in every note. Version {version} of note {i} about {TOPICS[i % 8]}.")
 
 
-def violation(col: Collection, mode: str) -> str | None:
+def violation(col: CollectionBase, mode: str) -> str | None:
     hits = col.search("shared words every note", mode=mode, k=2 * N_SNAP, candidates=2 * N_SNAP, highlight=False)
     versions = {h.text.split("Version ")[1].split(" ")[0] for h in hits}
     if len(hits) != N_SNAP or len(versions) != 1:
@@ -215,7 +215,7 @@ def violation(col: Collection, mode: str) -> str | None:
 def process_reader(path: str, stop_file: str, queue) -> None:
     """Search in a loop until ``stop_file`` exists; report (searches, violations)."""
     searches, bad = 0, []
-    with Collection.open(path) as col:
+    with open_collection(path) as col:
         for mode in MODES:  # load the encoder before the writes start
             violation(col, mode)
         queue.put("ready")
@@ -229,9 +229,9 @@ def process_reader(path: str, stop_file: str, queue) -> None:
 
 def snapshot_run(work: Path, versions: int, threads: int, processes: int) -> dict:
     """A writer upserts every document to a new version ``versions`` times; reader threads (sharing its
-    ``Collection``) and reader processes (their own) search all the while."""
+    collection object) and reader processes (their own) search all the while."""
     path, stop_file = work / "snapshots", work / "snapshots.stop"
-    col = Collection.create(path)
+    col = create_collection(path)
     col.add([snap_doc(i, 0) for i in range(N_SNAP)])
     from textlens.embed import EmbeddingCache, embed_with_cache
 
@@ -297,7 +297,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         base = work / "base"
-        with Collection.create(base) as col:
+        with create_collection(base) as col:
             col.add(BASE)
         kills = [sigkill_trials(name, args.trials, work, base, rng) for name in args.paths.split(",")]
         snapshots = snapshot_run(work, args.versions, threads=3, processes=2)

@@ -30,8 +30,8 @@ import Stemmer
 import textlens
 from passages import SCIFACT, scifact, wiki_passages
 from provenance import write_result
-from textlens.index import Collection
-from textlens.index.keyword import TITLE_BOOST
+from textlens.index import create_collection
+from textlens.index.analysis import TITLE_BOOST
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,7 +67,7 @@ def run(name: str, docs, queries: list[str], qrels: list[dict[str, int]] | None)
     with tempfile.TemporaryDirectory() as tmp:
         gc.collect()
         t0 = time.perf_counter()
-        col = Collection.create(Path(tmp) / "c", encoder=None)
+        col = create_collection(Path(tmp) / "c", encoder=None)
         col.add(docs, batch_size=20_000)
         t_index = time.perf_counter() - t0
         key_to_id = {k: r["id"] for k, r in col.store.rows(col.store.live_keys()).items()}

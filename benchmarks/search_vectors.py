@@ -33,7 +33,7 @@ from passages import plain_sentence_transformer, wiki_passages
 from provenance import write_result
 from textlens.embed import EmbeddingCache, get_encoder
 from textlens.embed.cache import text_key
-from textlens.index.vectors import VectorStore, bytes_per_vector
+from textlens.index.local.vectors import VectorStore, bytes_per_vector
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -122,10 +122,10 @@ import json, re, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[2])
 from passages import plain_sentence_transformer, wiki_passages
-from textlens.index import Collection
+from textlens.index import create_collection
 with tempfile.TemporaryDirectory() as tmp:
     t0 = time.perf_counter()
-    col = Collection.create(Path(tmp) / "wiki", encoder=sys.argv[3], embed_title=False)  # cache: passage texts
+    col = create_collection(Path(tmp) / "wiki", encoder=sys.argv[3], embed_title=False)  # cache: passage texts
     report = col.add(wiki_passages(int(sys.argv[1])), batch_size=20_000)
     seconds = time.perf_counter() - t0
     size = sum(f.stat().st_size for f in col.path.rglob("*") if f.is_file())

@@ -105,9 +105,9 @@ async def load(port: int, queries: list[str], modes: list[str], clients: int, se
 
 def in_process_rate(queries: list[str], mode: str, seconds: float) -> float:
     """``Collection.search`` queries/s in this process, one thread, the options the clients send."""
-    from textlens.index import Collection
+    from textlens.index import open_collection
 
-    with Collection.open("beir-scifact") as col:
+    with open_collection("beir-scifact") as col:
         col.search("warm up", mode=mode)
         n, start = 0, time.perf_counter()
         while time.perf_counter() - start < seconds:

@@ -61,13 +61,13 @@ def wikipedia(home: Path, choice: float) -> dict:
     """Keyword-only collections of the demo's Vital Articles (``read_documents("wikipedia")``, where
     the Photosynthesis article is) and of the 10k-article passages, searched at boost 0 and ``choice``."""
     from textlens.corpus import read_documents
-    from textlens.index import Collection
+    from textlens.index import create_collection
 
     out = {}
     corpora = {"vital articles (the demo's collection)": read_documents("wikipedia"), "10k-article passages": None}
     for label, source in corpora.items():
         docs = list(source if source is not None else wiki_passages())
-        with Collection.create(home / f"wiki-{len(out)}", encoder=None) as col:
+        with create_collection(home / f"wiki-{len(out)}", encoder=None) as col:
             col.add(docs)
             articles = {d.parent or d.id: d.title for d in docs}
             picked = random.Random(0).sample(sorted(articles), 300)

@@ -43,6 +43,35 @@ def shared_tokenizers() -> Path:
     return shared("tokenizers/manifest.json").parent
 
 
+# Test lanes: a marker per heavy dependency, given by where a test lives (or by its own mark). `make test` runs
+# every lane; `make test-fast` leaves out these and `slow`.
+LANES = {
+    "llm": ("tests/llm/", "tests/ask/", "tests/keywords/test_llm_keywords.py", "tests/classify/test_llm_classify.py",
+            "tests/server/test_ask_api.py", "tests/server/test_keywords_llm_api.py"),
+    "inside": ("tests/inside/", "tests/server/test_inside_api.py"),
+    "training": ("tests/train/",),
+    "topics": ("tests/topics/",),  # UMAP and numba: compiling and fitting take a minute
+    "postgres": ("tests/index/test_postgres.py",),
+    "ray": ("tests/index/test_ray.py",),
+    "browser": ("tests/ui/",),
+    "notebook": ("tests/test_notebook.py",),
+}  # fmt: skip
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for lane in LANES:
+        config.addinivalue_line("markers", f"{lane}: needs {lane} (a heavy dependency; left out by make test-fast)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(__file__).resolve().parents[1]
+    for item in items:
+        where = Path(item.fspath).resolve().relative_to(root).as_posix()
+        for lane, places in LANES.items():
+            if where.startswith(places):
+                item.add_marker(getattr(pytest.mark, lane))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Under CI every test must run: a skip there (a missing package, browser or shared file) fails the run."""
     if not os.environ.get("CI"):

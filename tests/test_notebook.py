@@ -15,7 +15,7 @@ SETUP = """
 import json, pathlib, tempfile
 from textlens import compare
 from textlens.evaluate import ModeSpec, evaluate_beir
-from textlens.index import Collection
+from textlens.index import create_collection
 from textlens.corpus import Document
 from textlens.keywords.extract import extract_keywords
 from textlens.topics.model import TopicModel
@@ -33,7 +33,7 @@ rows = [json.dumps({"_id": k, "title": "", "text": v}) for k, v in docs.items()]
 
 CELLS = {
     "tokens": 'compare("Héllo wörld 👋", ["gpt-4", "bert-base-uncased"])',
-    "search": """col = Collection.create("nb-energy", encoder=None)
+    "search": """col = create_collection("nb-energy", encoder=None)
 col.add([Document(k, v) for k, v in docs.items()])
 col.search("sunlight electricity", mode="keyword")""",
     "eval": 'evaluate_beir(root, [ModeSpec("keyword")], collection="nb-beir")',

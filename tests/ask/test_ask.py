@@ -12,7 +12,7 @@ from textlens.ask import ABSTAIN_THRESHOLD, answer_from
 from textlens.cli import app
 from textlens.corpus import Document
 from textlens.errors import InputError
-from textlens.index import Collection
+from textlens.index import create_collection
 from textlens.llm import get_generator
 
 pytest.importorskip("xllamacpp")
@@ -27,7 +27,7 @@ DOCS = [
 
 @pytest.fixture(scope="module")
 def planets():
-    col = Collection.create("ask-planets", encoder=None)
+    col = textlens.Collection.create("ask-planets", encoder=None)
     col.add(DOCS)
     yield col
     col.delete_collection()
@@ -106,11 +106,11 @@ def test_bad_questions_and_collections(planets, smol):
         planets.ask("Mars?", llm=smol, unsupported="hide")
     with pytest.raises(InputError, match="abstain_threshold must be between 0 and 1"):
         planets.ask("Mars?", llm=smol, abstain_threshold=1.5)
-    with pytest.raises(InputError, match="unknown answer style"):
+    with pytest.raises(InputError, match="style must be one of sentences, short, got 'poem'"):
         planets.ask("Mars?", llm=smol, style="poem")
     with pytest.raises(InputError, match="no room for passages"):
         planets.ask("why " * 5000, llm=smol, mode="keyword")
-    empty = Collection.create("ask-empty", encoder=None)
+    empty = create_collection("ask-empty", encoder=None)
     with pytest.raises(InputError, match="is empty"):
         textlens.ask(empty, "Anything?", llm=smol)
     empty.delete_collection()
@@ -120,7 +120,7 @@ def test_bad_questions_and_collections(planets, smol):
 
 def test_long_passages_are_cut_to_fit_and_reported(smol):
     long = Document("long", "Saturn has rings. " + "It is a gas giant with many moons. " * 400, "Saturn")
-    col = Collection.create("ask-long", encoder=None)
+    col = textlens.Collection.create("ask-long", encoder=None)
     col.add([long, *DOCS])
     try:
         answer = col.ask("Saturn: rings, gas giant, moons?", llm=smol, mode="keyword", k=2, max_passage_tokens=120)
@@ -159,6 +159,6 @@ def test_cli_ask_json(planets):
     )
     assert short.exit_code == 0 and json.loads(short.stdout)["settings"]["style"] == "short"
     bad = CliRunner().invoke(app, ["ask", "Red Planet?", "-c", "ask-planets", "--llm", SMOL, "--style", "poem"])
-    assert bad.exit_code == 2 and "unknown answer style 'poem'" in bad.output
+    assert bad.exit_code == 2 and "style must be one of sentences, short, got 'poem'" in bad.output
     missing = CliRunner().invoke(app, ["ask", "Mars?", "-c", "ask-planets", "--llm", "/nowhere/model.gguf"])
     assert missing.exit_code == 2 and "does not exist" in missing.output

@@ -56,10 +56,10 @@ def test_an_error_reaches_every_caller_of_the_batch_and_the_next_batch_runs() ->
 def test_progress_has_one_signature_from_encoder_to_collection(tmp_path) -> None:
     pytest.importorskip("sentence_transformers")
     from textlens.corpus import Document
-    from textlens.index import Collection
+    from textlens.index import create_collection
 
     calls: list[tuple] = []
-    with Collection.create(tmp_path / "c") as col:
+    with create_collection(tmp_path / "c") as col:
         col.add([Document(str(i), f"note number {i} on tides") for i in range(30)], progress=lambda *a: calls.append(a))
     assert calls and all(isinstance(s, str) and isinstance(d, int) and isinstance(t, int) for s, d, t in calls)
     assert calls[-1] == ("indexed", 30, 0) and ("embedded", 30, 0) in calls

@@ -113,7 +113,7 @@ def nomic():
 
 def test_nomic_embeds_with_its_prefixes_and_searches(nomic):
     from textlens.corpus import Document
-    from textlens.index import Collection
+    from textlens.index import create_collection
 
     docs = [
         "Paris is the capital and largest city of France.",
@@ -128,7 +128,7 @@ def test_nomic_embeds_with_its_prefixes_and_searches(nomic):
     assert float(nomic.encode_queries([docs[0]])[0] @ vectors[0]) < 0.99
     long = "energy " * 3000  # beyond the model's 512 tokens: cut, not an error
     assert nomic.encode([long]).shape == (1, 768)
-    with Collection.create("nomic-docs", encoder="nomic-embed-text-v1.5") as col:
+    with create_collection("nomic-docs", encoder="nomic-embed-text-v1.5") as col:
         col.add([Document(id=str(n), text=t) for n, t in enumerate(docs)])
         assert col.search("largest river", mode="dense", k=1).hits[0].doc_id == "2"
         assert col.manifest["encoder"] == {"name": "nomic-embed-text-v1.5", "dim": 768}

@@ -136,10 +136,10 @@ def test_reports_and_trec_runs(tmp_path: Path, monkeypatch) -> None:
 
 def test_own_collection_with_own_qrels(tmp_path: Path, monkeypatch) -> None:
     from textlens.corpus import Document
-    from textlens.index import Collection
+    from textlens.index import create_collection
 
     monkeypatch.setenv("TEXTLENS_HOME", str(tmp_path / "home"))
-    with Collection.create("mine", encoder=None) as col:
+    with create_collection("mine", encoder=None) as col:
         col.add([Document(i, f"{t}. {x}") for i, t, x in CORPUS])
     qrels = tmp_path / "qrels.trec"
     qrels.write_text("q1 0 d1 1\nq3 0 d4 2\nq3 0 missing 1\n")
@@ -227,14 +227,14 @@ def test_sweep_tunes_on_dev_and_reports_on_test(tmp_path: Path, monkeypatch) -> 
 
 def test_eval_never_replaces_a_users_collection(tmp_path: Path, monkeypatch) -> None:
     from textlens.corpus import Document
-    from textlens.index import Collection, CollectionConflict
+    from textlens.index import CollectionConflict, create_collection, open_collection
 
     monkeypatch.setenv("TEXTLENS_HOME", str(tmp_path / "home"))
-    with Collection.create("mine", encoder=None) as col:
+    with create_collection("mine", encoder=None) as col:
         col.add([Document("n1", "my notes"), Document("n2", "more notes"), Document("n3", "last notes")])
     with pytest.raises(CollectionConflict, match="not in"):
         evaluate_beir(beir(tmp_path), [ModeSpec("keyword")], collection="mine")
-    with Collection.open("mine") as col:
+    with open_collection("mine") as col:
         assert sorted(col.document_ids()) == ["n1", "n2", "n3"]
     res = CliRunner().invoke(app, ["eval", str(beir(tmp_path)), "--mode", "keyword", "-c", "mine"])
     assert res.exit_code == 2 and "another collection" in res.output
@@ -242,12 +242,12 @@ def test_eval_never_replaces_a_users_collection(tmp_path: Path, monkeypatch) -> 
 
 def test_eval_completes_an_interrupted_build(tmp_path: Path, monkeypatch) -> None:
     from textlens.corpus import Document
-    from textlens.index import Collection
+    from textlens.index import create_collection, open_collection
 
     monkeypatch.setenv("TEXTLENS_HOME", str(tmp_path / "home"))
-    with Collection.create("beir-mini", encoder=None) as col:  # as if a build died after two documents
+    with create_collection("beir-mini", encoder=None) as col:  # as if a build died after two documents
         col.add([Document(i, x, t) for i, t, x in CORPUS[:2]])
     result = evaluate_beir(beir(tmp_path), [ModeSpec("keyword")])
     assert result.results["keyword"]["ndcg@10"] == 1.0
-    with Collection.open("beir-mini") as col:
+    with open_collection("beir-mini") as col:
         assert sorted(col.document_ids()) == sorted(i for i, _, _ in CORPUS)

@@ -9,7 +9,7 @@ import pytest
 
 from textlens.corpus import Document
 from textlens.errors import InputError
-from textlens.index import Collection
+from textlens.index import CollectionBase, create_collection
 
 DOCS = [
     Document("a", "solar panels turn sunlight into electricity"),
@@ -20,7 +20,7 @@ DOCS = [
 ]
 
 
-def by_hand(col: Collection, query: str, k1: float, b: float) -> list[tuple[str, float]]:
+def by_hand(col: CollectionBase, query: str, k1: float, b: float) -> list[tuple[str, float]]:
     terms = {d.id: col.keyword.terms(d.text) for d in DOCS}
     avg = sum(len(t) for t in terms.values()) / len(terms)
     out = []
@@ -40,7 +40,7 @@ def by_hand(col: Collection, query: str, k1: float, b: float) -> list[tuple[str,
 @pytest.mark.parametrize(("k1", "b"), [(0.9, 0.4), (2.0, 1.0), (1.5, 0.0), (0.0, 0.5)])
 def test_rescored_bm25_equals_the_formula(tmp_path, monkeypatch, k1: float, b: float) -> None:
     monkeypatch.setenv("TEXTLENS_HOME", str(tmp_path))
-    with Collection.create("bm", encoder=None) as col:
+    with create_collection("bm", encoder=None) as col:
         col.add(DOCS)
         for query in ("solar electricity", "sunlight", "electricity from wind"):
             hits = col.search(query, mode="keyword", k=5, bm25=(k1, b)).hits
@@ -51,7 +51,7 @@ def test_rescored_bm25_equals_the_formula(tmp_path, monkeypatch, k1: float, b: f
 
 def test_length_normalisation_moves_documents_and_defaults_stay_tantivy(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("TEXTLENS_HOME", str(tmp_path))
-    with Collection.create("bm", encoder=None) as col:
+    with create_collection("bm", encoder=None) as col:
         col.add(DOCS)
         no_norm = [h.doc_id for h in col.search("solar", mode="keyword", bm25=(1.2, 0.0)).hits]
         assert no_norm[0] == "b"  # four occurrences win when length does not count
@@ -77,7 +77,7 @@ def test_rescored_bm25_matches_bm25s_on_the_same_terms(tmp_path, monkeypatch, k1
     docs = [Document(r["_id"], r["text"], r["title"]) for r in rows]
     queries = [json.loads(line)["text"] for line in shared("data/beir/scifact/queries.jsonl").open()][:40]
     monkeypatch.setenv("TEXTLENS_HOME", str(tmp_path))
-    with Collection.create("bm", encoder=None) as col:
+    with create_collection("bm", encoder=None) as col:
         col.add(docs)
         reference = bm25s.BM25(k1=k1, b=b, method="lucene")
         reference.index([col.keyword.terms(d.titled_text) for d in docs], show_progress=False)

@@ -14,7 +14,7 @@ import pytest
 
 from textlens.corpus import Document
 from textlens.errors import InputError, TextlensError
-from textlens.index import Collection, CollectionError
+from textlens.index import CollectionBase, CollectionError, create_collection, open_collection
 
 DOCS = [
     Document("1", "The quick brown fox jumps over the lazy dog.", "Fox", {"year": 1990, "topic": "animals"}),
@@ -27,14 +27,14 @@ DOCS = [
 
 
 @pytest.fixture
-def col(tmp_path: Path) -> Collection:
-    c = Collection.create(tmp_path / "col", encoder=None)
+def col(tmp_path: Path) -> CollectionBase:
+    c = create_collection(tmp_path / "col", encoder=None)
     c.add(DOCS)
     yield c
     c.close()
 
 
-def test_keyword_search_stems_and_explains(col: Collection) -> None:
+def test_keyword_search_stems_and_explains(col: CollectionBase) -> None:
     res = col.search("runs", mode="keyword")
     assert res.ids() == ["2"]
     hit = res.hits[0]
@@ -44,11 +44,11 @@ def test_keyword_search_stems_and_explains(col: Collection) -> None:
 
 
 @pytest.mark.parametrize(("query", "expected"), [("语言处理", "4"), ("自然言語", "5"), ("자연어", "6")])
-def test_cjk_queries_find_hits(col: Collection, query: str, expected: str) -> None:
+def test_cjk_queries_find_hits(col: CollectionBase, query: str, expected: str) -> None:
     assert col.search(query, mode="keyword").ids()[0] == expected
 
 
-def test_filters_equality_ranges_sets(col: Collection) -> None:
+def test_filters_equality_ranges_sets(col: CollectionBase) -> None:
     assert col.search("dog", mode="keyword", filters={"topic": "animals"}).ids() == ["3", "1"]
     assert col.search("dog", mode="keyword", filters={"year": {"gte": 2000}}).ids() == ["3"]
     assert col.search("dog", mode="keyword", filters={"year": {"in": [1990]}}).ids() == ["1"]
@@ -57,7 +57,7 @@ def test_filters_equality_ranges_sets(col: Collection) -> None:
     assert "unknown filter field 'colour'" in err.value.message and "topic, year" in err.value.hint
 
 
-def test_upsert_replaces_and_delete_removes(col: Collection) -> None:
+def test_upsert_replaces_and_delete_removes(col: CollectionBase) -> None:
     with pytest.raises(InputError, match="already in collection"):
         col.add([Document("1", "again")])
     report = col.upsert([Document("1", "A cat sleeps all day.", "Cat")])
@@ -75,7 +75,7 @@ def test_upsert_replaces_and_delete_removes(col: Collection) -> None:
 
 
 def test_deleting_a_parent_removes_its_chunks(tmp_path: Path) -> None:
-    with Collection.create(tmp_path / "c", encoder=None) as c:
+    with create_collection(tmp_path / "c", encoder=None) as c:
         c.add(
             [
                 Document("a#0", "first part", parent="a"),
@@ -88,7 +88,7 @@ def test_deleting_a_parent_removes_its_chunks(tmp_path: Path) -> None:
 
 
 def test_group_by_document(tmp_path: Path) -> None:
-    with Collection.create(tmp_path / "c", encoder=None) as c:
+    with create_collection(tmp_path / "c", encoder=None) as c:
         c.add(
             [
                 Document("a#0", "apple pie", parent="a"),
@@ -105,7 +105,7 @@ def test_group_by_document(tmp_path: Path) -> None:
 
 
 def test_bad_batches(tmp_path: Path) -> None:
-    with Collection.create(tmp_path / "c", encoder=None) as c:
+    with create_collection(tmp_path / "c", encoder=None) as c:
         with pytest.raises(InputError, match="duplicate ids within one batch: x"):
             c.add([Document("x", "one"), Document("x", "two")])
         report = c.add([Document("e1", ""), Document("e2", "  \n\t"), Document("ok", "fine")])
@@ -123,7 +123,7 @@ def test_bad_batches(tmp_path: Path) -> None:
 )
 def test_metadata_json_cannot_hold_is_refused_before_anything_is_written(tmp_path, metadata, message) -> None:
     """Found by schemathesis: an integer past 64 bits was stored, then every search that returned it failed."""
-    with Collection.create(tmp_path / "c", encoder=None) as c:
+    with create_collection(tmp_path / "c", encoder=None) as c:
         c.add([Document("kept", "already here", metadata={"n": 2**63 - 1})])
         with pytest.raises(InputError, match="document 'bad': " + message):
             c.add([Document("fine", "new text"), Document("bad", "bad text", metadata=metadata)])
@@ -134,40 +134,40 @@ def test_metadata_json_cannot_hold_is_refused_before_anything_is_written(tmp_pat
 def test_a_50_mb_document(tmp_path: Path) -> None:
     words = " ".join(f"token{i % 50000}" for i in range(6_000_000))
     assert len(words) > 50_000_000
-    with Collection.create(tmp_path / "c", encoder=None) as c:
+    with create_collection(tmp_path / "c", encoder=None) as c:
         c.add([Document("big", words + " needle"), Document("small", "haystack")])
         assert c.search("needle", mode="keyword").ids() == ["big"]
 
 
 def test_open_errors(tmp_path: Path) -> None:
     with pytest.raises(CollectionError, match="no collection"):
-        Collection.open(tmp_path / "missing")
+        open_collection(tmp_path / "missing")
     path = tmp_path / "c"
-    Collection.create(path, encoder=None).close()
+    create_collection(path, encoder=None).close()
     manifest = json.loads((path / "collection.json").read_text())
     (path / "collection.json").write_text(json.dumps({**manifest, "format_version": 99}))
     with pytest.raises(CollectionError, match="format version 99"):
-        Collection.open(path)
+        open_collection(path)
     (path / "collection.json").write_text("{not json")
     with pytest.raises(CollectionError, match="corrupt"):
-        Collection.open(path)
+        open_collection(path)
     (path / "collection.json").write_text(json.dumps(manifest))
     (path / "docs.sqlite").write_bytes(b"this is not a database" * 100)
     for extra in ("docs.sqlite-wal", "docs.sqlite-shm"):
         (path / extra).unlink(missing_ok=True)
     with pytest.raises(CollectionError, match="corrupt"):
-        Collection.open(path)
+        open_collection(path)
     with pytest.raises(CollectionError, match="already exists"):
-        Collection.create(path, encoder=None)
+        create_collection(path, encoder=None)
     with pytest.raises(InputError, match="invalid collection name"):
-        Collection.create("bad name!", encoder=None)
+        create_collection("bad name!", encoder=None)
 
 
 def test_collection_names_live_under_home(tmp_path: Path, monkeypatch) -> None:
     from textlens.index import list_collections
 
     monkeypatch.setenv("TEXTLENS_HOME", str(tmp_path))
-    with Collection.create("notes", encoder=None) as c:
+    with create_collection("notes", encoder=None) as c:
         c.add(DOCS[:2])
     assert (tmp_path / "collections/notes/collection.json").is_file()
     assert [(x["name"], x["documents"]) for x in list_collections()] == [("notes", 2)]
@@ -176,8 +176,8 @@ def test_collection_names_live_under_home(tmp_path: Path, monkeypatch) -> None:
 WRITER = """
 import sys
 from textlens.corpus import Document
-from textlens.index import Collection
-col = Collection.open(sys.argv[1])
+from textlens.index import open_collection
+col = open_collection(sys.argv[1])
 n = 0
 while True:
     col.add([Document(f"d{n + i}", f"passage number {n + i} about topic {i % 7}") for i in range(50)])
@@ -188,10 +188,10 @@ while True:
 
 def test_sigkill_leaves_the_last_committed_state(tmp_path: Path) -> None:
     path = tmp_path / "c"
-    Collection.create(path, encoder=None).close()
+    create_collection(path, encoder=None).close()
     proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True)
     seen = []
-    reader = Collection.open(path)
+    reader = open_collection(path)
     deadline = time.time() + 60
     while time.time() < deadline and (not seen or int(seen[-1]) < 400):
         seen.append(proc.stdout.readline().strip())
@@ -203,7 +203,7 @@ def test_sigkill_leaves_the_last_committed_state(tmp_path: Path) -> None:
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     reader.close()
-    with Collection.open(path) as col:
+    with open_collection(path) as col:
         count = len(col)
         assert count % 50 == 0 and count >= int(seen[-1])
         col.add([Document("after", "written after the crash")])
@@ -214,7 +214,7 @@ def test_sigkill_leaves_the_last_committed_state(tmp_path: Path) -> None:
 def test_threads_search_while_one_writes(tmp_path: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    with Collection.create(tmp_path / "c", encoder=None) as col:
+    with create_collection(tmp_path / "c", encoder=None) as col:
         col.add(DOCS)
 
         def write() -> None:
@@ -238,7 +238,7 @@ def test_threads_search_while_one_writes(tmp_path: Path) -> None:
 def test_closing_in_one_thread_leaves_other_threads_connections_alone(tmp_path: Path) -> None:
     import threading
 
-    col = Collection.create(tmp_path / "c", encoder=None)
+    col = create_collection(tmp_path / "c", encoder=None)
     col.add(DOCS)
     inside, closed, results = threading.Event(), threading.Event(), []
 
@@ -262,13 +262,13 @@ def test_closing_in_one_thread_leaves_other_threads_connections_alone(tmp_path: 
 def test_a_reader_process_sees_another_process_writes(tmp_path: Path) -> None:
     """Found by benchmarks/reliability.py: a reader that is not the writer must reload the keyword index."""
     path = tmp_path / "c"
-    with Collection.create(path, encoder=None) as col:
+    with create_collection(path, encoder=None) as col:
         col.add([Document("a", "first version of the note")])
-    reader = Collection.open(path)
+    reader = open_collection(path)
     assert reader.search("version", mode="keyword").ids() == ["a"]
     code = (
-        "import sys; from textlens.index import Collection; from textlens.corpus import Document\n"
-        "with Collection.open(sys.argv[1]) as c:\n"
+        "import sys; from textlens.index import open_collection; from textlens.corpus import Document\n"
+        "with open_collection(sys.argv[1]) as c:\n"
         "    c.upsert([Document('a', 'second version')])\n"
         "    c.add([Document('b', 'version b')])\n"
     )

@@ -13,8 +13,16 @@ import pytest
 from tests.shared import shared
 from textlens.corpus.document import Document
 from textlens.errors import InputError
-from textlens.index import Collection, CollectionConflict, CollectionError, CollectionNotFound
-from textlens.index.postgres import BackendError, PgCollection, fieldnorm
+from textlens.index import (
+    CollectionConflict,
+    CollectionError,
+    CollectionNotFound,
+    collection_exists,
+    create_collection,
+    open_collection,
+)
+from textlens.index.postgres import BackendError, PgCollection
+from textlens.index.postgres.snapshot import fieldnorm
 
 SCIFACT = shared("data/beir/scifact")
 
@@ -48,10 +56,10 @@ QUERIES = [
 def pair(pg_url, tmp_path_factory):
     """The same 300 SciFact abstracts, locally and in PostgreSQL."""
     docs = _scifact(300)
-    local = Collection.create(tmp_path_factory.mktemp("local") / "scifact")
+    local = create_collection(tmp_path_factory.mktemp("local") / "scifact")
     local.add(docs)
     # exact vectors, as the local engine uses for 300 (HNSW's approximation is measured in the benchmark)
-    pg = Collection.create(_name(), backend=pg_url, vector_index="exact")
+    pg = create_collection(_name(), backend=pg_url, vector_index="exact")
     pg.add(docs, batch_size=128)
     yield local, pg
     local.close()
@@ -96,7 +104,7 @@ def test_dense_and_hybrid_equal_the_local_engine(pair):
 
 def test_hnsw_finds_what_exact_search_finds(pair, pg_url):
     local, _ = pair
-    hnsw = Collection.create(_name(), backend=pg_url)
+    hnsw = create_collection(_name(), backend=pg_url)
     hnsw.add(local.documents())
     assert hnsw.info()["vector_index"] == "hnsw"
     found = [len(set(hnsw.search(q, mode="dense").ids()) & set(local.search(q, mode="dense").ids())) for q in QUERIES]
@@ -147,14 +155,14 @@ def _passes(meta: dict, filters: dict) -> bool:
 
 def test_upsert_and_delete_keep_scores_equal_to_a_fresh_build(pg_url, tmp_path):
     docs = _scifact(60)
-    pg = Collection.create(_name(), backend=pg_url, encoder=None)
+    pg = create_collection(_name(), backend=pg_url, encoder=None)
     pg.add(docs[:50])
     changed = [Document(d.id, d.text + " Extra sentence about vitamin D.", d.title, d.metadata) for d in docs[10:20]]
     report = pg.upsert(changed + docs[50:])
     assert (report.added, report.replaced) == (10, 10)
     assert pg.delete([docs[0].id, docs[1].id, "not-there"]) == 2
     final = docs[2:10] + changed + docs[20:]
-    fresh = Collection.create(tmp_path / "fresh", encoder=None)
+    fresh = create_collection(tmp_path / "fresh", encoder=None)
     fresh.add(final)
     assert len(pg) == len(final) == len(fresh)
     assert pg.get(docs[0].id) is None and pg.get(docs[12].id).text.endswith("vitamin D.")
@@ -164,15 +172,15 @@ def test_upsert_and_delete_keep_scores_equal_to_a_fresh_build(pg_url, tmp_path):
     assert [s for _, s in b] == pytest.approx([s for _, s in a], rel=1e-5)
     assert {d.id for d in pg.documents()} == {d.id for d in final}
     pg.delete_collection()
-    assert not Collection.exists(pg.name, backend=pg_url)
+    assert not collection_exists(pg.name, backend=pg_url)
 
 
 def test_a_snapshot_sees_one_state_while_a_writer_commits(pg_url):
     docs = _scifact(40)
     name = _name()
-    with Collection.create(name, backend=pg_url, encoder=None) as first:
+    with create_collection(name, backend=pg_url, encoder=None) as first:
         first.add(docs[:20])
-    pg, writer = Collection.open(name, backend=pg_url), Collection.open(name, backend=pg_url)
+    pg, writer = open_collection(name, backend=pg_url), open_collection(name, backend=pg_url)
     with pg.snapshot() as snap:
         before = snap.retriever("keyword").search("cancer", 100, None)
         done = threading.Event()
@@ -189,9 +197,9 @@ def test_a_snapshot_sees_one_state_while_a_writer_commits(pg_url):
 
 def test_one_writer_at_a_time_and_readers_meanwhile(pg_url):
     name = _name()
-    first = Collection.create(name, backend=pg_url, encoder=None)
+    first = create_collection(name, backend=pg_url, encoder=None)
     first.add(_scifact(5))
-    second = Collection.open(name, backend=pg_url)
+    second = open_collection(name, backend=pg_url)
     with pytest.raises(CollectionConflict, match="another process is writing"):
         second.add(_scifact(6)[5:])
     assert len(second.search("cells", mode="keyword").hits) > 0
@@ -204,7 +212,7 @@ def test_one_writer_at_a_time_and_readers_meanwhile(pg_url):
 def test_a_lost_connection_rolls_the_batch_back_and_keeps_the_rest(pg_url):
     docs = _scifact(30)
     name = _name()
-    col = Collection.create(name, backend=pg_url, encoder=None)
+    col = create_collection(name, backend=pg_url, encoder=None)
     killer = psycopg.connect(pg_url, autocommit=True)
 
     def stream():
@@ -217,7 +225,7 @@ def test_a_lost_connection_rolls_the_batch_back_and_keeps_the_rest(pg_url):
     with pytest.raises(BackendError, match=r"lost while writing documents 21-30.*the 20 before it are committed"):
         col.add(stream(), batch_size=10)
     killer.close()
-    again = Collection.open(name, backend=pg_url)
+    again = open_collection(name, backend=pg_url)
     assert len(again) == 20 and {d.id for d in again.documents()} == {d.id for d in docs[:20]}
     report = again.upsert(docs, batch_size=10)  # the hint: the same command with --upsert
     assert (report.added, report.replaced, len(again)) == (10, 20, 30)
@@ -226,11 +234,11 @@ def test_a_lost_connection_rolls_the_batch_back_and_keeps_the_rest(pg_url):
 
 def test_the_encoder_rule_holds(pg_url):
     name = _name()
-    col = Collection.create(name, backend=pg_url)
+    col = create_collection(name, backend=pg_url)
     col.add(_scifact(3))
     with pytest.raises(CollectionError, match="built with encoder"):
-        Collection.open(name, backend=pg_url, encoder="BAAI/bge-small-en-v1.5")
-    keyword_only = Collection.create(_name(), backend=pg_url, encoder=None)
+        open_collection(name, backend=pg_url, encoder="BAAI/bge-small-en-v1.5")
+    keyword_only = create_collection(_name(), backend=pg_url, encoder=None)
     with pytest.raises(InputError, match="has no vectors"):
         keyword_only.search("cells", mode="dense")
     keyword_only.delete_collection()
@@ -238,7 +246,7 @@ def test_the_encoder_rule_holds(pg_url):
 
 
 def test_bad_input_is_refused_before_anything_is_written(pg_url):
-    col = Collection.create(_name(), backend=pg_url, encoder=None)
+    col = create_collection(_name(), backend=pg_url, encoder=None)
     col.add([Document("a", "first")])
     with pytest.raises(InputError, match="NUL character"):
         col.add([Document("b", "fine"), Document("c", "bad\x00text")])
@@ -248,21 +256,21 @@ def test_bad_input_is_refused_before_anything_is_written(pg_url):
         col.add([Document("d", "x"), Document("d", "y")])
     assert [d.id for d in col.documents()] == ["a"]
     with pytest.raises(InputError, match="invalid collection name"):
-        Collection.create("no spaces; or quotes'", backend=pg_url)
+        create_collection("no spaces; or quotes'", backend=pg_url)
     with pytest.raises(CollectionConflict, match="already exists"):
-        Collection.create(col.name, backend=pg_url)
+        create_collection(col.name, backend=pg_url)
     with pytest.raises(CollectionNotFound, match="no collection 'missing'"):
-        Collection.open("missing", backend=pg_url)
+        open_collection("missing", backend=pg_url)
     with pytest.raises(InputError, match="not one PostgreSQL offers"):
-        Collection.create(_name(), backend=pg_url, vector_index="int8")
+        create_collection(_name(), backend=pg_url, vector_index="int8")
     with pytest.raises(InputError, match=r"unknown backend .mysql://\.\.\.."):
-        Collection.open("x", backend="mysql://host/db")
+        open_collection("x", backend="mysql://host/db")
     col.delete_collection()
 
 
 def test_unreachable_server_and_missing_rights_are_clear(pg_server, pg_url, tmp_path):
     with pytest.raises(BackendError, match="cannot connect to PostgreSQL at postgresql://postgres@") as err:
-        Collection.open("x", backend=f"postgresql://postgres:secret@/postgres?host={tmp_path}")
+        open_collection("x", backend=f"postgresql://postgres:secret@/postgres?host={tmp_path}")
     assert "secret" not in str(err.value) and "check the host, port" in err.value.hint
     # a database whose owner may not enable pgvector (not a trusted extension)
     admin = psycopg.connect(pg_url, autocommit=True)
@@ -271,7 +279,7 @@ def test_unreachable_server_and_missing_rights_are_clear(pg_server, pg_url, tmp_
     admin.close()
     plain = pg_url.replace("postgresql://postgres:@/postgres", "postgresql://plain@/plaindb")
     with pytest.raises(BackendError, match=r"pgvector is installed .* but not enabled") as err:
-        Collection.create("x", backend=plain)
+        create_collection("x", backend=plain)
     assert "CREATE EXTENSION vector" in err.value.hint
 
 
@@ -283,13 +291,13 @@ def test_tables_of_another_version_are_refused(pg_url):
     with psycopg.connect(other, autocommit=True) as conn:
         conn.execute("CREATE TABLE textlens_collections (name text, data bytea)")
     with pytest.raises(BackendError, match=r"was not made by this textlens.*data, name"):
-        Collection.create("x", backend=other)
+        create_collection("x", backend=other)
     name = _name()
-    Collection.create(name, backend=pg_url, encoder=None).close()
+    create_collection(name, backend=pg_url, encoder=None).close()
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("UPDATE textlens_collections SET format_version = 99 WHERE name = %s", (name,))
     with pytest.raises(BackendError, match="format version 99; this textlens reads up to 1"):
-        Collection.open(name, backend=pg_url)
+        open_collection(name, backend=pg_url)
 
 
 def test_fieldnorm_is_tantivys_one_byte_length():
@@ -341,9 +349,9 @@ def test_the_cli_and_the_rest_api_work_on_postgresql(pg_url, tmp_path, monkeypat
     assert out.exit_code == 0 and json.loads(out.stdout)["written"] == 3, out.output
     back = run(app, ["collections", "import", str(dump), str(tmp_path / "here"), "--backend", "local", "--json"])
     assert back.exit_code == 0 and json.loads(back.stdout)["documents"] == 3, back.output
-    assert Collection.open(tmp_path / "here").search("water dams", mode="keyword").ids() == ["c"]
+    assert open_collection(tmp_path / "here").search("water dams", mode="keyword").ids() == ["c"]
     gone = run(app, ["collections", "delete", name, "--yes", "--backend", pg_url])
-    assert gone.exit_code == 0 and not Collection.exists(name, backend=pg_url)
+    assert gone.exit_code == 0 and not collection_exists(name, backend=pg_url)
 
 
 def test_export_and_import_move_a_collection_to_postgresql_and_back(pair, pg_url, tmp_path):
@@ -371,7 +379,7 @@ def test_export_and_import_move_a_collection_to_postgresql_and_back(pair, pg_url
     assert (first["added"], first["documents"], first["embedded"]) == (120, 120, 0)
     rest = import_collection(dump, name, backend=pg_url)
     assert (rest["added"], rest["already_there"], rest["documents"], rest["embedded"]) == (180, 120, 300, 0)
-    moved = Collection.open(name, backend=pg_url)
+    moved = open_collection(name, backend=pg_url)
     for query in QUERIES[:3]:
         for mode in ("keyword", "dense", "hybrid"):
             assert moved.search(query, mode=mode).ids() == local.search(query, mode=mode).ids()
@@ -403,7 +411,7 @@ def test_bad_export_files_are_named_by_line(pair, pg_url, tmp_path):
     name = _name()
     with pytest.raises(InputError, match=r"dump.jsonl, line 6: a vector of 6 numbers; the header's encoder has 384"):
         import_collection(dump, name, backend=pg_url, batch_size=2)
-    partial = Collection.open(name, backend=pg_url)
+    partial = open_collection(name, backend=pg_url)
     assert len(partial) == 4  # the batches before line 6, whole
     dump.write_text("\n".join([*lines[:5], "{not json", *lines[6:]]) + "\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"dump.jsonl, line 6: not a JSON line"):

@@ -16,7 +16,7 @@ import pytest
 from tests.shared import shared
 from textlens.corpus.document import Document
 from textlens.errors import InputError
-from textlens.index import Collection, CollectionNotFound
+from textlens.index import CollectionNotFound, create_collection, open_collection
 from textlens.index.ray_embed import RayError, connect, index_with_ray
 
 N = 1200
@@ -56,7 +56,7 @@ def _workers() -> list[int]:
 
 def _count(name: str, url: str) -> int:
     try:
-        with Collection.open(name, backend=url) as col:
+        with open_collection(name, backend=url) as col:
             return len(col)
     except CollectionNotFound:  # not created yet
         return 0
@@ -94,7 +94,7 @@ def test_driver_and_worker_killed_and_everything_is_written_once(ray_address, pg
     assert killed, "no Ray worker was seen embedding"
     report = json.loads(again.stdout.strip().splitlines()[-1])
     assert (report["added"], report["documents"], report["embedded"]) == (N - first, N, 0)
-    with Collection.open(name, backend=pg_url) as col:
+    with open_collection(name, backend=pg_url) as col:
         ids = [json.loads(line)["id"] for line in corpus.open()]
         assert col.stored_ids() == set(ids)
         for doc in [col.get(ids[0]), col.get(ids[-1])]:  # the vectors are the documents' own
@@ -107,7 +107,7 @@ def test_ray_errors_are_clear(ray_address, pg_url, tmp_path):
     with pytest.raises(RayError, match=r"no Ray cluster at '127\.0\.0\.1:1'") as err:
         connect("127.0.0.1:1")
     assert "ray start --head" in err.value.hint
-    keyword = Collection.create(tmp_path / "kw", encoder=None)
+    keyword = create_collection(tmp_path / "kw", encoder=None)
     with pytest.raises(InputError, match="has no encoder"):
         index_with_ray(keyword, [Document("a", "text")], ray_address)
     from typer.testing import CliRunner
@@ -117,7 +117,7 @@ def test_ray_errors_are_clear(ray_address, pg_url, tmp_path):
     both = CliRunner().invoke(app, ["index", str(tmp_path), "-c", "x", "--ray", "auto", "--upsert"])
     assert both.exit_code == 2 and "does not replace documents" in both.output
     # in process: the documents already there are skipped, empty ones reported
-    col = Collection.create(tmp_path / "dense")
+    col = create_collection(tmp_path / "dense")
     col.add([Document("a", "Cells divide.")])
     docs = [Document("a", "Cells divide."), Document("b", "Stars shine."), Document("c", "  ")]
     report = index_with_ray(col, docs, ray_address, workers=2)

@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 
 from textlens.corpus import Document
 from textlens.errors import InputError
-from textlens.index import Collection
-from textlens.index.keyword import TITLE_BOOST, KeywordIndex, _schema
+from textlens.index import CollectionBase, create_collection
+from textlens.index.analysis import TITLE_BOOST
+from textlens.index.local.keyword import KeywordIndex, _schema
 
 DOCS = [
     Document("photo", "Plants turn light, water and carbon dioxide into sugar in chloroplasts.", "Photosynthesis"),
@@ -25,17 +26,17 @@ QUERY = "photosynthesis in green plants"
 
 @pytest.fixture
 def col(tmp_path: Path):
-    c = Collection.create(tmp_path / "col", encoder=None)
+    c = create_collection(tmp_path / "col", encoder=None)
     c.add(DOCS)
     yield c
     c.close()
 
 
-def scores(col: Collection, boost: float | None) -> dict[str, float]:
+def scores(col: CollectionBase, boost: float | None) -> dict[str, float]:
     return {h.doc_id: h.score for h in col.search(QUERY, mode="keyword", k=10, title_boost=boost).hits}
 
 
-def test_a_title_match_adds_boost_times_the_title_score(col: Collection) -> None:
+def test_a_title_match_adds_boost_times_the_title_score(col: CollectionBase) -> None:
     flat, quarter, half, two = (scores(col, b) for b in (0.0, 0.25, 0.5, 2.0))
     assert scores(col, None) == quarter and TITLE_BOOST == 0.25  # the default
     title_score = (half["photo"] - flat["photo"]) / 0.5
@@ -47,8 +48,8 @@ def test_a_title_match_adds_boost_times_the_title_score(col: Collection) -> None
     assert max(flat, key=flat.get) != "photo" and max(two, key=two.get) == "photo"
 
 
-def test_bad_boosts_and_the_bm25_rescorer_are_refused(col: Collection) -> None:
-    with pytest.raises(InputError, match="title_boost must be a non-negative number"):
+def test_bad_boosts_and_the_bm25_rescorer_are_refused(col: CollectionBase) -> None:
+    with pytest.raises(InputError, match="title_boost must be between 0 and 100"):
         scores(col, -1.0)
     with pytest.raises(InputError, match="title boost and BM25 parameters cannot be combined"):
         col.search(QUERY, mode="keyword", bm25=(0.9, 0.4), title_boost=0.5)
@@ -78,7 +79,7 @@ def test_an_index_from_before_titles_opens_and_searches_without_the_boost(tmp_pa
     assert 9 in {h.key for h in index.search("photosynthesis", 10)}
 
 
-def test_cli_and_info(col: Collection, tmp_path: Path) -> None:
+def test_cli_and_info(col: CollectionBase, tmp_path: Path) -> None:
     from textlens.cli import app
 
     assert col.info()["keyword_titles"] is True

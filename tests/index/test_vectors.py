@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from textlens.index.vectors import VectorStore, bytes_per_vector
+from textlens.index.local.vectors import VectorStore, bytes_per_vector
 
 pytest.importorskip("faiss")
 
@@ -64,7 +64,7 @@ def test_exact_matches_brute_force_and_masks(data) -> None:
 
 
 def test_auto_switches_to_hnsw_above_the_threshold(data, monkeypatch) -> None:
-    import textlens.index.vectors as v
+    import textlens.index.local.vectors as v
 
     path = data[0]
     store = VectorStore(path, 256, kind="auto")

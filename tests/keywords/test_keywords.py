@@ -191,9 +191,9 @@ def test_cli_many_documents_from_a_file_and_a_collection(tmp_path: Path) -> None
     rows = {r["id"]: r for r in map(json.loads, res.output.strip().splitlines())}
     assert rows["vol"]["keywords"] and rows["nil"]["note"] == "the document is empty"
     from textlens.corpus import Document
-    from textlens.index import Collection
+    from textlens.index import create_collection
 
-    with Collection.create("kwcol") as col:
+    with create_collection("kwcol") as col:
         col.add([Document("v1", VOLCANO, "Volcano")])
     res = runner.invoke(app, ["keywords", "--collection", "kwcol", "--doc", "v1", "--json"])
     assert res.exit_code == 0, res.output

@@ -15,7 +15,7 @@ from tests.shared import shared
 from textlens.corpus import Document
 from textlens.embed import EmbeddingCache, embed_with_cache, get_encoder
 from textlens.errors import InputError
-from textlens.index import Collection, CollectionError
+from textlens.index import CollectionBase, CollectionError, create_collection, open_collection
 
 DOCS = [
     Document("car", "The automobile needs new tyres and an oil change.", "Garage"),
@@ -27,24 +27,24 @@ DOCS = [
 
 
 @pytest.fixture(scope="module")
-def col(tmp_path_factory) -> Collection:
-    c = Collection.create(tmp_path_factory.mktemp("dense") / "c")
+def col(tmp_path_factory) -> CollectionBase:
+    c = create_collection(tmp_path_factory.mktemp("dense") / "c")
     c.add(DOCS)
     yield c
     c.close()
 
 
-def test_dense_finds_meaning_keyword_misses(col: Collection) -> None:
+def test_dense_finds_meaning_keyword_misses(col: CollectionBase) -> None:
     query = "a vehicle requiring maintenance"
     assert col.search(query, mode="keyword").ids() == []
     assert col.search(query, mode="dense", k=1).ids() == ["car"]
 
 
-def test_keyword_finds_exact_codes_dense_may_not(col: Collection) -> None:
+def test_keyword_finds_exact_codes_dense_may_not(col: CollectionBase) -> None:
     assert col.search("E1234", mode="keyword", k=1).ids() == ["code"]
 
 
-def test_hybrid_fuses_both(col: Collection) -> None:
+def test_hybrid_fuses_both(col: CollectionBase) -> None:
     res = col.search("kitten E1234", mode="hybrid", k=2)
     assert set(res.ids()) == {"cat", "code"}
     assert all({"keyword", "dense"} & set(h.scores) for h in res)
@@ -52,7 +52,7 @@ def test_hybrid_fuses_both(col: Collection) -> None:
     assert set(convex.ids()) == {"cat", "code"}
 
 
-def test_a_given_query_vector_gives_the_same_results_and_must_fit(col: Collection) -> None:
+def test_a_given_query_vector_gives_the_same_results_and_must_fit(col: CollectionBase) -> None:
     from textlens.errors import InputError
 
     query = "money and prices"
@@ -65,21 +65,21 @@ def test_a_given_query_vector_gives_the_same_results_and_must_fit(col: Collectio
         col.search(query, mode="dense", query_vector=vector[:10])
 
 
-def test_filters_apply_to_dense(col: Collection, tmp_path: Path) -> None:
-    with Collection.create(tmp_path / "f") as c:
+def test_filters_apply_to_dense(col: CollectionBase, tmp_path: Path) -> None:
+    with create_collection(tmp_path / "f") as c:
         c.add([Document(d.id, d.text, d.title, {"n": i}) for i, d in enumerate(DOCS)])
         res = c.search("a vehicle requiring maintenance", mode="dense", filters={"n": {"gte": 1}})
         assert "car" not in res.ids() and len(res) == 4
 
 
-def test_encoder_mismatch_is_refused(col: Collection) -> None:
+def test_encoder_mismatch_is_refused(col: CollectionBase) -> None:
     class Other:
         name, dim, fingerprint = "someone/else", 384, "x"
 
     with pytest.raises(CollectionError, match="another space"):
         col.search("cars", mode="dense", encoder=Other())
     with pytest.raises(CollectionError, match="was built with encoder"):
-        Collection.open(col.path, encoder="BAAI/bge-small-en-v1.5")
+        open_collection(col.path, encoder="BAAI/bge-small-en-v1.5")
 
 
 def test_cache_means_unchanged_text_is_not_embedded_again(tmp_path: Path) -> None:
@@ -95,7 +95,7 @@ def test_cache_means_unchanged_text_is_not_embedded_again(tmp_path: Path) -> Non
 
 
 def test_upsert_of_unchanged_text_hits_the_cache(tmp_path: Path) -> None:
-    with Collection.create(tmp_path / "c") as c:
+    with create_collection(tmp_path / "c") as c:
         c.add(DOCS)
         report = c.upsert(DOCS)
         assert report.replaced == len(DOCS) and report.embedded == 0
@@ -155,7 +155,7 @@ def _tiny_cross_encoder(path: Path) -> Path:
     return path
 
 
-def test_cross_encoder_reranker_real_code_path(col: Collection, tmp_path: Path) -> None:
+def test_cross_encoder_reranker_real_code_path(col: CollectionBase, tmp_path: Path) -> None:
     from textlens.search.rerank import CrossEncoderReranker
 
     reranker = CrossEncoderReranker(str(_tiny_cross_encoder(tmp_path / "ce")))
@@ -169,7 +169,7 @@ def test_cross_encoder_reranker_real_code_path(col: Collection, tmp_path: Path) 
     assert direct[0] == pytest.approx(res.hits[0].score, rel=1e-4)
 
 
-def test_rerank_weight_interpolates_the_reranker_with_the_first_stage(col: Collection, tmp_path: Path) -> None:
+def test_rerank_weight_interpolates_the_reranker_with_the_first_stage(col: CollectionBase, tmp_path: Path) -> None:
     from textlens.search.fusion import min_max
     from textlens.search.rerank import CrossEncoderReranker
 
@@ -187,7 +187,7 @@ def test_rerank_weight_interpolates_the_reranker_with_the_first_stage(col: Colle
         assert hit.score == pytest.approx(0.5 * first_norm[hit.doc_id] + 0.5 * rerank_norm[hit.doc_id])
     assert [h.score for h in half] == sorted((h.score for h in half), reverse=True)
     assert {h.doc_id: h.scores["rerank"] for h in half} == pytest.approx({h.doc_id: h.score for h in alone})
-    with pytest.raises(InputError, match="rerank weight must be between 0 and 1"):
+    with pytest.raises(InputError, match="rerank_weight must be between 0 and 1"):
         col.search(query, rerank=reranker, rerank_weight=1.5)
 
 

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from tests.live import live_server
 from textlens.corpus import Document
-from textlens.index import Collection
+from textlens.index import create_collection
 from textlens.server import ServerSettings, create_app
 
 BASE = "http://127.0.0.1"
@@ -24,7 +24,7 @@ QUESTION = {"question": "Which planet is called the Red Planet?", "k": 3}
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch) -> Path:
     monkeypatch.setenv("TEXTLENS_HOME", str(tmp_path))
-    col = Collection.create("planets", encoder=None)
+    col = create_collection("planets", encoder=None)
     col.add(
         [
             Document("mars", "Mars is the fourth planet from the Sun. It is called the Red Planet.", "Mars"),

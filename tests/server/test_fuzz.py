@@ -13,7 +13,7 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient
 
 from textlens.corpus import Document
-from textlens.index import Collection
+from textlens.index import create_collection
 from textlens.server import ServerSettings, create_app
 
 json_values = st.recursive(
@@ -65,7 +65,7 @@ def client(tmp_path_factory):
     import os
 
     os.environ["TEXTLENS_HOME"] = str(tmp_path_factory.mktemp("fuzz-home"))
-    with Collection.create("fuzz", encoder=None) as col:
+    with create_collection("fuzz", encoder=None) as col:
         col.add([Document("a", "alpha beta", metadata={"n": 1}), Document("b", "beta gamma", metadata={"n": 2})])
     # half the requests carry the API key, so write endpoints are fuzzed behind it too
     with TestClient(

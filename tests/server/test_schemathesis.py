@@ -23,7 +23,7 @@ from schemathesis.checks import (  # noqa: E402
 
 from tests.live import live_server  # noqa: E402
 from textlens.corpus import Document  # noqa: E402
-from textlens.index import Collection  # noqa: E402
+from textlens.index import create_collection  # noqa: E402
 from textlens.server import ServerSettings, create_app  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -43,7 +43,7 @@ def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("schemathesis-home")
     old = os.environ.get("TEXTLENS_HOME")
     os.environ["TEXTLENS_HOME"] = str(home)
-    with Collection.create("sci") as col:
+    with create_collection("sci") as col:
         col.add(DOCS)
     data = tmp_path_factory.mktemp("schemathesis-data")
     # no LLM: ask is fuzzed for its input checks (403 past them); answering is tests/server/test_ask_api.py.

@@ -12,7 +12,7 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient
 
 from textlens.corpus import Document
-from textlens.index import Collection
+from textlens.index import create_collection
 from textlens.server import ServerSettings, create_app
 
 BASE = "http://127.0.0.1:8000"
@@ -58,7 +58,7 @@ def test_only_named_tokenizers_load(home: Path, shared_tokenizers, tmp_path: Pat
 
 
 def test_models_a_client_names_must_be_allowed(home: Path) -> None:
-    with Collection.create("kw", encoder=None) as col:
+    with create_collection("kw", encoder=None) as col:
         col.add([Document("a", "alpha beta")])
     with make(home, rerankers=("my-reranker",)) as client:
         enc = client.post("/api/collections/new/documents", json={"documents": DOCS, "encoder": "some/model"})
@@ -73,7 +73,7 @@ def test_models_a_client_names_must_be_allowed(home: Path) -> None:
 def test_eval_respects_the_served_collections_and_data_folders(home: Path) -> None:
     (home / "data").mkdir()
     (home / "data" / "q.tsv").write_text("q1\ta\t1\n")
-    with Collection.create("other", encoder=None) as col:
+    with create_collection("other", encoder=None) as col:
         col.add([Document("a", "alpha")])
     with make(home, collections=("only",), data_dirs=(home / "data",)) as client:
         body = {"collection": "other", "qrels": "q.tsv", "queries": "q.tsv", "modes": ["keyword"]}
@@ -87,7 +87,7 @@ def test_eval_respects_the_served_collections_and_data_folders(home: Path) -> No
 
 
 def test_rest_hints_never_name_cli_flags(home: Path) -> None:
-    with Collection.create("kw", encoder=None) as col:
+    with create_collection("kw", encoder=None) as col:
         col.add([Document("a", "alpha beta")])
     with make(home) as client:
         responses = [
@@ -127,7 +127,7 @@ def test_status_codes_come_from_error_types(home: Path) -> None:
     ],
 )
 def test_bad_search_options_are_400s_not_500s(home: Path, body: dict) -> None:
-    with Collection.create("c", encoder=None) as col:
+    with create_collection("c", encoder=None) as col:
         col.add([Document("a", "alpha beta", metadata={"n": 1}), Document("b", "beta", metadata={"n": 2})])
     with TestClient(create_app(ServerSettings(preload=False)), base_url=BASE, raise_server_exceptions=False) as client:
         res = client.post("/api/collections/c/search", json={"query": "beta", **body})
@@ -136,7 +136,7 @@ def test_bad_search_options_are_400s_not_500s(home: Path, body: dict) -> None:
 
 
 def test_a_list_filter_means_in(home: Path) -> None:
-    with Collection.create("c", encoder=None) as col:
+    with create_collection("c", encoder=None) as col:
         col.add([Document("a", "beta", metadata={"n": 1}), Document("b", "beta", metadata={"n": 2})])
         assert col.search("beta", mode="keyword", filters={"n": [2, 3]}).ids() == ["b"]
 
@@ -194,7 +194,7 @@ def test_preload_loads_the_encoders_of_served_collections(home: Path) -> None:
     from textlens.embed import _LOADED
 
     pytest.importorskip("sentence_transformers")
-    with Collection.create("dense") as col:
+    with create_collection("dense") as col:
         col.add([Document("a", "Solar panels turn sunlight into electricity.")])
     _LOADED.clear()
     with TestClient(create_app(ServerSettings()), base_url=BASE) as client:

@@ -15,8 +15,7 @@ from fastapi.testclient import TestClient
 
 from tests.server.test_api import BASE, wait_ready
 from textlens.errors import InputError
-from textlens.index import Collection
-from textlens.index.collection import CollectionNotFound
+from textlens.index import CollectionNotFound, open_collection
 from textlens.server import ServerSettings, create_app
 
 NAME = "workers-energy"
@@ -46,7 +45,7 @@ def served():
     with TestClient(create_app(settings), base_url=BASE) as client:
         wait_ready(client)
         yield client, client.app.state.textlens.searchers
-    Collection.open(NAME).delete_collection()
+    open_collection(NAME).delete_collection()
 
 
 def search(client, **body) -> dict:
@@ -56,7 +55,7 @@ def search(client, **body) -> dict:
 
 
 def local(**options) -> dict:
-    with Collection.open(NAME) as col:
+    with open_collection(NAME) as col:
         return col.search(options.pop("query"), **options).to_dict()
 
 

@@ -183,9 +183,9 @@ def test_cli_topics_outputs(posts, tmp_path: Path) -> None:
 
 def test_cli_topics_of_a_collection(posts) -> None:
     from textlens.corpus import Document
-    from textlens.index import Collection
+    from textlens.index import create_collection
 
-    with Collection.create("topiccol") as col:
+    with create_collection("topiccol") as col:
         col.add([Document(p["id"], p["text"], metadata={"label": p["label"]}) for p in posts])
     res = runner.invoke(
         app, ["topics", "--collection", "topiccol", "--min-cluster-size", "8", "--json", "--label-field", "label"]
@@ -226,6 +226,7 @@ def test_label_answers_are_cleaned_and_refusals_give_none() -> None:
     assert len(read_label("one two three four five six seven eight nine ten").split()) == 8
 
 
+@pytest.mark.slow
 def test_a_fresh_process_with_fresh_embeddings_gives_the_same_topics(fitted: TopicModel, posts, tmp_path) -> None:
     """What a user rerunning a command sees: another process, its own embedding cache (the texts embedded again)
     and one thread for numba, not the two this process may use: the same labels and words."""

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from tests.shared import shared
 from textlens.cli import app
 from textlens.errors import AssetError, Conflict, InputError
-from textlens.index import Collection, CollectionError
+from textlens.index import CollectionError, create_collection, open_collection
 from textlens.train import train_encoder, train_reranker
 from textlens.train.core import check_output, staged_folder
 
@@ -73,7 +73,7 @@ def test_a_trained_reranker_is_a_folder_that_rerank_loads(beir, tmp_path):
     assert report["dev_after"] >= max(h["dev_ndcg@10"] for h in report["history"])
     saved = json.loads((out / "textlens_training.json").read_text(encoding="utf-8"))
     assert saved["dev_after"] == report["dev_after"]
-    with Collection.open(f"beir-{beir.name}") as col:
+    with open_collection(f"beir-{beir.name}") as col:
         res = col.search("vitamin D and bone health", mode="hybrid", k=5, rerank=str(out), rerank_depth=3)
     assert [h.scores.get("rerank") is not None for h in res.hits] == [True, True, True, False, False]
     first = [h.score for h in res.hits[:3]]
@@ -103,7 +103,7 @@ def test_a_lora_encoder_builds_a_collection_and_a_retrained_folder_is_refused(be
     assert 0 < report.trainable_parameters < report.total_parameters / 20
     assert report.adapter_bytes and (out / "lora" / "adapter_model.safetensors").is_file()
     assert (out / "modules.json").is_file() and not list(tmp_path.glob(".encoder.partial-*"))
-    with Collection.create("trained-encoder", encoder=str(out)) as col:
+    with create_collection("trained-encoder", encoder=str(out)) as col:
         from textlens.corpus import read_documents
 
         col.add(read_documents(beir, format="beir"))
@@ -115,7 +115,7 @@ def test_a_lora_encoder_builds_a_collection_and_a_retrained_folder_is_refused(be
     from textlens.embed import _LOADED
 
     _LOADED.clear()
-    with Collection.open("trained-encoder") as col, pytest.raises(CollectionError, match=r"weights .* changed"):
+    with open_collection("trained-encoder") as col, pytest.raises(CollectionError, match=r"weights .* changed"):
         col.search("vitamin D", mode="dense", k=3)
 
 

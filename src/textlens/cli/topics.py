@@ -33,7 +33,8 @@ def _load(
             hint="For example: textlens topics posts.jsonl, or textlens topics --collection wiki.",
         )
     from textlens.corpus import FieldMap
-    from textlens.corpus.sources import from_collection, from_path
+    from textlens.corpus.sources import from_path
+    from textlens.index.sources import from_collection
 
     if collection is not None:
         source = from_collection(collection)

@@ -22,7 +22,7 @@ from textlens.corpus.document import Document
 from textlens.errors import InputError
 
 OnError = Literal["skip", "fail"]
-FORMATS = ("jsonl", "csv", "parquet", "folder", "beir", "wikipedia", "hf")
+FORMATS = ("jsonl", "csv", "parquet", "folder", "text", "beir", "wikipedia", "hf")
 TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".rst")
 
 
@@ -155,8 +155,11 @@ def _parquet(path: Path, rows: _Rows) -> Iterator[Document]:
 
 
 def _folder(path: Path, rows: _Rows) -> Iterator[Document]:
-    for file in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
-        rel = file.relative_to(path).as_posix()
+    """The text and Markdown files of a folder (ids: their paths inside it), or one such file (id: its name)."""
+    files = [path] if path.is_file() else sorted(f for f in path.rglob("*") if f.is_file())
+    files = [f for f in files if f == path or not f.name.startswith(".")]
+    for file in files:
+        rel = file.name if file == path else file.relative_to(path).as_posix()
         if file.suffix.lower() not in TEXT_SUFFIXES:
             rows.report.note(rel, f"skipped: not a text file ({file.suffix or 'no suffix'})")
             continue
@@ -211,6 +214,8 @@ def detect_format(path: Path) -> str:
         return "csv"
     if suffix == ".parquet":
         return "parquet"
+    if suffix in TEXT_SUFFIXES:
+        return "text"
     raise InputError(
         f"{path}: cannot tell the format from the suffix {suffix or '(none)'}",
         hint=f"Pass --format, one of {', '.join(FORMATS)}.",
@@ -248,7 +253,7 @@ def read_documents(
     if not path.exists():
         raise InputError(f"{path} does not exist", hint="Pass a file, a folder, 'wikipedia' or hf:ORG/NAME.")
     fmt = format or detect_format(path)
-    readers = {"jsonl": _jsonl, "csv": _csv, "parquet": _parquet, "folder": _folder, "beir": _beir}
+    readers = {"jsonl": _jsonl, "csv": _csv, "parquet": _parquet, "folder": _folder, "text": _folder, "beir": _beir}
     if fmt not in readers:
         raise InputError(f"unknown format {fmt!r}", hint=f"Formats: {', '.join(FORMATS)}.")
     return _damaged_file_errors(path, readers[fmt](path, rows))

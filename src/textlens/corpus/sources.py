@@ -1,7 +1,8 @@
-"""The one way the CLI and the REST API load documents to work on: a text, a corpus path, or a collection.
+"""The one way the CLI and the REST API load documents to work on: a text or a corpus path (a collection's:
+:func:`textlens.index.sources.from_collection`).
 
 Example:
-    >>> load_texts(text="A volcano erupts.").ids
+    >>> from_text("A volcano erupts.").ids
     ['text']
 """
 
@@ -39,27 +40,6 @@ class Texts:
     def of(cls, docs: Sequence[Document], texts: Sequence[str], encoder: str | None = None) -> Texts:
         names = [d.title or " ".join(d.text.split())[:80] for d in docs]
         return cls([d.id for d in docs], list(texts), names, [d.metadata for d in docs], encoder)
-
-
-def from_collection(name: str | Path, ids: Sequence[str] | None = None) -> Texts:
-    """Documents of a collection: all of them, or those with ``ids`` (each must exist)."""
-    from textlens.index import Collection
-
-    with Collection.open(name) as col:
-        if ids is None:
-            docs = col.documents()
-        else:
-            found = [col.get(i) for i in ids]
-            missing = [i for i, d in zip(ids, found, strict=True) if d is None]
-            if missing:
-                raise InputError(
-                    f"collection {col.name!r} has no document {', '.join(map(repr, missing[:5]))}",
-                    hint=f"Find ids with: textlens search QUERY --collection {col.name}",
-                    api_hint="Find ids with a search of the collection.",
-                )
-            docs = found
-        encoder = (col.manifest.get("encoder") or {}).get("name")
-        return Texts.of(docs, [col.embedded_text(d) for d in docs], encoder)
 
 
 def from_path(path: Path, fields: FieldMap, *, titled: bool = False) -> Texts:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 
 from textlens.evaluate.metrics import METRICS
 from textlens.evaluate.references import references_for
-from textlens.evaluate.runner import EvalResult
 from textlens.html import colour, page
+
+if TYPE_CHECKING:  # the result types, for annotations only (they import this module to render)
+    from textlens.evaluate.runner import EvalResult
 
 
 def first_relevant_rank(result: EvalResult, mode: str, qid: str) -> int | None:

@@ -17,9 +17,10 @@ from typing import Any
 
 from textlens.config import DEFAULT_ENCODER
 from textlens.corpus import Chunker
+from textlens.errors import InputError
 from textlens.evaluate.data import EvalData, beir_paths, load_qrels, load_queries, reconcile
 from textlens.evaluate.metrics import METRICS, Run, evaluate_run, rank_scores, significance
-from textlens.index import Collection, CollectionConflict, CollectionNotFound
+from textlens.index import CollectionBase, CollectionConflict, CollectionNotFound, create_collection, open_collection
 from textlens.progress import Progress
 
 DEPTH = 100  # hits per query: enough for MAP@100 and Recall@100
@@ -90,7 +91,7 @@ class EvalResult:
 
 
 def run_queries(
-    col: Collection, data: EvalData, spec: ModeSpec, *, depth: int = DEPTH, progress: Progress | None = None
+    col: CollectionBase, data: EvalData, spec: ModeSpec, *, depth: int = DEPTH, progress: Progress | None = None
 ) -> Run:
     """One search per query; the query's own id is removed from its hits (BEIR convention)."""
     run: Run = {}
@@ -119,7 +120,7 @@ def run_queries(
 
 
 def score_runs(
-    col: Collection,
+    col: CollectionBase,
     data: EvalData,
     specs: Sequence[ModeSpec],
     *,
@@ -157,7 +158,7 @@ def open_or_build(
     encoder: str,
     chunker: Chunker | None = None,
     progress: Progress | None = None,
-) -> tuple[Collection, float]:
+) -> tuple[CollectionBase, float]:
     """The collection of a BEIR corpus (cut by ``chunker`` if given), built or completed. Returns it and
     the build time.
 
@@ -169,9 +170,9 @@ def open_or_build(
 
     name = collection or f"beir-{folder.resolve().name}"
     try:
-        col = Collection.open(name)
+        col = open_collection(name)
     except CollectionNotFound:
-        col = Collection.create(name, encoder=encoder if need_vectors else None)
+        col = create_collection(name, encoder=encoder if need_vectors else None)
     have, corpus = col.document_ids(), {d.id for d in read_documents(folder, format="beir")}
     if have:
         _check_reusable(col, have - corpus, folder, need_vectors)
@@ -185,7 +186,7 @@ def open_or_build(
     return col, round(time.perf_counter() - start, 2)
 
 
-def _check_reusable(col: Collection, foreign: set[str], folder: Path, need_vectors: bool) -> None:
+def _check_reusable(col: CollectionBase, foreign: set[str], folder: Path, need_vectors: bool) -> None:
     hint = "Name another collection (--collection), or delete this one first (textlens collections delete NAME)."
     api_hint = "Name another collection, or delete this one first."
     if need_vectors and col.manifest.get("encoder") is None:
@@ -239,6 +240,40 @@ def evaluate_collection(
 ) -> EvalResult:
     """Evaluate search modes on an existing collection with the user's own queries and judgements."""
     queries, qrels = load_queries(Path(queries_path)), load_qrels(Path(qrels_path))
-    with Collection.open(name) as col:
+    with open_collection(name) as col:
         data = reconcile(queries, qrels, col.document_ids())
         return score_runs(col, data, specs, dataset=name, split=Path(qrels_path).stem, progress=progress)
+
+
+def evaluate(
+    source: str | Path,
+    *,
+    modes: Sequence[str | ModeSpec] = ("keyword", "dense", "hybrid"),
+    queries: str | Path | None = None,
+    qrels: str | Path | None = None,
+    split: str = "test",
+    collection: str | None = None,
+    encoder: str = DEFAULT_ENCODER,
+    progress: Progress | None = None,
+) -> EvalResult:
+    """Evaluate search modes the way IR research does: nDCG@10, MRR@10, Recall@100 and significance tests.
+
+    Args:
+        source: a BEIR folder (``corpus.jsonl``, ``queries.jsonl``, ``qrels/{split}.tsv``; its collection is built
+            or reused), or the name of a collection of yours, with ``queries`` and ``qrels`` files.
+        modes: ``keyword``, ``dense``, ``hybrid``, or :class:`ModeSpec` objects (fusion, reranker, BM25...).
+        queries, qrels: JSONL queries and TREC/TSV judgements, for a collection of yours.
+        split: the BEIR split whose judgements count.
+        collection, encoder: for a BEIR folder, the collection to build or reuse and its encoder.
+
+    Example:
+        >>> result = evaluate("../shared/data/beir/scifact", modes=["keyword"])   # doctest: +SKIP
+        >>> result.results["keyword"]["ndcg@10"]                                  # doctest: +SKIP
+        0.6952...
+    """
+    specs = [m if isinstance(m, ModeSpec) else ModeSpec(m) for m in modes]
+    if (queries is None) != (qrels is None):
+        raise InputError("give both queries and qrels, or neither (a BEIR folder has its own)")
+    if queries is not None:
+        return evaluate_collection(str(source), qrels, queries, specs, progress=progress)  # type: ignore[arg-type]
+    return evaluate_beir(source, specs, split=split, collection=collection, encoder=encoder, progress=progress)

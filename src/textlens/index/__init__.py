@@ -1,12 +1,26 @@
-"""Collections: a document store, a keyword index and vectors in one directory."""
+"""Collections: documents with a keyword index and vectors, on this machine (``local/``) or in PostgreSQL
+(``postgres/``); :mod:`~textlens.index.factory` chooses the backend, :mod:`~textlens.index.base` holds what they
+share. Users reach them through ``textlens.Collection``."""
 
-from textlens.index.collection import (
+from textlens.index.base import (
     AddReport,
-    Collection,
+    CollectionBase,
     CollectionConflict,
     CollectionError,
     CollectionNotFound,
-    list_collections,
+    check_name,
 )
+from textlens.index.factory import collection_exists, create_collection, list_collections, open_collection
 
-__all__ = ["AddReport", "Collection", "CollectionConflict", "CollectionError", "CollectionNotFound", "list_collections"]
+__all__ = [
+    "AddReport",
+    "CollectionBase",
+    "CollectionConflict",
+    "CollectionError",
+    "CollectionNotFound",
+    "check_name",
+    "collection_exists",
+    "create_collection",
+    "list_collections",
+    "open_collection",
+]

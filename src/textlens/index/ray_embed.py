@@ -24,7 +24,7 @@ from typing import Any
 
 from textlens.corpus.document import Document
 from textlens.errors import InputError
-from textlens.index.collection import AddReport, CollectionError
+from textlens.index import AddReport, CollectionError
 from textlens.progress import Progress
 
 

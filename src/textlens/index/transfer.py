@@ -45,11 +45,11 @@ def export_collection(
 ) -> dict[str, Any]:
     """Write collection ``name`` to the JSONL file ``path`` (resuming a file this export began)."""
     from textlens.embed.cache import EmbeddingCache, embed_with_cache
-    from textlens.index import Collection
+    from textlens.index import open_collection
 
     path = Path(path)
     start = time.perf_counter()
-    with Collection.open(name, backend=backend) as col:
+    with open_collection(name, backend=backend) as col:
         enc = col.manifest.get("encoder") if vectors else None
         header = {
             "textlens_export": EXPORT_FORMAT,
@@ -146,7 +146,7 @@ def import_collection(
     """Build collection ``name`` (default: the exported one's name) from an export file, or add to it
     what it lacks. ``reembed`` embeds the texts again instead of taking the file's vectors."""
     from textlens.embed.cache import EmbeddingCache, text_key
-    from textlens.index import Collection
+    from textlens.index import collection_exists, create_collection, open_collection
 
     path = Path(path)
     if not path.is_file():
@@ -156,11 +156,11 @@ def import_collection(
     header = _header(path, next(lines, None))
     name = name or header["collection"]
     enc = header["encoder"]
-    if Collection.exists(name, backend=backend):
-        col = Collection.open(name, backend=backend, encoder=enc["name"] if enc else None)
+    if collection_exists(name, backend=backend):
+        col = open_collection(name, backend=backend, encoder=enc["name"] if enc else None)
         have = col.stored_ids()
     else:
-        col = Collection.create(
+        col = create_collection(
             name,
             backend=backend,
             encoder=enc["name"] if enc else None,

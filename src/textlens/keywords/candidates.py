@@ -125,7 +125,7 @@ class Vocabulary:
     """Stop words and stems for one or more languages (a mixed corpus: pass several)."""
 
     def __init__(self, languages: Sequence[str] = ("english",), stop_words: Iterable[str] | None = None) -> None:
-        from textlens.index.keyword import STEMMERS, STOPWORDS
+        from textlens.index.analysis import STEMMERS, STOPWORDS
 
         languages = [lang.strip().lower() for lang in languages if lang.strip()]
         for lang in languages:

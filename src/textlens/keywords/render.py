@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
 from textlens.html import LIGHT, colour, page
-from textlens.keywords.extract import KeywordResult
+
+if TYPE_CHECKING:  # the result types, for annotations only (they import this module to render)
+    from textlens.keywords.extract import KeywordResult
 
 TERMINAL = ("black on yellow", "black on cyan", "black on green", "black on magenta", "black on bright_blue")
 

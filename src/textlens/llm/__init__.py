@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textlens.config import DEFAULT_LLM
+from textlens.config import DEFAULT_LLM, default_llm
 from textlens.llm.base import (
     Generation,
     Generator,
@@ -89,7 +89,8 @@ def get_generator(
     """A loaded :class:`Generator` by name (see the module docs), cached per process.
 
     Args:
-        name: catalog name, ``.gguf`` path, ``hf:...`` or ``openai:URL[#MODEL]``; default ``DEFAULT_LLM``.
+        name: catalog name, ``.gguf`` path, ``hf:...`` or ``openai:URL[#MODEL]``; default ``TEXTLENS_LLM``,
+            else ``DEFAULT_LLM``.
             A :class:`Generator` is returned as it is.
         context_size: tokens the prompt and answer share (default 4096, at most the model's own).
         threads: CPU threads for a local model (default: every core).
@@ -99,7 +100,7 @@ def get_generator(
     """
     if name is not None and not isinstance(name, str):
         return name
-    name = name or DEFAULT_LLM
+    name = name or default_llm()
     key = f"{name}|{context_size}|{threads}|{timeout}|{tokenizer}"
 
     def load() -> Generator:

@@ -8,21 +8,17 @@ re-scores the fused top ``candidates``. Every mode returns :class:`Results`.
 from __future__ import annotations
 
 import functools
-import math
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
-from textlens.errors import InputError
 from textlens.search.fusion import convex, rrf
+from textlens.search.options import SearchOptions
 from textlens.search.rerank import get_reranker
 from textlens.search.rerank import rerank as rerank_hits
 from textlens.search.results import Hit, Results, renumber
-from textlens.search.retriever import Analyzer, Filters, Snapshot
-
-MODES = ("keyword", "dense", "hybrid")
-
+from textlens.search.retriever import Analyzer, Snapshot
 
 WORD_REST = re.compile(r"[^\W_]*")  # the rest of a run of letters and digits (Unicode)
 
@@ -78,62 +74,19 @@ def highlighter(analyzer: Analyzer, query: str) -> Callable[[str], tuple[list[st
     return find
 
 
-def check_options(mode: str, fusion: str, k: int, candidates: int, weights: Sequence[float]) -> None:
-    """Refuse options no search can run with, naming the option."""
-    if mode not in MODES:
-        raise InputError(f"unknown search mode {mode!r}", hint="Use keyword, dense or hybrid.")
-    if fusion not in ("rrf", "convex"):
-        raise InputError(f"unknown fusion {fusion!r}", hint="Use rrf or convex.")
-    if k <= 0 or candidates <= 0:
-        raise InputError(f"k and candidates must be positive, got k={k}, candidates={candidates}")
-    if len(weights) != 2 or not all(isinstance(w, int | float) and math.isfinite(w) and w >= 0 for w in weights):
-        raise InputError(f"weights must be two non-negative numbers (keyword, dense), got {list(weights)!r}")
-    if sum(weights) <= 0:
-        raise InputError("fusion weights sum to 0: no retriever would count", hint="Give at least one positive weight.")
-
-
-def search(
-    snap: Snapshot,
-    query: str,
-    *,
-    mode: str = "hybrid",
-    k: int = 10,
-    filters: Filters | None = None,
-    rerank: str | Any | None = None,
-    fusion: str = "rrf",
-    weights: Sequence[float] = (1.0, 1.0),
-    candidates: int = 100,
-    group_by_document: bool = False,
-    bm25: Sequence[float] | None = None,
-    title_boost: float | None = None,
-    highlight: bool = True,
-    query_vector: Any = None,
-    rerank_depth: int | None = None,
-    rerank_weight: float = 1.0,
-) -> Results:
-    """Search a collection's read snapshot and return the top ``k`` hits.
+def search(snap: Snapshot, query: str, options: SearchOptions | None = None, *, query_vector: Any = None) -> Results:
+    """Search a collection's read snapshot and return the top ``options.k`` hits.
 
     Args:
-        snap: a :class:`~textlens.search.retriever.Snapshot` (``Collection.snapshot()``).
-        mode: ``keyword``, ``dense`` or ``hybrid``.
-        filters: metadata conditions (see :mod:`textlens.index.filters`).
-        rerank: a cross-encoder id/folder or a :class:`Reranker`; re-scores the top ``candidates``.
-        fusion: ``rrf`` (reciprocal rank fusion, k=60) or ``convex`` (min-max normalised scores).
-        weights: (keyword, dense) weights for fusion.
-        candidates: how many hits each retriever passes on to fusion or reranking.
-        group_by_document: keep the best chunk per document.
-        bm25: ``(k1, b)`` for keyword scoring (default tantivy's 1.2, 0.75; see :mod:`textlens.index.bm25`).
-        title_boost: weight of the title's BM25 score added to the body's (``None``: the store's
-            default, 0.25 for a collection; 0 turns it off; not with ``bm25``).
-        highlight: find the matched query terms and their spans in each hit (evaluation turns it off).
-        query_vector: the query's embedding, when the caller has it already (from the collection's
-            encoder); dense search then skips encoding the query.
-        rerank_depth: rerank only the first this many of the ``candidates`` (default: all of them); the
-            hits below keep their first-stage order and score.
-        rerank_weight: the reranker's share of the final score (1: its order alone; below 1, score
-            interpolation with the first stage, both min-max normalised over the reranked hits).
+        snap: a :class:`~textlens.search.retriever.Snapshot` (a collection's ``snapshot()``).
+        options: how to search (:class:`~textlens.search.options.SearchOptions`; each field's help says what it
+            does); default ``SearchOptions()``.
+        query_vector: the query's embedding, when the caller has it already (from the collection's encoder);
+            dense search then skips encoding the query.
     """
-    check_options(mode, fusion, k, candidates, weights)
+    o = options or SearchOptions()
+    mode, k, filters, rerank, candidates, weights = o.mode, o.k, o.filters, o.rerank, o.candidates, o.weights
+    group_by_document, bm25, title_boost = o.group_by_document, o.bm25, o.title_boost
     start = time.perf_counter()
     # fusion and reranking look deeper than k; a single retriever needs only k
     depth = max(candidates, k) if mode == "hybrid" or rerank is not None else k
@@ -146,7 +99,7 @@ def search(
     runs = {name: {key: s for key, s in run.items() if key in ids} for name, run in runs.items()}
     if mode == "hybrid":
         named = [{str(key): s for key, s in run.items()} for run in runs.values()]
-        fused = rrf(named, weights=weights) if fusion == "rrf" else convex(named, weights)
+        fused = rrf(named, weights=weights) if o.fusion == "rrf" else convex(named, weights)
         ranked = [(int(key), s) for key, s in fused]
     else:
         ranked = sorted(runs[mode].items(), key=lambda kv: (-kv[1], ids[kv[0]]))
@@ -169,18 +122,11 @@ def search(
     if group_by_document:
         results = results.group_by_document()
     if rerank is not None:
-        if rerank_depth is not None and rerank_depth <= 0:
-            raise InputError(f"rerank depth must be positive, got {rerank_depth}")
-        if not 0.0 <= rerank_weight <= 1.0:
-            raise InputError(
-                f"rerank weight must be between 0 and 1, got {rerank_weight}",
-                hint="1 orders by the reranker alone; 0.5 gives it and the first stage equal shares.",
-            )
-        top = min(rerank_depth or candidates, candidates)
-        head = rerank_hits(get_reranker(rerank), query, results.hits[:top], top, rerank_weight)
+        top = min(o.rerank_depth or candidates, candidates)
+        head = rerank_hits(get_reranker(rerank), query, results.hits[:top], top, o.rerank_weight)
         results = Results(query, f"{mode}+rerank", renumber(head + results.hits[top:candidates]))
     results.hits = renumber(results.hits[:k])
-    if highlight:
+    if o.highlight:
         find = highlighter(snap.analyzer, query)
         for hit in results.hits:
             hit.matched_terms, hit.highlights = find(hit.text)

@@ -68,6 +68,12 @@ class Results:
     def __iter__(self):
         return iter(self.hits)
 
+    def __str__(self) -> str:
+        """One line a hit: rank, score, id and the title (or the start of the text)."""
+        head = f"{self.mode} search {self.query!r}: {len(self.hits)} hit(s) in {self.took_ms:.0f} ms"
+        rows = [f"{h.rank:>3}. {h.score:7.3f}  {h.doc_id}  {' '.join((h.title or h.text).split())[:80]}" for h in self]
+        return "\n".join([head, *rows])
+
     def ids(self) -> list[str]:
         return [h.doc_id for h in self.hits]
 

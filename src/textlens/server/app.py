@@ -22,34 +22,16 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from textlens import __version__
-from textlens.errors import AssetError, Conflict, Forbidden, MissingDependency, NotFound, TextlensError
+from textlens.errors import TextlensError
 from textlens.html import DARK, LIGHT
-from textlens.llm.base import LLMError, LLMTimeout, LLMUnavailable
+from textlens.server.errors import status_of
 from textlens.server.routers import ask, collections, evaluate, inside, keywords, tokens
 from textlens.server.schemas import responses
 from textlens.server.security import Guard, allowed_hosts
-from textlens.server.state import AppState, ServerSettings, TooBusy
+from textlens.server.state import AppState, ServerSettings
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("textlens.server")
-STATUS = (
-    (NotFound, 404),
-    (Conflict, 409),
-    (Forbidden, 403),
-    (TooBusy, 429),
-    (AssetError, 503),
-    (MissingDependency, 503),
-    (LLMUnavailable, 503),
-    (LLMTimeout, 504),
-    (LLMError, 502),
-)
-
-
-def status_of(exc: TextlensError) -> int:
-    """The HTTP status of an error, by its type: not found 404, conflict 409, forbidden 403, busy 429,
-    a file, package or LLM missing on the server 503, an LLM server that failed 502 or timed out 504;
-    any other error of the request 400."""
-    return next((code for cls, code in STATUS if isinstance(exc, cls)), 400)
 
 
 class AccessLog:

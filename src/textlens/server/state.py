@@ -20,8 +20,7 @@ from typing import Any
 
 from textlens.config import DEFAULT_ENCODER, DEFAULT_LLM
 from textlens.errors import AssetError, Forbidden, InputError, NotFound, TextlensError
-from textlens.index import Collection
-from textlens.index.collection import check_name
+from textlens.index import CollectionBase, check_name, collection_exists, create_collection, open_collection
 
 log = logging.getLogger("textlens.server")
 
@@ -114,7 +113,7 @@ class AppState:
 
     def __init__(self, settings: ServerSettings) -> None:
         self.settings = settings
-        self._collections: OrderedDict[str, Collection] = OrderedDict()
+        self._collections: OrderedDict[str, CollectionBase] = OrderedDict()
         self._lock = threading.Lock()
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._jobs_lock = threading.Lock()
@@ -138,14 +137,14 @@ class AppState:
         return name
 
     def exists(self, name: str) -> bool:
-        return Collection.exists(self.allowed(name))
+        return collection_exists(self.allowed(name))
 
-    def collection(self, name: str) -> Collection:
+    def collection(self, name: str) -> CollectionBase:
         self.allowed(name)
         with self._lock:
             col = self._collections.get(name)
             if col is None:
-                col = self._collections[name] = Collection.open(name)
+                col = self._collections[name] = open_collection(name)
                 # an evicted collection is not closed: a request may still be using it; its
                 # connections close when the last reference goes
                 while len(self._collections) > self.settings.max_open_collections:
@@ -158,7 +157,7 @@ class AppState:
         self.allowed(name)
         if encoder is not None:
             _operator_allows("encoder", encoder, self.settings.encoders, " Or null for keyword only.")
-        Collection.create(name, encoder=encoder, exist_ok=True).close()
+        create_collection(name, encoder=encoder, exist_ok=True).close()
 
     def _served(self) -> tuple[str, ...]:
         """The collections this server serves that exist now."""

@@ -34,11 +34,11 @@ _open: OrderedDict[str, Any] = OrderedDict()  # in a worker process: name -> Col
 
 
 def _collection(name: str):
-    from textlens.index import Collection
+    from textlens.index import open_collection
 
     col = _open.get(name)
     if col is None:
-        col = _open[name] = Collection.open(name)
+        col = _open[name] = open_collection(name)
         while len(_open) > MAX_OPEN:
             _open.popitem(last=False)[1].close()
     _open.move_to_end(name)

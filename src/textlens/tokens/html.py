@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import html
 import json
+from typing import TYPE_CHECKING
 
 from textlens.html import colour, page
-from textlens.tokens.compare import Comparison
+
+if TYPE_CHECKING:  # the result types, for annotations only (they import this module to render)
+    from textlens.tokens.compare import Comparison
 
 _CSS = """
 .tok{white-space:pre-wrap;font:14px/1.9 ui-monospace,monospace;background:#fafafa;padding:.6rem;

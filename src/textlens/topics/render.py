@@ -9,6 +9,7 @@ import html
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,7 +17,9 @@ from textlens.atomic import atomic_open
 from textlens.errors import MissingDependency
 from textlens.html import CATEGORICAL, page
 from textlens.html import colour as palette_colour
-from textlens.topics.model import TopicModel
+
+if TYPE_CHECKING:  # the result types, for annotations only (they import this module to render)
+    from textlens.topics.model import TopicModel
 
 MAX_POINTS = 20_000
 MAX_BARS = 24

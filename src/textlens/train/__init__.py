@@ -46,7 +46,7 @@ def _prepare(
     from textlens.errors import InputError
     from textlens.evaluate.data import beir_paths
     from textlens.evaluate.runner import open_or_build
-    from textlens.index import Collection
+    from textlens.index import open_collection
     from textlens.train.models import Prepared
 
     if source is not None:
@@ -60,7 +60,7 @@ def _prepare(
             progress=progress,
         )
     elif collection and qrels and queries:
-        col, queries_path, qrels_path = Collection.open(collection), Path(queries), Path(qrels)
+        col, queries_path, qrels_path = open_collection(collection), Path(queries), Path(qrels)
     else:
         raise InputError(
             "no training data given",

@@ -11,39 +11,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from textlens.ask import answer_collection
+from textlens.ask.options import AskOptions
 from textlens.errors import TextlensError
+from textlens.server.options import options_of, request_model
 from textlens.server.schemas import responses
 
 log = logging.getLogger("textlens.server")
 router = APIRouter(prefix="/api/collections", tags=["ask"], responses=responses(400, 403, 404, 413, 503))
 
 
-class AskRequest(BaseModel):
-    question: str = Field(..., min_length=1, max_length=4_000)
-    mode: Literal["keyword", "dense", "hybrid"] | None = Field(
-        None, description="Default hybrid, or keyword for a collection without vectors."
-    )
-    k: int = Field(4, ge=1, le=20, description="Passages put in the prompt (as many as fit the context).")
-    filters: dict[str, Any] | None = None
-    rerank: str | None = Field(None, description="A reranker the server's operator allowed.")
-    style: Literal["sentences", "short"] = Field("sentences", description="Sentences, or the phrase that answers.")
-    max_tokens: int = Field(160, ge=1, le=1024)
-    temperature: float = Field(0.0, ge=0.0, le=2.0)
-    seed: int = Field(0, ge=0, le=2**31 - 1)
-    unsupported: Literal["flag", "drop"] = "flag"
-    support_threshold: float | None = Field(None, ge=0.0, le=1.0, description="Default: the tuned one.")
-    abstain_threshold: float | None = Field(
-        None, ge=0.0, le=1.0, description="Decline when the model declines with this probability (default: tuned)."
-    )
-    stream: bool = Field(False, description="Server-sent events: token ..., then answer (or error).")
+AskRequest = request_model(
+    AskOptions,
+    "AskRequest",
+    question=(str, Field(..., min_length=1, max_length=4_000, description="The question.")),
+    stream=(bool, Field(False, description="Server-sent events: token ..., then answer (or error).")),
+)
 
 
 def _sse(event: str, data: Any) -> bytes:
@@ -53,22 +44,21 @@ def _sse(event: str, data: Any) -> bytes:
 @router.post("/{name}/ask", responses=responses(429, 502, 504))
 async def ask(name: str, body: AskRequest, request: Request):
     """Answer a question from a collection with citations (see ``textlens ask``)."""
-    from textlens.server.app import status_of
+    from textlens.server.errors import status_of
 
     st = request.app.state.textlens
     col = st.collection(name)
-    options = body.model_dump(exclude={"question", "stream", "rerank"})
-    options["rerank"] = st.reranker(body.rerank)
+    options = options_of(AskOptions, body, rerank=st.reranker(body.rerank))
     stream = body.stream or "text/event-stream" in request.headers.get("accept", "")
 
     # refused before any byte is sent, so the status line tells: no model (403/503), a full queue (429)
-    generator = await run_in_threadpool(st.generator)
+    options = options.replace(llm=await run_in_threadpool(st.generator))
     release = st.wait_for_model()
     if not stream:
 
         def run() -> Response:
             try:
-                answer = col.ask(body.question, llm=generator, **options)
+                answer = answer_collection(col, body.question, options)
             finally:
                 release()
             return Response(orjson.dumps(answer.to_dict()), media_type="application/json")
@@ -84,7 +74,7 @@ async def ask(name: str, body: AskRequest, request: Request):
     def work() -> None:
         try:
             on_text = lambda piece: put(_sse("token", {"text": piece}))  # noqa: E731
-            put(_sse("answer", col.ask(body.question, llm=generator, on_text=on_text, **options).to_dict()))
+            put(_sse("answer", answer_collection(col, body.question, options, on_text=on_text).to_dict()))
         except TextlensError as exc:
             put(_sse("error", {"error": exc.message, "hint": exc.rest_hint, "status": status_of(exc)}))
         except Exception as exc:  # reported in the stream; the status line has gone already

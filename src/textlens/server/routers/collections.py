@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
@@ -12,6 +12,8 @@ from pydantic import BaseModel, Field
 from textlens.config import DEFAULT_ENCODER
 from textlens.corpus import Document
 from textlens.index import CollectionNotFound, list_collections
+from textlens.search.options import SearchOptions
+from textlens.server.options import request_model
 from textlens.server.schemas import responses
 from textlens.server.security import require_key
 
@@ -23,24 +25,9 @@ def state(request: Request):
     return request.app.state.textlens
 
 
-class SearchRequest(BaseModel):
-    query: str = Field(..., min_length=1, max_length=10_000)
-    mode: Literal["keyword", "dense", "hybrid"] = "hybrid"
-    k: int = Field(10, ge=1, le=1000)
-    filters: dict[str, Any] | None = None
-    rerank: str | None = Field(None, description="A reranker the server's operator allowed.")
-    rerank_weight: float = Field(
-        1.0, ge=0, le=1, description="The reranker's share, interpolated with the first stage's score (1: alone)."
-    )
-    fusion: Literal["rrf", "convex"] = "rrf"
-    weights: tuple[float, float] = (1.0, 1.0)
-    candidates: int = Field(100, ge=1, le=1000)
-    group_by_document: bool = False
-    bm25: tuple[float, float] | None = Field(None, description="BM25 (k1, b); default tantivy's (1.2, 0.75).")
-    title_boost: float | None = Field(
-        None, ge=0, le=100, description="Weight of a title match beside the body (default 0.25, 0 off; not with bm25)."
-    )
-    highlight: bool = Field(True, description="Matched terms and their spans in each hit (costs time on long texts).")
+SearchRequest = request_model(
+    SearchOptions, "SearchRequest", query=(str, Field(..., min_length=1, max_length=10_000, description="The query."))
+)
 
 
 class DocumentIn(BaseModel):

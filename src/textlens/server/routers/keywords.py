@@ -40,7 +40,7 @@ class KeywordsRequest(BaseModel):
 def keywords(body: KeywordsRequest, request: Request) -> list[dict[str, Any]]:
     """Per text (or per collection document): its keywords (phrase, score, character spans, merged
     variants) and a note when none."""
-    from textlens.corpus.sources import from_collection
+    from textlens.index.sources import from_collection
     from textlens.keywords import extract_keywords
 
     st = request.app.state.textlens

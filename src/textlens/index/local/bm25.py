@@ -22,10 +22,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from textlens.errors import InputError
-from textlens.index.keyword import KeywordHit, KeywordIndex, cjk_bigrams
+from textlens.index.analysis import check_params, cjk_bigrams
+from textlens.index.local.keyword import KeywordHit, KeywordIndex
 
-TANTIVY_DEFAULT = (1.2, 0.75)
 DEPTH = 2000
 MEMO = 100_000
 
@@ -36,16 +35,6 @@ def bm25_weight(tf: np.ndarray, idf: float, rel_length: np.ndarray, k1: float, b
     (tf + k1 * (1 - b + b * len / avg_len))``, with ``rel_length = len / avg_len``."""
     denominator = tf + k1 * (1 - b + b * rel_length)
     return np.divide(idf * tf * (k1 + 1), denominator, out=np.zeros_like(tf), where=tf > 0)
-
-
-def check_params(bm25: Sequence[float]) -> tuple[float, float]:
-    try:
-        k1, b = (float(x) for x in bm25)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"bm25 must be two numbers k1,b (got {bm25!r})", hint="For example 0.9,0.4.") from exc
-    if not (0 <= k1 <= 10 and 0 <= b <= 1):
-        raise InputError(f"bm25 k1={k1:g} b={b:g} is out of range", hint="k1 lies in [0, 10] and b in [0, 1].")
-    return k1, b
 
 
 class BM25Rescorer:

@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from textlens.errors import InputError
-from textlens.index.filters import Filters, compile_filters
-from textlens.index.keyword import TITLE_BOOST, KeywordIndex, check_title_boost
-from textlens.index.vectors import VectorView
+from textlens.index.analysis import TITLE_BOOST, check_title_boost
+from textlens.index.local.filters import compile_filters
+from textlens.index.local.keyword import KeywordIndex
+from textlens.index.local.vectors import VectorView
+from textlens.search.retriever import Filters
 
 if TYPE_CHECKING:
-    from textlens.index.collection import Collection
+    from textlens.index.local.collection import LocalCollection
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ class DenseRetriever:
 class ReadSnapshot:
     """:class:`~textlens.search.retriever.Snapshot` of a :class:`Collection` (made by ``Collection.snapshot()``)."""
 
-    def __init__(self, col: Collection, db: sqlite3.Connection) -> None:
+    def __init__(self, col: LocalCollection, db: sqlite3.Connection) -> None:
         self.col, self.db, self.name = col, db, col.name
         self.generation, self.view, self.live = col._vector_state(db)
         col.keyword.reload_for(self.generation)  # the keyword index as committed with this generation
@@ -100,7 +102,7 @@ class ReadSnapshot:
 
     def retriever(self, kind: str, *, bm25: tuple[float, float] | None = None, vector=None, title_boost=None):
         if kind == "keyword":
-            from textlens.index.bm25 import TANTIVY_DEFAULT, check_params
+            from textlens.index.analysis import TANTIVY_DEFAULT, check_params
 
             params = TANTIVY_DEFAULT if bm25 is None else check_params(bm25)
             if params == TANTIVY_DEFAULT:

@@ -1,4 +1,4 @@
-"""Metadata filters: equality, ranges and sets, compiled to SQL over the document store.
+"""Metadata filters: equality, ranges and sets, checked once (:func:`conditions`) for every backend to compile.
 
 Python form: ``{"topic": "Science", "year": {"gte": 1990, "lt": 2000}, "lang": {"in": ["en", "de"]}}``;
 a bare list means ``in`` (``{"lang": ["en", "de"]}``).
@@ -89,22 +89,3 @@ def conditions(filters: Filters, known: set[str]) -> Iterator[tuple[str, str, An
                 raise InputError(
                     f"unknown filter operator {op!r} on {field!r}", hint="Operators: " + ", ".join([*OPS, "in"]) + "."
                 )
-
-
-def compile_filters(filters: Filters, known: set[str]) -> tuple[str, list[Any]]:
-    """A SQL condition on ``docs.metadata`` (SQLite's JSON functions) and its parameters."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    expr = "json_extract(metadata, ?)"
-    for field, op, value in conditions(filters, known):
-        path = f'$."{field}"'
-        if op == "in":
-            if not value:
-                clauses.append("0")
-                continue
-            clauses.append(f"{expr} IN ({','.join('?' * len(value))})")
-            params.extend([path, *value])
-        else:
-            clauses.append(f"{expr} {OPS[op]} ?")
-            params.extend([path, value])
-    return (" AND ".join(clauses) or "1"), params

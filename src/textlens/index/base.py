@@ -1,0 +1,293 @@
+"""What every collection shares, wherever it lives: the errors, the add report, name and metadata checks, the
+encoder rule (a collection's vectors come from one model, pinned by fingerprint for a local folder) and search.
+
+A backend (``local/``: SQLite + tantivy + vectors on disk; ``postgres/``: PostgreSQL + pgvector) subclasses
+:class:`CollectionBase` and implements writing, reading and a read snapshot; :mod:`textlens.index.factory` picks
+the backend. Nothing here imports a backend or the tasks built on collections (ask, evaluate).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from textlens.corpus.document import Document
+from textlens.errors import Conflict, InputError, NotFound, TextlensError
+from textlens.progress import Progress
+from textlens.search.engine import search
+from textlens.search.options import SearchOptions
+from textlens.search.results import Results
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class CollectionError(TextlensError):
+    """A collection is missing, corrupt, locked, or used with the wrong encoder."""
+
+
+class CollectionNotFound(CollectionError, NotFound):
+    """No collection (or no document) by that name."""
+
+
+class CollectionConflict(CollectionError, Conflict):
+    """The collection exists already, or another process is writing to it."""
+
+
+def check_name(name: str) -> str:
+    """``name`` if it is a collection name (never a path), else :class:`InputError`."""
+    if not isinstance(name, str) or not _NAME.match(name) or name in (".", ".."):
+        raise InputError(
+            f"invalid collection name {name!r}",
+            hint="Use letters, digits, '.', '_' and '-' (up to 64), starting with a letter or digit.",
+        )
+    return name
+
+
+@dataclass
+class AddReport:
+    """What an add or upsert did."""
+
+    added: int = 0
+    replaced: int = 0
+    skipped_empty: list[str] = field(default_factory=list)
+    embedded: int = 0
+    cache_hits: int = 0
+    seconds: float = 0.0
+
+
+class CollectionBase(ABC):
+    """What every collection does the same way, wherever it lives: batch checks, the encoder rule, search.
+
+    A backend implements the abstract methods; :meth:`add` and :meth:`upsert` share :meth:`_checked` (ids,
+    metadata, empty texts) and :meth:`_embed` (vectors through the embedding cache)."""
+
+    name: str
+    manifest: dict[str, Any]
+
+    def __init__(self) -> None:
+        self._encoder = None
+        self._write_lock = threading.RLock()  # one writing thread per collection object
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the collection's connections and its write lock."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def encoder(self):
+        info = self.manifest.get("encoder")
+        if info is None:
+            return None
+        if self._encoder is None:
+            encoder = load_encoder(info["name"])
+            check_weights(self.name, info, encoder)
+            self._encoder = encoder
+        return self._encoder
+
+    def _check_encoder(self, encoder: str | Any) -> None:
+        info = self.manifest.get("encoder")
+        from textlens.embed.sentence_transformers import resolve_model
+
+        name = encoder if isinstance(encoder, str) else encoder.name
+        name = resolve_model(name)[0] if isinstance(encoder, str) else name
+        if info is None:
+            raise CollectionError(
+                f"collection {self.name!r} has no vectors (built without an encoder)",
+                hint="Use keyword search, or rebuild it with an encoder.",
+            )
+        if name != info["name"]:
+            raise CollectionError(
+                f"collection {self.name!r} was built with encoder {info['name']!r}; vectors from {name!r} "
+                "live in another space and cannot be compared with it.",
+                hint=f"Query with {info['name']!r}, or rebuild the collection with the new encoder.",
+            )
+        if not isinstance(encoder, str):
+            self._encoder = encoder
+
+    @abstractmethod
+    def add(
+        self,
+        docs: Iterable[Document],
+        *,
+        batch_size: int = 1024,
+        progress: Progress | None = None,
+        upsert: bool = False,
+    ) -> AddReport:
+        """Add documents (an id already present is an error unless ``upsert``), a transaction a batch."""
+
+    def upsert(
+        self, docs: Iterable[Document], *, batch_size: int = 1024, progress: Progress | None = None
+    ) -> AddReport:
+        """Add documents, replacing those whose id exists."""
+        return self.add(docs, batch_size=batch_size, progress=progress, upsert=True)
+
+    @abstractmethod
+    def delete(self, ids: Sequence[str]) -> int:
+        """Delete documents by id; a whole-document id also deletes its chunks. Returns the count."""
+
+    @abstractmethod
+    def delete_collection(self) -> None:
+        """Remove the collection and everything in it."""
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """The number of live documents (and chunks)."""
+
+    @abstractmethod
+    def get(self, doc_id: str) -> Document | None:
+        """The document (or chunk) with this id, if there is one."""
+
+    @abstractmethod
+    def documents(self) -> list[Document]:
+        """Every live document (or chunk), in the order they were added."""
+
+    @abstractmethod
+    def info(self) -> dict[str, Any]:
+        """What the collection is: name, documents, encoder, language, vector index, fields, size."""
+
+    @abstractmethod
+    def document_ids(self) -> set[str]:
+        """Ids a judgement can name: document ids, and the parents of chunks."""
+
+    @abstractmethod
+    def stored_ids(self) -> set[str]:
+        """The id of every stored document (and chunk)."""
+
+    @abstractmethod
+    def is_chunked(self) -> bool:
+        """Whether any stored document is a chunk of a larger one."""
+
+    def embedded_text(self, doc: Document) -> str:
+        """The text this collection embeds for ``doc``: title and text, or the text alone (``embed_title``)."""
+        return doc.titled_text if self.manifest.get("embed_title", True) else doc.text
+
+    def _checked(self, batch: list[Document], report: AddReport) -> list[Document]:
+        """The documents of ``batch`` to write (empty ones reported as skipped), after checking ids and metadata."""
+        dups = [i for i, c in Counter(d.id for d in batch).items() if c > 1]
+        if dups:
+            raise InputError(
+                f"duplicate ids within one batch: {', '.join(dups[:10])}"
+                + (f" and {len(dups) - 10} more" if len(dups) > 10 else ""),
+                hint="Make ids unique, or pass the later versions in a separate upsert.",
+            )
+        for doc in batch:
+            check_metadata(doc.id, doc.metadata)
+        report.skipped_empty += [d.id for d in batch if not d.text.strip()]
+        return [d for d in batch if d.text.strip()]
+
+    def _embed(self, docs: list[Document], report: AddReport, progress: Progress | None, done: int) -> np.ndarray:
+        """The vectors of ``docs`` through the embedding cache (hits and misses counted in ``report``)."""
+        from textlens.embed.cache import EmbeddingCache, embed_with_cache
+
+        cache = EmbeddingCache()
+        cb = (lambda _stage, a, _total: progress("embedded", done + a, 0)) if progress else None
+        vecs = embed_with_cache(self.encoder, [self.embedded_text(d) for d in docs], cache, progress=cb)
+        report.cache_hits += cache.hits
+        report.embedded += cache.misses
+        cache.close()
+        return vecs
+
+    @abstractmethod
+    def snapshot(self):
+        """A context manager giving a read snapshot: one committed state for every retriever inside."""
+
+    def search(
+        self,
+        query: str,
+        options: SearchOptions | None = None,
+        *,
+        encoder: str | Any | None = None,
+        query_vector: Any = None,
+        **changes: Any,
+    ) -> Results:
+        """Search the collection.
+
+        Args:
+            options: a :class:`~textlens.search.options.SearchOptions`; ``changes`` override its fields by name
+                (``col.search(q, mode="keyword", k=5)``), and an unknown name is an error that lists the known.
+            encoder: if given, must be the one the collection was built with.
+            query_vector: the query's embedding, if already made with the collection's encoder.
+        """
+        opts = SearchOptions.make(**{**(options.to_dict() if options else {}), **changes})
+        if encoder is not None:
+            self._check_encoder(encoder)
+        with self.snapshot() as snap:
+            return search(snap, query, opts, query_vector=query_vector)
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def check_metadata(doc_id: str, value: Any, path: str = "") -> None:
+    """Metadata that SQLite's JSON functions, filters and every JSON reader keep as they are: strings,
+    booleans, null, 64-bit integers, finite floats, and lists and objects of them."""
+    where = f"document {doc_id!r}: metadata{path}"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InputError(f"{where} has a key {key!r} that is not a string", hint="Use text keys.")
+            check_metadata(doc_id, item, f"{path}.{key}")
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            check_metadata(doc_id, item, f"{path}[{i}]")
+    elif isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    elif isinstance(value, int):
+        if not _INT64[0] <= value <= _INT64[1]:
+            raise InputError(
+                f"{where} is an integer outside the signed 64-bit range ({value})",
+                hint="Store such a number as a string.",
+            )
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise InputError(f"{where} is {value}, which JSON cannot hold", hint="Use null or a finite number.")
+    else:
+        raise InputError(
+            f"{where} is a {type(value).__name__}, which JSON cannot hold",
+            hint="Use strings, numbers, booleans, null, lists and objects.",
+        )
+
+
+def document_from_row(row: dict[str, Any]) -> Document:
+    return Document(row["id"], row["text"], row["title"] or "", row["metadata"], row["parent"])
+
+
+def encoder_entry(encoder) -> dict[str, Any]:
+    """The manifest's record of the encoder; a local folder's also pins its weights (a folder retrained
+    in place holds another model under the same name)."""
+    entry = {"name": encoder.name, "dim": encoder.dim}
+    if Path(encoder.name.split("@")[0]).is_absolute():
+        entry["fingerprint"] = encoder.fingerprint
+    return entry
+
+
+def check_weights(name: str, info: dict[str, Any], encoder) -> None:
+    pinned = info.get("fingerprint")
+    if pinned is not None and getattr(encoder, "fingerprint", pinned) != pinned:
+        raise CollectionError(
+            f"the weights in {info['name']} changed since collection {name!r} was built with them; its vectors "
+            "come from the old model and cannot be compared with the new one's",
+            hint="Rebuild the collection with the new weights (under a new name), or restore the old folder.",
+        )
+
+
+def load_encoder(encoder: str | Any):
+    if not isinstance(encoder, str):
+        return encoder
+    from textlens.embed import get_encoder
+
+    return get_encoder(encoder)

@@ -1,0 +1,65 @@
+"""Options are defined once (textlens.options): the Python signatures, the CLI and the REST request models show
+every task's options with the same names, defaults, ranges and help texts."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+import typer
+
+import textlens
+from textlens.ask.options import AskOptions
+from textlens.cli import app
+from textlens.cli.options import cli_default, cli_fields
+from textlens.errors import InputError
+from textlens.options import Options
+from textlens.search.options import SearchOptions
+from textlens.server.options import rest_fields
+from textlens.server.routers.ask import AskRequest
+from textlens.server.routers.collections import SearchRequest
+
+COMMANDS = {name: cmd for name, cmd in typer.main.get_command(app).commands.items()}
+TASKS = [
+    # options, the Python functions that take them, the CLI command, the REST request model
+    (SearchOptions, [textlens.Collection.search], "search", SearchRequest),
+    (AskOptions, [textlens.Collection.ask, textlens.ask], "ask", AskRequest),
+]
+
+
+@pytest.mark.parametrize(("options", "functions", "command", "request_model"), TASKS, ids=[t[2] for t in TASKS])
+def test_python_cli_and_rest_agree(options: type[Options], functions, command: str, request_model):
+    fields = {f.name: f for f in options.fields()}
+    for fn in functions:
+        params = inspect.signature(fn).parameters
+        assert {n: params[n].default for n in fields} == {n: f.default for n, f in fields.items()}, fn.__qualname__
+    cli = {p.name: p for p in COMMANDS[command].params}
+    for f in cli_fields(options):
+        param = cli[f.name]
+        assert param.default == cli_default(f) and param.help == f.metadata["help"], f.name
+        parse = f.metadata.get("parse")
+        assert (parse(param.default) if parse and param.default is not None else param.default) == f.default
+    rest = request_model.model_fields
+    for f in rest_fields(options):
+        assert rest[f.name].default == f.default and rest[f.name].description == f.metadata["help"], f.name
+        bounds = {k: getattr(m, k) for m in rest[f.name].metadata for k in ("ge", "le") if hasattr(m, k)}
+        assert bounds == {k: f.metadata[k] for k in ("ge", "le") if f.metadata[k] is not None}, f.name
+    assert {f.name for f in options.fields()} - set(cli) <= {f.name for f in options.fields() if not f.metadata["cli"]}
+
+
+def test_one_name_for_how_many_results():
+    assert SearchOptions.k == 10 and AskOptions.k == 4  # the reason is in AskOptions.k's help
+    assert "tuned with 4" in next(f for f in AskOptions.fields() if f.name == "k").metadata["help"]
+    assert [p.opts for p in COMMANDS["search"].params if p.name == "k"] == [["--k", "-k"]]
+
+
+def test_a_bad_option_is_named_with_its_range_or_choices():
+    with pytest.raises(InputError, match="k must be between 1 and 1000, got 0"):
+        SearchOptions(k=0)
+    with pytest.raises(InputError, match="mode must be one of keyword, dense, hybrid, got 'fuzzy'"):
+        SearchOptions(mode="fuzzy")
+    with pytest.raises(InputError, match=r"unknown option.*colour") as err:
+        SearchOptions.make(colour="red")
+    assert "candidates" in err.value.hint
+    with pytest.raises(InputError, match="weights must be two non-negative numbers"):
+        SearchOptions(weights=(1.0, -1.0))
