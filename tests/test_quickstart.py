@@ -20,12 +20,16 @@ NOTES = {
 }
 
 
-def quickstart() -> str:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert MARKER in text, "the README lost its tested quickstart"
+def quickstart(page: str = "README.md") -> str:
+    text = (ROOT / page).read_text(encoding="utf-8")
+    assert MARKER in text, f"{page} lost its tested quickstart"
     block = re.search(r"```python\n(.*?)```", text[text.index(MARKER) :], re.S)
     assert block is not None
     return block.group(1)
+
+
+def test_the_docs_show_the_same_quickstart():
+    assert quickstart("docs/index.md") == quickstart()
 
 
 def test_the_front_door_is_one_import():

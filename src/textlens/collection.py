@@ -128,8 +128,8 @@ class Collection:
                 :func:`~textlens.corpus.read_documents` reads.
             chunk: ``none``, ``paragraph``, ``sentence`` or ``tokens`` (see :class:`~textlens.corpus.Chunker`);
                 ``chunk_size`` and ``overlap`` as there.
-            format, fields: as :func:`~textlens.corpus.read_documents` takes them (guessed from the path, and
-                ``id``/``text``/``title`` by default).
+            format: as :func:`~textlens.corpus.read_documents` takes it (default: guessed from the path).
+            fields: which record fields hold id, text and title (default ``id``, ``text``, ``title``).
             upsert: replace documents whose id exists. Otherwise the add resumes: documents (and chunks) already
                 in the collection are skipped, so running it again after an interruption adds only the rest.
             progress: ``progress(stage, done, total)`` as documents are embedded and indexed.
@@ -171,9 +171,9 @@ class Collection:
     ) -> Results:
         """Search by keywords, meaning or both.
 
-        Args:
-            mode ... highlight: see :class:`~textlens.search.options.SearchOptions` (each field's help).
-            encoder: if given, must be the one the collection was built with.
+        Every option but ``encoder`` is a field of :class:`~textlens.search.options.SearchOptions`, whose help
+        says what it does; the defaults here are its defaults. ``encoder``, if given, must be the one the
+        collection was built with.
         """
         options = SearchOptions(
             mode=mode,
@@ -214,9 +214,8 @@ class Collection:
     ) -> Answer:
         """Answer ``question`` from this collection's passages, citing them.
 
-        Args:
-            mode ... unsupported: see :class:`~textlens.ask.options.AskOptions` (each field's help).
-            on_text: receives the model's text as it streams.
+        Every option but ``on_text`` (which receives the model's text as it streams) is a field of
+        :class:`~textlens.ask.options.AskOptions`, whose help says what it does; the defaults here are its defaults.
         """
         options = AskOptions(
             mode=mode,

@@ -5,7 +5,7 @@ the CLI's typer options are made from the fields (:func:`textlens.cli.options.wi
 API's request models (:func:`textlens.server.options.request_model`). A default, a range or a help text is written
 in exactly one place, and a test checks that Python, CLI and REST agree for every task.
 
-Example:
+Examples:
     >>> @dataclass(frozen=True, kw_only=True)
     ... class Demo(Options):
     ...     k: int = option(10, help="How many.", ge=1)
@@ -45,12 +45,15 @@ def option(
         default: the default (``None`` means "decided at run time", which ``help`` then says).
         help: one or two sentences: what it does, its unit, what the default is and why.
         choices: the only values allowed (``None`` is allowed too when it is the default).
-        ge, le: the smallest and largest value allowed (numbers).
+        ge: the smallest value allowed (numbers).
+        le: the largest value allowed (numbers).
         flags: the CLI's option names (default ``--field-name``); a short one may follow.
-        cli_type, parse: for a field the CLI takes as text (``"1,1"`` for a pair, ``field=value`` for filters),
-            the type typer sees and the function that turns it into the field's value.
-        cli, rest: whether the CLI and the REST API offer the field (a Python object such as a model instance
-            cannot travel over HTTP; a server may decide a field for its clients).
+        cli_type: for a field the CLI takes as text (``"1,1"`` for a pair, ``field=value`` for filters), the type
+            typer sees.
+        parse: the function that turns the CLI's text into the field's value.
+        cli: whether the CLI offers the field.
+        rest: whether the REST API offers it (a Python object such as a model instance cannot travel over HTTP;
+            a server may decide a field for its clients).
     """
     meta = {"help": help, "choices": tuple(choices) if choices is not None else None, "ge": ge, "le": le}
     meta |= {"flags": tuple(flags) if flags else None, "cli_type": cli_type, "parse": parse, "cli": cli, "rest": rest}

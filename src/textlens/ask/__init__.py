@@ -84,10 +84,9 @@ def ask(
 ) -> Answer:
     """Answer ``question`` from a collection's passages, citing them.
 
-    Args:
-        collection: a collection (``textlens.Collection`` or a backend's), or its name.
-        mode ... unsupported: see :class:`~textlens.ask.options.AskOptions` (each field's help).
-        on_text: receives the model's text as it streams (citation markers included).
+    ``collection`` is a collection (``textlens.Collection`` or a backend's) or its name; ``on_text`` receives the
+    model's text as it streams (citation markers included). Every other option is a field of
+    :class:`~textlens.ask.options.AskOptions`, whose help says what it does; the defaults here are its defaults.
 
     Returns an :class:`Answer`; ``abstained`` is set, with the reason, when the model finds no answer
     in the passages or no sentence it wrote is supported by what it cites.

@@ -262,11 +262,14 @@ def evaluate(
         source: a BEIR folder (``corpus.jsonl``, ``queries.jsonl``, ``qrels/{split}.tsv``; its collection is built
             or reused), or the name of a collection of yours, with ``queries`` and ``qrels`` files.
         modes: ``keyword``, ``dense``, ``hybrid``, or :class:`ModeSpec` objects (fusion, reranker, BM25...).
-        queries, qrels: JSONL queries and TREC/TSV judgements, for a collection of yours.
+        queries: a JSONL file of queries, for a collection of yours.
+        qrels: a TREC or TSV file of judgements, for a collection of yours.
         split: the BEIR split whose judgements count.
-        collection, encoder: for a BEIR folder, the collection to build or reuse and its encoder.
+        collection: for a BEIR folder, the collection to build or reuse.
+        encoder: for a BEIR folder, the encoder of a collection it builds.
+        progress: ``progress(stage, done, total)`` while it indexes and searches.
 
-    Example:
+    Examples:
         >>> result = evaluate("../shared/data/beir/scifact", modes=["keyword"])   # doctest: +SKIP
         >>> result.results["keyword"]["ndcg@10"]                                  # doctest: +SKIP
         0.6952...
