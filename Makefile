@@ -46,6 +46,7 @@ test: install-test browser
 test-fast: install-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(MAKE) docs
 	$(BIN)/python -m pytest -q --durations=15 -m "not (llm or inside or training or topics or postgres or ray or browser or notebook or slow)"
 
 # The documentation site (docs/, mkdocs.yml): strict, so a broken link or a docstring griffe cannot read fails.

@@ -159,80 +159,88 @@ def answer_from(
     """
     o = AskOptions.make(**{**(options.to_dict() if options else {}), **changes})
     _check_question(question)
-    style, max_tokens, temperature, seed, unsupported = o.style, o.max_tokens, o.temperature, o.seed, o.unsupported
-    support_threshold = SUPPORT_THRESHOLD if o.support_threshold is None else o.support_threshold
-    abstain_threshold = ABSTAIN_THRESHOLD if o.abstain_threshold is None else o.abstain_threshold
     started = time.perf_counter() if started is None else started
     generator = get_generator(o.llm)
     settings = {
         **(retrieval or {}),
-        "style": style,
-        "max_tokens": max_tokens,
-        "temperature": temperature,
-        "seed": seed,
+        "style": o.style,
+        "max_tokens": o.max_tokens,
+        "temperature": o.temperature,
+        "seed": o.seed,
         "constrained": o.constrain and generator.constrains,
-        "support_threshold": support_threshold,
-        "abstain_threshold": abstain_threshold,
-        "unsupported": unsupported,
+        "support_threshold": SUPPORT_THRESHOLD if o.support_threshold is None else o.support_threshold,
+        "abstain_threshold": ABSTAIN_THRESHOLD if o.abstain_threshold is None else o.abstain_threshold,
+        "unsupported": o.unsupported,
     }
     fitted = fit_to_context(
         question,
         hits,
         count=generator.count_tokens,
         context_size=generator.context_size,
-        max_tokens=max_tokens,
+        max_tokens=o.max_tokens,
         max_passage_tokens=o.max_passage_tokens,
-        style=style,
+        style=o.style,
     )
     answer = Answer(question, "", [], fitted.passages, model=generator.name, settings=settings)
     answer.context = fitted.report()
     if not fitted.passages:
         answer.abstained, answer.reason = True, "no passage was retrieved"
         return answer
-    messages = prompt(question, fitted.passages, style)
-    sampling = {"temperature": temperature, "seed": seed}
-    n, constrained = len(fitted.passages), settings["constrained"]
-    probe, p_abstain = None, None
-    if constrained:
-        # One token first, the prompt read afresh (a prompt read partly from an earlier call's cache
-        # can change the answer; same input, same answer): how likely the model is to decline. The
-        # answer then reuses exactly this read from llama.cpp's cache.
-        probe = generator.generate(
-            messages, max_tokens=1, grammar=grammar(n), cache_prompt=False, top_logprobs=20, **sampling
-        )
-        p_abstain = abstention_probability(probe.logprobs)
-        answer.abstention_probability = None if p_abstain is None else round(p_abstain, 4)
-        if p_abstain is not None and p_abstain >= abstain_threshold:
-            answer.draft, answer.usage = ABSTAIN, dict(vars(probe.usage))
-            answer.abstained = True
-            answer.reason = f"the model found no answer in the passages (it declines with probability {p_abstain:.2f})"
-            answer.timings = _timings(started, probe, None)
-            return answer
+    messages = prompt(question, fitted.passages, o.style)
+    sampling = {"temperature": o.temperature, "seed": o.seed}
+    n = len(fitted.passages)
+    probe = _probe(answer, generator, messages, n, sampling) if settings["constrained"] else None
+    if answer.abstained:
+        answer.timings = _timings(started, probe, None)
+        return answer
     generation = generator.generate(
         messages,
-        max_tokens=max_tokens,
-        grammar=grammar(n, abstain=p_abstain is None) if constrained else None,
+        max_tokens=o.max_tokens,
+        grammar=grammar(n, abstain=answer.abstention_probability is None) if settings["constrained"] else None,
         on_text=on_text,
         cache_prompt=probe is not None,
         **sampling,
     )
+    _read(answer, generation, probe, fitted.passages)
+    answer.timings = _timings(started, probe, generation)
+    return answer
+
+
+def _probe(answer: Answer, generator: Generator, messages: Any, n: int, sampling: dict[str, Any]) -> Generation:
+    """One token first, the prompt read afresh (a prompt read partly from an earlier call's cache can change the
+    answer; same input, same answer): how likely the model is to decline. The answer then reuses exactly this read
+    from llama.cpp's cache. Declines (``answer.abstained``) when that probability reaches the threshold."""
+    probe = generator.generate(
+        messages, max_tokens=1, grammar=grammar(n), cache_prompt=False, top_logprobs=20, **sampling
+    )
+    p_abstain = abstention_probability(probe.logprobs)
+    answer.abstention_probability = None if p_abstain is None else round(p_abstain, 4)
+    if p_abstain is not None and p_abstain >= answer.settings["abstain_threshold"]:
+        answer.draft, answer.usage = ABSTAIN, dict(vars(probe.usage))
+        answer.abstained = True
+        answer.reason = f"the model found no answer in the passages (it declines with probability {p_abstain:.2f})"
+    return probe
+
+
+def _read(answer: Answer, generation: Generation, probe: Generation | None, passages: list[Passage]) -> None:
+    """The model's text into ``answer``: citations parsed and repaired, support checked, unsupported sentences
+    flagged or dropped, or the refusal and its reason."""
+    settings = answer.settings
     answer.draft = generation.text
     answer.usage = dict(vars(generation.usage))
     if probe is not None:
         answer.usage["prompt_tokens"] = probe.usage.prompt_tokens
-    text, sentences, answer.repairs, abstained = parse_citations(generation.text, fitted.passages)
+    text, sentences, answer.repairs, abstained = parse_citations(generation.text, passages)
     if generation.finish_reason == "length":
-        answer.repairs.append(f"the answer reached max_tokens ({max_tokens}) and was cut off")
-    answer.repairs += check_support(question, sentences, fitted.passages, support_threshold)
+        answer.repairs.append(f"the answer reached max_tokens ({settings['max_tokens']}) and was cut off")
+    answer.repairs += check_support(answer.question, sentences, passages, settings["support_threshold"])
     answer.reason = refusal(abstained, sentences)
     if answer.reason is not None:
         answer.abstained = True
     else:
-        if unsupported == "drop":
+        if settings["unsupported"] == "drop":
             text, sentences = _without_unsupported(sentences)
         answer.text, answer.sentences = text, sentences
-    answer.timings = _timings(started, probe, generation)
-    return answer
 
 
 def _timings(started: float, probe: Generation | None, generation: Generation | None) -> dict[str, float | None]:

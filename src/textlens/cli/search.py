@@ -76,7 +76,6 @@ def index_cmd(
 ) -> None:
     """Read documents, chunk them, and add them to a collection (created if missing)."""
     from textlens.corpus import Chunker, FieldMap, ReadReport, read_documents
-    from textlens.index import collection_exists, create_collection, open_collection
 
     use_backend(backend)
     if on_error not in ("fail", "skip"):
@@ -92,26 +91,35 @@ def index_cmd(
         title=title_field or None,
         metadata=[f.strip() for f in metadata_fields.split(",")] if metadata_fields else None,
     )
-    chunker = Chunker(
-        chunk,
-        size=chunk_size,
-        overlap=overlap,
-        tokenizer=chunk_tokenizer,  # type: ignore[arg-type]
-        title_prefix=title_prefix,
-    )
+    chunker = Chunker(chunk, size=chunk_size, overlap=overlap, tokenizer=chunk_tokenizer, title_prefix=title_prefix)  # type: ignore[arg-type]
     read = ReadReport()
     docs = chunker(read_documents(path, format=format, fields=fields, on_error=on_error, report=read))  # type: ignore[arg-type]
+    col = _open_or_create(
+        collection,
+        encoder,
+        encoder=None if no_encoder else (encoder or DEFAULT_ENCODER),
+        language=language,
+        vector_index=vector_index,
+        embed_title=embed_title,
+    )
+    report, info = _add(col, docs, upsert=upsert, ray=ray, quiet=as_json)
+    _print_index_report(read, report, info, as_json)
+
+
+def _open_or_create(collection: str, given: str | None, **new):
+    """The collection, opened (with its own encoder; an explicitly ``given`` other one is refused) or made with
+    the options ``new``."""
+    from textlens.index import collection_exists, create_collection, open_collection
+
     if collection_exists(collection):
-        col = open_collection(collection, encoder=encoder)  # its own encoder; an explicit other one is refused
-    else:
-        col = create_collection(
-            collection,
-            encoder=None if no_encoder else (encoder or DEFAULT_ENCODER),
-            language=language,
-            vector_index=vector_index,
-            embed_title=embed_title,
-        )
-    with col, progress_bar(disable=as_json) as bar:
+        return open_collection(collection, encoder=given)
+    return create_collection(collection, **new)
+
+
+def _add(col, docs, *, upsert: bool, ray: str | None, quiet: bool):
+    """Add ``docs`` (here, or embedded on a Ray cluster) with a progress bar; the add report and the collection's
+    info after it."""
+    with col, progress_bar(disable=quiet) as bar:
         tasks: dict[str, int] = {}
 
         def progress(stage: str, done: int, _total: int) -> None:
@@ -125,7 +133,11 @@ def index_cmd(
             report = index_with_ray(col, docs, ray, progress=progress)
         else:
             report = col.add(docs, upsert=upsert, progress=progress)
-        info = col.info()
+        return report, col.info()
+
+
+def _print_index_report(read, report, info: dict, as_json: bool) -> None:
+    """What was read, added, replaced, embedded and skipped: a JSON object, or lines for a person."""
     data = {
         "collection": info["name"],
         "path": info["path"],
