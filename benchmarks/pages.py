@@ -126,8 +126,37 @@ def headline() -> str:
 
 
 def readme_with_headline(text: str) -> str:
-    start, end = text.index(HEADLINE[0]), text.index(HEADLINE[1])
-    return text[: start + len(HEADLINE[0])] + "\n" + headline() + text[end:]
+    return with_block(text, HEADLINE, headline())
+
+
+def with_block(text: str, markers: tuple[str, str], content: str) -> str:
+    """``text`` with what stands between the two markers replaced by ``content``."""
+    start, end = text.index(markers[0]), text.index(markers[1])
+    return text[: start + len(markers[0])] + "\n" + content + text[end:]
+
+
+TOPICS_PAGE = ROOT / "docs/keywords-topics-classes.md"
+TOPICS = ("<!-- topics-quality:start (benchmarks/pages.py writes these tables) -->", "<!-- topics-quality:end -->")
+
+
+def topics_quality() -> str:
+    """The topic quality tables of ``topics_quality.json``, one per corpus, with the versions that made them."""
+    data = json.loads((RESULTS / "topics_quality.json").read_text(encoding="utf-8"))
+    out = []
+    for corpus in data["results"]:
+        out += [f"*{corpus['corpus']}*, {corpus['documents']:,} documents, {corpus['classes']} classes:", ""]
+        out += ["| method | topics | in no topic | NMI | ARI | NPMI | seconds |", "|---|---:|---:|---:|---:|---:|---:|"]
+        out += [
+            f"| {r['method']} | {r['topics']} | {r['outlier_share']:.1%} | {r['nmi']:.3f} | {r['ari']:.3f} | "
+            f"{r['npmi']:.3f} | {r['seconds']} |"
+            for r in corpus["rows"]
+        ]
+        out.append("")
+    prov = data.get("provenance")
+    if prov:
+        versions = ", ".join(f"{k} {v}" for k, v in prov["packages"].items() if v and k != "textlens")
+        out.append(f"Made at commit `{(prov['commit'] or '?')[:10]}` with {versions}.")
+    return "\n".join(out) + "\n"
 
 
 def render() -> str:
@@ -146,7 +175,8 @@ def render() -> str:
 def main() -> None:
     PAGE.write_text(render(), encoding="utf-8")
     README.write_text(readme_with_headline(README.read_text(encoding="utf-8")), encoding="utf-8")
-    print(f"wrote {PAGE.relative_to(ROOT)} and the README's headline table")
+    TOPICS_PAGE.write_text(with_block(TOPICS_PAGE.read_text(encoding="utf-8"), TOPICS, topics_quality()), "utf-8")
+    print(f"wrote {PAGE.relative_to(ROOT)}, the README's headline table and the topic quality tables")
 
 
 if __name__ == "__main__":

@@ -19,3 +19,5 @@ def test_the_page_of_benchmark_results_is_current():
     assert pages.PAGE.read_text(encoding="utf-8") == pages.render(), "run: python benchmarks/pages.py"
     readme = pages.README.read_text(encoding="utf-8")
     assert readme == pages.readme_with_headline(readme), "run: python benchmarks/pages.py"
+    topics = pages.TOPICS_PAGE.read_text(encoding="utf-8")
+    assert topics == pages.with_block(topics, pages.TOPICS, pages.topics_quality()), "run: python benchmarks/pages.py"

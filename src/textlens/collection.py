@@ -25,6 +25,7 @@ from textlens.config import DEFAULT_ENCODER
 from textlens.corpus import Chunker, Document, FieldMap, read_documents
 from textlens.errors import InputError
 from textlens.index import (
+    BATCH_SIZE,
     AddReport,
     CollectionBase,
     collection_exists,
@@ -95,7 +96,7 @@ class Collection:
         self,
         docs: Iterable[Document],
         *,
-        batch_size: int = 1024,
+        batch_size: int = BATCH_SIZE,
         progress: Progress | None = None,
         upsert: bool = False,
     ) -> AddReport:
@@ -103,7 +104,7 @@ class Collection:
         return self.backend.add(docs, batch_size=batch_size, progress=progress, upsert=upsert)
 
     def upsert(
-        self, docs: Iterable[Document], *, batch_size: int = 1024, progress: Progress | None = None
+        self, docs: Iterable[Document], *, batch_size: int = BATCH_SIZE, progress: Progress | None = None
     ) -> AddReport:
         """Add documents, replacing those whose id exists."""
         return self.backend.upsert(docs, batch_size=batch_size, progress=progress)

@@ -3,6 +3,7 @@
 share. Users reach them through ``textlens.Collection``."""
 
 from textlens.index.base import (
+    BATCH_SIZE,
     AddReport,
     CollectionBase,
     CollectionConflict,
@@ -13,6 +14,7 @@ from textlens.index.base import (
 from textlens.index.factory import collection_exists, create_collection, list_collections, open_collection
 
 __all__ = [
+    "BATCH_SIZE",
     "AddReport",
     "CollectionBase",
     "CollectionConflict",

@@ -30,6 +30,10 @@ from textlens.search.results import Results
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
+BATCH_SIZE = 1024
+"""Documents written per transaction by ``add`` and ``upsert`` (each batch is embedded in one call)."""
+
+
 class CollectionError(TextlensError):
     """A collection is missing, corrupt, locked, or used with the wrong encoder."""
 
@@ -123,14 +127,14 @@ class CollectionBase(ABC):
         self,
         docs: Iterable[Document],
         *,
-        batch_size: int = 1024,
+        batch_size: int = BATCH_SIZE,
         progress: Progress | None = None,
         upsert: bool = False,
     ) -> AddReport:
         """Add documents (an id already present is an error unless ``upsert``), a transaction a batch."""
 
     def upsert(
-        self, docs: Iterable[Document], *, batch_size: int = 1024, progress: Progress | None = None
+        self, docs: Iterable[Document], *, batch_size: int = BATCH_SIZE, progress: Progress | None = None
     ) -> AddReport:
         """Add documents, replacing those whose id exists."""
         return self.add(docs, batch_size=batch_size, progress=progress, upsert=True)

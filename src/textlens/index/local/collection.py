@@ -36,6 +36,7 @@ from textlens.config import DEFAULT_ENCODER
 from textlens.corpus.document import Document
 from textlens.errors import InputError
 from textlens.index.base import (
+    BATCH_SIZE,
     AddReport,
     CollectionBase,
     CollectionConflict,
@@ -200,7 +201,7 @@ class LocalCollection(CollectionBase):
         self,
         docs: Iterable[Document],
         *,
-        batch_size: int = 1024,
+        batch_size: int = BATCH_SIZE,
         progress: Progress | None = None,
         upsert: bool = False,
     ) -> AddReport:

@@ -45,6 +45,7 @@ from textlens.corpus.document import Document
 from textlens.errors import InputError
 from textlens.index.analysis import Terms, cjk_bigrams
 from textlens.index.base import (
+    BATCH_SIZE,
     AddReport,
     CollectionBase,
     CollectionConflict,
@@ -225,7 +226,7 @@ class PgCollection(CollectionBase):
         self,
         docs: Iterable[Document],
         *,
-        batch_size: int = 1024,
+        batch_size: int = BATCH_SIZE,
         progress: Progress | None = None,
         upsert: bool = False,
     ) -> AddReport:
