@@ -18,12 +18,15 @@ from textlens.search.options import SearchOptions
 from textlens.server.options import rest_fields
 from textlens.server.routers.ask import AskRequest
 from textlens.server.routers.collections import SearchRequest
+from textlens.topics import TopicModel
+from textlens.topics.options import TopicOptions
 
 COMMANDS = {name: cmd for name, cmd in typer.main.get_command(app).commands.items()}
 TASKS = [
     # options, the Python functions that take them, the CLI command, the REST request model
     (SearchOptions, [textlens.Collection.search], "search", SearchRequest),
     (AskOptions, [textlens.Collection.ask, textlens.ask], "ask", AskRequest),
+    (TopicOptions, [TopicModel.__init__], "topics", None),  # no REST endpoint for topics
 ]
 
 
@@ -39,8 +42,8 @@ def test_python_cli_and_rest_agree(options: type[Options], functions, command: s
         assert param.default == cli_default(f) and param.help == f.metadata["help"], f.name
         parse = f.metadata.get("parse")
         assert (parse(param.default) if parse and param.default is not None else param.default) == f.default
-    rest = request_model.model_fields
-    for f in rest_fields(options):
+    rest = request_model.model_fields if request_model is not None else {}
+    for f in rest_fields(options) if request_model is not None else []:
         assert rest[f.name].default == f.default and rest[f.name].description == f.metadata["help"], f.name
         bounds = {k: getattr(m, k) for m in rest[f.name].metadata for k in ("ge", "le") if hasattr(m, k)}
         assert bounds == {k: f.metadata[k] for k in ("ge", "le") if f.metadata[k] is not None}, f.name

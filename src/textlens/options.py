@@ -38,6 +38,7 @@ def option(
     parse: Callable[[Any], Any] | None = None,
     cli: bool = True,
     rest: bool = True,
+    objects: bool = False,
 ) -> Any:
     """A field of an options dataclass.
 
@@ -54,9 +55,11 @@ def option(
         cli: whether the CLI offers the field.
         rest: whether the REST API offers it (a Python object such as a model instance cannot travel over HTTP;
             a server may decide a field for its clients).
+        objects: besides the ``choices`` (names), Python callers may pass an object (a reducer, a clusterer).
     """
     meta = {"help": help, "choices": tuple(choices) if choices is not None else None, "ge": ge, "le": le}
     meta |= {"flags": tuple(flags) if flags else None, "cli_type": cli_type, "parse": parse, "cli": cli, "rest": rest}
+    meta["objects"] = objects
     return field(default=default, metadata=meta)
 
 
@@ -102,7 +105,8 @@ def check(f: dataclasses.Field, value: Any) -> None:
     meta = f.metadata
     if value is None and f.default is None:
         return
-    if meta.get("choices") is not None and value not in meta["choices"]:
+    named = isinstance(value, str) or not meta.get("objects")
+    if meta.get("choices") is not None and named and value not in meta["choices"]:
         raise InputError(
             f"{f.name} must be one of {', '.join(map(str, meta['choices']))}, got {value!r}",
             hint=meta["help"],

@@ -94,7 +94,7 @@ def test_pluggable_steps_and_no_silent_fallback(posts) -> None:
     assert topic_quality(kmeans, [p["label"] for p in posts])["nmi"] > 0.5
     with pytest.raises(InputError, match="n-clusters"):
         TopicModel(clusterer="kmeans")
-    with pytest.raises(InputError, match="unknown reducer"):
+    with pytest.raises(InputError, match="reducer must be one of umap, pca, none, got 'tsne'"):
         TopicModel(reducer="tsne")
     keybert = TopicModel(min_cluster_size=8, representation="keybert").fit(texts)
     # keybert words are ranked by the cosine of their embedding with the topic's centroid

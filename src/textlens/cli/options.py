@@ -25,9 +25,9 @@ def cli_fields(cls: type[Options], exclude: tuple[str, ...] = ()) -> list[datacl
 
 
 def cli_default(f: dataclasses.Field) -> Any:
-    """The field's default in the form the CLI takes it (a pair as ``"1,1"``)."""
-    if isinstance(f.default, tuple):
-        return ",".join(f"{x:g}" for x in f.default)
+    """The field's default in the form the CLI takes it: as text where the CLI parses text (``"1,1"``)."""
+    if f.metadata.get("parse") is not None and isinstance(f.default, tuple):
+        return ",".join(f"{x:g}" if isinstance(x, float) else str(x) for x in f.default)
     return f.default
 
 
@@ -42,7 +42,7 @@ def _cli_type(cls: type[Options], f: dataclasses.Field) -> Any:
     if f.metadata.get("cli_type") is not None:
         return f.metadata["cli_type"] | None if f.default is None else f.metadata["cli_type"]
     hint = typing.get_type_hints(cls)[f.name]
-    return str | None if hint is Any else hint
+    return str | None if hint is Any else hint  # an object-or-name field takes the name on the CLI
 
 
 def with_options(cls: type[Options], *, exclude: tuple[str, ...] = (), param: str = "options") -> Callable:

@@ -11,8 +11,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from textlens.cli.common import handle_errors, load_llm, staged_progress
+from textlens.cli.options import with_options
 from textlens.config import DEFAULT_ENCODER
 from textlens.errors import InputError
+from textlens.topics.options import TopicOptions
 
 console = Console()
 err = Console(stderr=True)
@@ -55,6 +57,7 @@ def _load(
 
 
 @handle_errors
+@with_options(TopicOptions)
 def topics_cmd(
     path: Path = typer.Argument(None, help="A corpus: JSONL(.gz), CSV, Parquet, a text folder or BEIR folder."),
     collection: str = typer.Option(None, "--collection", help="Model the documents of this collection."),
@@ -63,28 +66,18 @@ def topics_cmd(
     id_field: str = typer.Option("id", "--id-field"),
     label_field: str = typer.Option(None, "--label-field", help="Known classes: report NMI and ARI against them."),
     encoder: str = typer.Option(None, "--encoder", help="Default: the collection's, else all-MiniLM-L6-v2."),
-    reducer: str = typer.Option("umap", "--reducer", help="umap, pca or none."),
-    clusterer: str = typer.Option("hdbscan", "--clusterer", help="hdbscan or kmeans."),
-    min_cluster_size: int = typer.Option(10, "--min-cluster-size", help="HDBSCAN: the smallest topic."),
-    min_samples: int = typer.Option(None, "--min-samples", help="HDBSCAN: density smoothing."),
-    n_neighbors: int = typer.Option(15, "--n-neighbors", help="UMAP neighbourhood."),
-    n_components: int = typer.Option(5, "--n-components", help="UMAP output dimensions."),
-    n_clusters: int = typer.Option(None, "--n-clusters", help="k-means: number of topics."),
-    seed: int = typer.Option(42, "--seed"),
     nr_topics: int = typer.Option(None, "--nr-topics", help="Merge similar topics down to N."),
     outlier_share: float = typer.Option(None, "--reduce-outliers", help="Assign outliers until this share is left."),
     outlier_threshold: float = typer.Option(None, "--outlier-threshold", help="Only outliers this similar move."),
-    ngram_range: tuple[int, int] = typer.Option((1, 1), "--ngram-range"),
-    language: str = typer.Option("english", "--language", help="Stop words and stemmer; several: english,french."),
-    representation: str = typer.Option("c-tf-idf", "--representation", help="c-tf-idf or keybert."),
-    top_words: int = typer.Option(10, "--top-words"),
     assignments: Path = typer.Option(None, "--assignments", help="Per-document topics: .jsonl or .csv."),
     html_out: Path = typer.Option(None, "--html", help="A page with the map and top-word charts."),
     png_out: Path = typer.Option(None, "--png", help="The map and charts as PNG."),
     as_json: bool = typer.Option(False, "--json", help="Print the topics and quality as JSON."),
     llm: str = typer.Option(None, "--llm", help="Label each topic with this language model (catalog name, .gguf...)."),
+    options: TopicOptions = TopicOptions(),
 ) -> None:
-    """Topics: embed (cached) → UMAP → HDBSCAN → c-TF-IDF keywords → representative documents."""
+    """Topics: embed (cached) → UMAP → HDBSCAN → c-TF-IDF keywords → representative documents (the model's
+    options: textlens.topics.options.TopicOptions)."""
     from textlens.topics import TopicModel, topic_quality
 
     if outlier_share is not None and not 0 <= outlier_share < 1:  # checked before the fit, not after it
@@ -92,13 +85,7 @@ def topics_cmd(
     if nr_topics is not None and nr_topics < 1:
         raise InputError(f"--nr-topics must be at least 1 (got {nr_topics})")
     ids, texts, names, gold, col_encoder = _load(path, collection, text_field, title_field, id_field, label_field)
-    model = TopicModel(
-        encoder=encoder or col_encoder or DEFAULT_ENCODER,
-        reducer=reducer, clusterer=clusterer, min_cluster_size=min_cluster_size, min_samples=min_samples,
-        n_neighbors=n_neighbors, n_components=n_components, n_clusters=n_clusters, seed=seed,
-        ngram_range=ngram_range, languages=language.split(","), top_n_words=top_words,
-        representation=representation,
-    )  # fmt: skip
+    model = TopicModel(encoder=encoder or col_encoder or DEFAULT_ENCODER, **options.to_dict())
     with staged_progress(disable=as_json) as progress:
         model.fit(texts, progress=progress)
     found = {"topics": len(model.topics), "outlier_share": round(model.outlier_share, 4)}

@@ -29,10 +29,9 @@ from textlens.errors import InputError, MissingDependency
 from textlens.keywords.candidates import Vocabulary, terms
 from textlens.progress import Progress
 from textlens.topics.ctfidf import ctfidf
+from textlens.topics.options import TopicOptions
 
 OUTLIER = -1
-REDUCERS = ("umap", "pca", "none")
-CLUSTERERS = ("hdbscan", "kmeans")
 
 
 @dataclass
@@ -65,61 +64,54 @@ def _require(module: str, extra: str = "topics"):
 class TopicModel:
     """Topics of a corpus.
 
-    Args:
-        encoder: embedding model (shares the embedding cache with search and keywords).
-        reducer: ``"umap"`` (default), ``"pca"``, ``"none"`` or an object with ``fit_transform``.
-        clusterer: ``"hdbscan"`` (default), ``"kmeans"`` (needs ``n_clusters``) or an object
-            with ``fit_predict`` (label -1 means outlier).
-        min_cluster_size: HDBSCAN's smallest topic (default 10, as BERTopic).
-        min_samples: HDBSCAN's density smoothing (default: ``min_cluster_size``).
-        n_neighbors, n_components: UMAP's neighbourhood and output dimension (15 and 5).
-        n_clusters: for ``kmeans``.
-        seed: makes UMAP, PCA and k-means reproducible.
-        ngram_range, languages, stop_words: the words c-TF-IDF weighs (phrases never start
-            or end with a stop word; Chinese and Japanese are segmented).
-        top_n_words: keywords kept per topic.
-        representation: ``"c-tf-idf"`` or ``"keybert"`` (the 30 best c-TF-IDF words
-            re-ranked by cosine to the topic's mean embedding).
-        min_df: a word must occur in this many documents (default 2 from 1,000 documents, else 1).
+    ``encoder`` is the embedding model (it shares the embedding cache with search and keywords). Every other
+    option is a field of :class:`~textlens.topics.options.TopicOptions`, whose help says what it does (the same
+    text ``textlens topics --help`` shows); the defaults here are its defaults.
     """
 
     def __init__(
         self,
         *,
         encoder: str | Encoder = DEFAULT_ENCODER,
-        reducer: str | Any = "umap",
-        clusterer: str | Any = "hdbscan",
-        min_cluster_size: int = 10,
-        min_samples: int | None = None,
-        n_neighbors: int = 15,
-        n_components: int = 5,
-        n_clusters: int | None = None,
-        seed: int = 42,
-        ngram_range: tuple[int, int] = (1, 1),
-        languages: Sequence[str] = ("english",),
-        stop_words: Sequence[str] | None = None,
-        top_n_words: int = 10,
-        representation: str = "c-tf-idf",
-        min_df: int | None = None,
+        reducer: str | Any = TopicOptions.reducer,
+        clusterer: str | Any = TopicOptions.clusterer,
+        min_cluster_size: int = TopicOptions.min_cluster_size,
+        min_samples: int | None = TopicOptions.min_samples,
+        n_neighbors: int = TopicOptions.n_neighbors,
+        n_components: int = TopicOptions.n_components,
+        n_clusters: int | None = TopicOptions.n_clusters,
+        seed: int = TopicOptions.seed,
+        ngram_range: tuple[int, int] = TopicOptions.ngram_range,
+        languages: Sequence[str] = TopicOptions.languages,
+        stop_words: Sequence[str] | None = TopicOptions.stop_words,
+        top_n_words: int = TopicOptions.top_n_words,
+        representation: str = TopicOptions.representation,
+        min_df: int | None = TopicOptions.min_df,
     ) -> None:
-        if isinstance(reducer, str) and reducer not in REDUCERS:
-            raise InputError(f"unknown reducer {reducer!r}", hint="Use " + ", ".join(REDUCERS) + ".")
-        if isinstance(clusterer, str) and clusterer not in CLUSTERERS:
-            raise InputError(f"unknown clusterer {clusterer!r}", hint="Use " + ", ".join(CLUSTERERS) + ".")
-        if clusterer == "kmeans" and not n_clusters:
-            raise InputError("the kmeans clusterer needs a number of clusters", hint="Pass --n-clusters K.")
-        if representation not in ("c-tf-idf", "keybert"):
-            raise InputError(f"unknown representation {representation!r}", hint="Use c-tf-idf or keybert.")
-        if min_cluster_size < 2:
-            raise InputError(f"--min-cluster-size must be at least 2 (got {min_cluster_size})")
+        o = TopicOptions(
+            reducer=reducer,
+            clusterer=clusterer,
+            min_cluster_size=min_cluster_size,
+            min_samples=min_samples,
+            n_neighbors=n_neighbors,
+            n_components=n_components,
+            n_clusters=n_clusters,
+            seed=seed,
+            ngram_range=tuple(ngram_range),
+            languages=tuple(languages),
+            stop_words=tuple(stop_words) if stop_words is not None else None,
+            top_n_words=top_n_words,
+            representation=representation,
+            min_df=min_df,
+        )
         self.encoder = encoder
-        self.reducer, self.clusterer = reducer, clusterer
-        self.min_cluster_size, self.min_samples = min_cluster_size, min_samples
-        self.n_neighbors, self.n_components, self.n_clusters = n_neighbors, n_components, n_clusters
-        self.seed = seed
-        self.ngram_range, self.top_n_words, self.representation = ngram_range, top_n_words, representation
-        self.vocab = Vocabulary(languages, stop_words)
-        self.min_df = min_df
+        self.reducer, self.clusterer = o.reducer, o.clusterer
+        self.min_cluster_size, self.min_samples = o.min_cluster_size, o.min_samples
+        self.n_neighbors, self.n_components, self.n_clusters = o.n_neighbors, o.n_components, o.n_clusters
+        self.seed = o.seed
+        self.ngram_range, self.top_n_words, self.representation = o.ngram_range, o.top_n_words, o.representation
+        self.vocab = Vocabulary(o.languages, o.stop_words)
+        self.min_df = o.min_df
         self.labels: np.ndarray = np.zeros(0, dtype=np.int64)
         self.topics: list[Topic] = []
         self.embeddings: np.ndarray | None = None
