@@ -76,17 +76,6 @@ def staged_progress(disable: bool = False) -> Iterator[Callable[[str, int, int],
         yield progress
 
 
-def parse_pair(value: str | None, option: str, example: str) -> tuple[float, float] | None:
-    """Two comma-separated numbers (``--weights 1,2``, ``--bm25 0.9,0.4``); ``None`` stays ``None``."""
-    if value is None:
-        return None
-    try:
-        a, b = (float(x) for x in value.split(","))
-    except ValueError as exc:
-        raise InputError(f"{option} must be two numbers like {example}, not {value!r}") from exc
-    return a, b
-
-
 def read_text_input(text: str | None, file: Path | None) -> str | None:
     """The text to work on: an argument, ``-`` for stdin, or ``--file``.
 

@@ -8,31 +8,26 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from textlens.cli.common import backend_option, handle_errors, parse_pair, staged_progress, use_backend
+from textlens.cli.common import backend_option, handle_errors, staged_progress, use_backend
+from textlens.cli.options import with_options
 from textlens.config import DEFAULT_ENCODER
 from textlens.errors import InputError
+from textlens.search.options import SearchOptions
 
 console = Console()
 
 
+# The search options a mode of the evaluation carries (the rest are the evaluation's own or fixed by it).
+EVAL_EXCLUDES = ("k", "filters", "candidates", "group_by_document", "highlight")
+
+
 @handle_errors
+@with_options(SearchOptions, exclude=EVAL_EXCLUDES)
 def eval_cmd(
     beir_dir: Path = typer.Argument(None, help="A BEIR folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv)."),
     split: str = typer.Option("test", "--split", help="qrels split to evaluate."),
     mode: list[str] = typer.Option(None, "--mode", "-m", help="keyword, dense, hybrid; repeat (default: all three)."),
     rerank: str = typer.Option(None, "--rerank", help="Also evaluate hybrid reranked by this cross-encoder."),
-    rerank_depth: int = typer.Option(
-        None, "--rerank-depth", help="Rerank the first N hybrid hits (default all 100; the rest keep their order)."
-    ),
-    rerank_weight: float = typer.Option(
-        1.0, "--rerank-weight", help="The reranker's share, interpolated with the first stage's score (1: alone)."
-    ),
-    fusion: str = typer.Option("rrf", "--fusion", help="Hybrid fusion: rrf or convex."),
-    weights: str = typer.Option("1,1", "--weights", help="Hybrid keyword,dense weights."),
-    bm25: str = typer.Option(None, "--bm25", help="BM25 k1,b for keyword and hybrid (default 1.2,0.75)."),
-    title_boost: float = typer.Option(
-        None, "--title-boost", help="Weight of a title match next to the body's (default 0.25; 0: off)."
-    ),
     collection: str = typer.Option(
         None,
         "--collection",
@@ -50,21 +45,15 @@ def eval_cmd(
     html_out: Path = typer.Option(None, "--html", help="Write a self-contained HTML report here."),
     runs_dir: Path = typer.Option(None, "--runs", help="Save each mode's run in TREC format in this folder."),
     backend: str = backend_option(),
+    options: SearchOptions = SearchOptions(),
 ) -> None:
-    """Evaluate search: nDCG@10, MRR@10, MAP@100, Recall@100 and P@10 per mode (ranx)."""
+    """Evaluate search: nDCG@10, MRR@10, MAP@100, Recall@100 and P@10 per mode (ranx). The options each mode
+    carries (fusion, weights, bm25, title boost, the reranker's depth and weight) are textlens.search.options'."""
     use_backend(backend)
-    from textlens.evaluate import ModeSpec, evaluate_beir, evaluate_collection
+    from textlens.evaluate import evaluate_beir, evaluate_collection
     from textlens.evaluate import sweep as run_sweep
-    from textlens.evaluate.report import html_report, markdown, save_trec_runs, terminal_table
 
-    w = parse_pair(weights, "--weights", "1,1")
-    k1b = parse_pair(bm25, "--bm25", "0.9,0.4")
-    options = {"fusion": fusion, "weights": w, "bm25": k1b, "title_boost": title_boost}
-    specs = [ModeSpec(m, **options) for m in (mode or ["keyword", "dense", "hybrid"])]
-    if rerank:
-        specs.append(
-            ModeSpec("hybrid", rerank=rerank, rerank_depth=rerank_depth, rerank_weight=rerank_weight, **options)
-        )
+    specs = _specs(mode or ["keyword", "dense", "hybrid"], rerank, options)
     with staged_progress(disable=as_json) as progress:
         if sweep:
             if beir_dir is None:
@@ -90,6 +79,26 @@ def eval_cmd(
             raise InputError(
                 "nothing to evaluate", hint="Pass a BEIR folder, or --collection with --qrels and --queries."
             )
+    _write_reports(result, markdown_out, html_out, runs_dir, as_json)
+
+
+def _specs(modes: list[str], rerank: str | None, options: SearchOptions) -> list:
+    """One configuration a mode, and the hybrid reranked when ``rerank`` names a cross-encoder."""
+    from textlens.evaluate import ModeSpec
+
+    shared = {"fusion": options.fusion, "weights": options.weights, "bm25": options.bm25}
+    shared["title_boost"] = options.title_boost
+    specs = [ModeSpec(m, **shared) for m in modes]
+    if rerank:
+        depth, weight = options.rerank_depth, options.rerank_weight
+        specs.append(ModeSpec("hybrid", rerank=rerank, rerank_depth=depth, rerank_weight=weight, **shared))
+    return specs
+
+
+def _write_reports(result, markdown_out: Path | None, html_out: Path | None, runs_dir: Path | None, as_json: bool):
+    """The reports asked for (Markdown, HTML, TREC runs), then the result: JSON, or a table for a person."""
+    from textlens.evaluate.report import html_report, markdown, save_trec_runs, terminal_table
+
     if markdown_out:
         markdown_out.write_text(markdown(result), encoding="utf-8")
     if html_out:
