@@ -66,3 +66,13 @@ def test_a_bad_option_is_named_with_its_range_or_choices():
     assert "candidates" in err.value.hint
     with pytest.raises(InputError, match="weights must be two non-negative numbers"):
         SearchOptions(weights=(1.0, -1.0))
+
+
+def test_eval_takes_the_search_options_its_modes_carry():
+    from textlens.cli.evaluate import EVAL_EXCLUDES
+
+    params = {p.name: p for p in COMMANDS["eval"].params}
+    for f in cli_fields(SearchOptions, EVAL_EXCLUDES):
+        if f.name in ("mode", "rerank"):  # the evaluation's own: several modes, and a reranked row added
+            continue
+        assert params[f.name].default == cli_default(f) and params[f.name].help == f.metadata["help"], f.name
