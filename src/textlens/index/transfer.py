@@ -145,30 +145,14 @@ def import_collection(
 ) -> dict[str, Any]:
     """Build collection ``name`` (default: the exported one's name) from an export file, or add to it
     what it lacks. ``reembed`` embeds the texts again instead of taking the file's vectors."""
-    from textlens.embed.cache import EmbeddingCache, text_key
-    from textlens.index import collection_exists, create_collection, open_collection
-
     path = Path(path)
     if not path.is_file():
         raise InputError(f"no export file {path}", hint="Write one with: textlens collections export NAME FILE")
     start = time.perf_counter()
     lines = _lines(path)
     header = _header(path, next(lines, None))
-    name = name or header["collection"]
     enc = header["encoder"]
-    if collection_exists(name, backend=backend):
-        col = open_collection(name, backend=backend, encoder=enc["name"] if enc else None)
-        have = col.stored_ids()
-    else:
-        col = create_collection(
-            name,
-            backend=backend,
-            encoder=enc["name"] if enc else None,
-            language=header["language"],
-            vector_index=vector_index,
-            embed_title=header["embed_title"],
-        )
-        have = set()
+    col, have = _target(name or header["collection"], header, backend=backend, vector_index=vector_index)
     with col:
         use_vectors = bool(enc) and not reembed
         if use_vectors and col.encoder.fingerprint != enc["fingerprint"]:
@@ -177,35 +161,7 @@ def import_collection(
                 f"(fingerprint {enc['fingerprint'][:12]}... here {col.encoder.fingerprint[:12]}...)",
                 hint="Import with --reembed (the texts are embedded again here), or install the same model.",
             )
-        cache = EmbeddingCache() if use_vectors else None
-        added = skipped = embedded = 0
-        batch: list[Document] = []
-        seeds: list[tuple[bytes, np.ndarray]] = []
-
-        def flush() -> None:
-            nonlocal added, embedded, batch, seeds
-            if cache is not None and seeds:
-                cache.put_many(col.encoder.fingerprint, seeds)
-            if batch:
-                embedded += col.add(batch, batch_size=len(batch)).embedded
-                added += len(batch)
-                if progress:
-                    progress("imported", added, 0)
-            batch, seeds = [], []
-
-        for number, row in lines:
-            doc = _document(path, number, row)
-            if doc.id in have:
-                skipped += 1
-                continue
-            batch.append(doc)
-            if cache is not None:
-                seeds.append((text_key(col.embedded_text(doc)), _vector(path, number, row, enc["dim"])))
-            if len(batch) >= batch_size:
-                flush()
-        flush()
-        if cache is not None:
-            cache.close()
+        added, skipped, embedded = _write(col, path, lines, have, enc if use_vectors else None, batch_size, progress)
         return {
             "collection": col.name,
             "backend": col.info().get("backend", "local"),
@@ -216,6 +172,63 @@ def import_collection(
             "embedded": embedded,
             "seconds": round(time.perf_counter() - start, 2),
         }
+
+
+def _target(name: str | Path, header: dict[str, Any], *, backend: str | None, vector_index: str):
+    """The collection to import into, opened (and the ids it has) or made as the export describes it."""
+    from textlens.index import collection_exists, create_collection, open_collection
+
+    enc = header["encoder"]
+    if collection_exists(name, backend=backend):
+        col = open_collection(name, backend=backend, encoder=enc["name"] if enc else None)
+        return col, col.stored_ids()
+    col = create_collection(
+        name,
+        backend=backend,
+        encoder=enc["name"] if enc else None,
+        language=header["language"],
+        vector_index=vector_index,
+        embed_title=header["embed_title"],
+    )
+    return col, set()
+
+
+def _write(col, path: Path, lines, have: set[str], enc: dict[str, Any] | None, batch_size: int, progress):
+    """Add the file's documents the collection lacks, a transaction a batch; with ``enc`` (the file's vectors
+    are usable) the vectors seed the embedding cache first, so nothing is embedded again. Returns the counts
+    added, skipped (already there) and embedded."""
+    from textlens.embed.cache import EmbeddingCache, text_key
+
+    cache = EmbeddingCache() if enc else None
+    added = skipped = embedded = 0
+    batch: list[Document] = []
+    seeds: list[tuple[bytes, np.ndarray]] = []
+
+    def flush() -> None:
+        nonlocal added, embedded, batch, seeds
+        if cache is not None and seeds:
+            cache.put_many(col.encoder.fingerprint, seeds)
+        if batch:
+            embedded += col.add(batch, batch_size=len(batch)).embedded
+            added += len(batch)
+            if progress:
+                progress("imported", added, 0)
+        batch, seeds = [], []
+
+    for number, row in lines:
+        doc = _document(path, number, row)
+        if doc.id in have:
+            skipped += 1
+            continue
+        batch.append(doc)
+        if cache is not None:
+            seeds.append((text_key(col.embedded_text(doc)), _vector(path, number, row, enc["dim"])))
+        if len(batch) >= batch_size:
+            flush()
+    flush()
+    if cache is not None:
+        cache.close()
+    return added, skipped, embedded
 
 
 def _header(path: Path, first: tuple[int, dict[str, Any]] | None) -> dict[str, Any]:
