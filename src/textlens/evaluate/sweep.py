@@ -80,79 +80,105 @@ def sweep(
             f"the development split and the test split are both {test_split!r}",
             hint="Tune on another split (--dev-split train, or dev), never on the one you report.",
         )
-    folder = Path(folder)
-    _, queries_path, dev_path = beir_paths(folder, dev_split)
-    test_path = beir_paths(folder, test_split)[2]
-    queries = load_queries(queries_path)
-    dev_qrels, test_qrels = load_qrels(dev_path), load_qrels(test_path)
-    base = collection or f"beir-{folder.resolve().name}"
+    run = _Run.of(Path(folder), dev_split, test_split, collection, encoder, progress)
     result = SweepResult(dev_split, test_split)
     tuned = ModeSpec("hybrid")
-    chunking = "whole documents"
-
-    def dev_scores(col, specs: list[ModeSpec]) -> dict[str, float]:
-        data = reconcile(queries, dev_qrels, col.document_ids())
-        found = score_runs(col, data, specs, dataset=folder.name, split=dev_split, progress=progress)
-        return {label: r["ndcg@10"] for label, r in found.results.items()}
-
-    col, _ = open_or_build(folder, collection=base, need_vectors=True, encoder=encoder, progress=progress)
-    with col:
+    with run.collection(run.base) as col:
         if "bm25" in knobs:
-            # the body's BM25 alone at every setting (the re-scorer has no title boost)
-            specs = [ModeSpec("keyword", bm25=p, title_boost=0.0) for p in BM25_GRID]
-            scores = dev_scores(col, specs)
-            best = _best(specs, scores)
-            result.dev["bm25"] = {f"k1={s.bm25[0]:g} b={s.bm25[1]:g}": scores[s.label] for s in specs}
-            result.best["bm25"] = f"k1={best.bm25[0]:g} b={best.bm25[1]:g}"
-            tuned = replace(tuned, bm25=best.bm25)
+            tuned = _tune_bm25(run, col, result, tuned)
         if "fusion" in knobs:
-            specs = [replace(tuned, fusion=f, weights=w) for f, w in FUSION_GRID]
-            scores = dev_scores(col, specs)
-            best = _best(specs, scores)
-            result.dev["fusion"] = {_fusion_label(s): scores[s.label] for s in specs}
-            result.best["fusion"] = _fusion_label(best)
-            tuned = best
-    if "chunking" in knobs:
-        scores = {}
-        for label, chunker in CHUNK_GRID.items():
-            col, _ = open_or_build(
-                folder,
-                collection=_chunked_name(base, chunker),
-                need_vectors=True,
-                encoder=encoder,
-                chunker=chunker,
-                progress=progress,
-            )
-            with col:
-                scores[label] = dev_scores(col, [tuned])[tuned.label]
-        chunking = max(CHUNK_GRID, key=lambda lab: (scores[lab], -list(CHUNK_GRID).index(lab)))
-        result.dev["chunking"] = scores
-        result.best["chunking"] = chunking
-    chunker = CHUNK_GRID[chunking]
-    tuned_name = _chunked_name(base, chunker)
-    configs = [("keyword (default)", base, ModeSpec("keyword")), ("hybrid (default)", base, ModeSpec("hybrid"))]
-    if "bm25" in knobs:
-        configs.append(("keyword (tuned BM25)", base, ModeSpec("keyword", bm25=tuned.bm25)))
+            tuned = _tune_fusion(run, col, result, tuned)
+    chunking = _tune_chunking(run, result, tuned) if "chunking" in knobs else "whole documents"
+    _report_on_test(run, result, tuned, CHUNK_GRID[chunking], tuned_bm25="bm25" in knobs)
+    return result
+
+
+@dataclass
+class _Run:
+    """What every step of a sweep reads: the folder, its queries and both splits' judgements."""
+
+    folder: Path
+    queries: dict[str, str]
+    dev_qrels: dict
+    test_qrels: dict
+    dev_split: str
+    test_split: str
+    base: str
+    encoder: str
+    progress: Progress | None
+
+    @classmethod
+    def of(cls, folder: Path, dev_split: str, test_split: str, collection: str | None, encoder: str, progress):
+        _, queries_path, dev_path = beir_paths(folder, dev_split)
+        test_path = beir_paths(folder, test_split)[2]
+        base = collection or f"beir-{folder.resolve().name}"
+        qrels = load_qrels(dev_path), load_qrels(test_path)
+        return cls(folder, load_queries(queries_path), *qrels, dev_split, test_split, base, encoder, progress)
+
+    def collection(self, name: str, chunker: Chunker | None = None):
+        col, _ = open_or_build(
+            self.folder, collection=name, need_vectors=True, encoder=self.encoder, chunker=chunker,
+            progress=self.progress,
+        )  # fmt: skip
+        return col
+
+    def scores(self, col, specs: list[ModeSpec], *, test: bool = False) -> dict[str, dict[str, float]]:
+        """Each spec's metrics on the dev split (or the test split), by its label."""
+        qrels, split = (self.test_qrels, self.test_split) if test else (self.dev_qrels, self.dev_split)
+        data = reconcile(self.queries, qrels, col.document_ids())
+        found = score_runs(col, data, specs, dataset=self.folder.name, split=split, progress=self.progress)
+        return found.results
+
+    def dev_ndcg(self, col, specs: list[ModeSpec]) -> dict[str, float]:
+        return {label: r["ndcg@10"] for label, r in self.scores(col, specs).items()}
+
+
+def _tune_bm25(run: _Run, col, result: SweepResult, tuned: ModeSpec) -> ModeSpec:
+    """The BM25 (k1, b) of the grid best on dev, scored by the body's BM25 alone (the re-scorer has no title boost)."""
+    specs = [ModeSpec("keyword", bm25=p, title_boost=0.0) for p in BM25_GRID]
+    scores = run.dev_ndcg(col, specs)
+    best = _best(specs, scores)
+    result.dev["bm25"] = {f"k1={s.bm25[0]:g} b={s.bm25[1]:g}": scores[s.label] for s in specs}
+    result.best["bm25"] = f"k1={best.bm25[0]:g} b={best.bm25[1]:g}"
+    return replace(tuned, bm25=best.bm25)
+
+
+def _tune_fusion(run: _Run, col, result: SweepResult, tuned: ModeSpec) -> ModeSpec:
+    """The fusion and weights of the grid best on dev, over the tuned BM25."""
+    specs = [replace(tuned, fusion=f, weights=w) for f, w in FUSION_GRID]
+    scores = run.dev_ndcg(col, specs)
+    best = _best(specs, scores)
+    result.dev["fusion"] = {_fusion_label(s): scores[s.label] for s in specs}
+    result.best["fusion"] = _fusion_label(best)
+    return best
+
+
+def _tune_chunking(run: _Run, result: SweepResult, tuned: ModeSpec) -> str:
+    """The chunking best on dev for the tuned hybrid (a collection built for each; ties go to the first)."""
+    scores = {}
+    for label, chunker in CHUNK_GRID.items():
+        with run.collection(_chunked_name(run.base, chunker), chunker) as col:
+            scores[label] = run.dev_ndcg(col, [tuned])[tuned.label]
+    chunking = max(CHUNK_GRID, key=lambda lab: (scores[lab], -list(CHUNK_GRID).index(lab)))
+    result.dev["chunking"] = scores
+    result.best["chunking"] = chunking
+    return chunking
+
+
+def _report_on_test(run: _Run, result: SweepResult, tuned: ModeSpec, chunker, *, tuned_bm25: bool) -> None:
+    """The defaults and the tuned configuration on the test split, each collection opened once."""
+    tuned_name = _chunked_name(run.base, chunker)
+    configs = [("keyword (default)", run.base, ModeSpec("keyword")), ("hybrid (default)", run.base, ModeSpec("hybrid"))]
+    if tuned_bm25:
+        configs.append(("keyword (tuned BM25)", run.base, ModeSpec("keyword", bm25=tuned.bm25)))
     configs.append(("hybrid (tuned)", tuned_name, tuned))
     for name in dict.fromkeys(c[1] for c in configs):
         specs = {spec.label: spec for _, n, spec in configs if n == name}
-        col, _ = open_or_build(
-            folder,
-            collection=name,
-            need_vectors=True,
-            encoder=encoder,
-            chunker=chunker if name == tuned_name else None,
-            progress=progress,
-        )
-        with col:
-            data = reconcile(queries, test_qrels, col.document_ids())
-            found = score_runs(
-                col, data, list(specs.values()), dataset=folder.name, split=test_split, progress=progress
-            )
+        with run.collection(name, chunker if name == tuned_name else None) as col:
+            found = run.scores(col, list(specs.values()), test=True)
         for label, n, spec in configs:
             if n == name:
-                result.test[label] = found.results[spec.label]
-    return result
+                result.test[label] = found[spec.label]
 
 
 def _chunked_name(base: str, chunker: Chunker | None) -> str:
