@@ -191,6 +191,46 @@ def fit(
     start = time.perf_counter()
     report.dev_before = _round(task.baseline())
     emit({"event": "dev", "epoch": 0, "ndcg@10": report.dev_before})
+    best = _epochs(task, config, groups, first, steps_total, report, emit, progress)
+    alone, best = best, _interpolated(task, report, best)
+    report.dev_after = best
+    worse = None not in (best, report.dev_before) and best <= report.dev_before
+    report.seconds = round(time.perf_counter() - start, 1)
+    if worse and not config.keep_worse:
+        report.note = (
+            f"training did not improve dev nDCG@10 (before {report.dev_before}, best epoch {best}): nothing was written"
+        )
+        return _finish(report)
+    if worse:
+        report.note = f"training made dev nDCG@10 worse ({report.dev_before} -> {report.dev_after}); written anyway"
+    elif report.rerank_weight not in (None, 1.0):
+        report.note = (
+            f"alone the reranker scores {alone} on dev; interpolated with the first stage's score "
+            f"(--rerank-weight {report.rerank_weight:g}) {best}: use it that way"
+        )
+    if output is not None:
+        with staged_folder(output, overwrite) as folder:
+            report.adapter_bytes = task.save(folder)
+            report.output, report.saved = str(output), True
+            write_json(folder / "textlens_training.json", _finish(report).to_dict())
+    return _finish(report)
+
+
+def _epochs(
+    task: Task,
+    config: TrainConfig,
+    groups: list[dict[str, Any]],
+    first: Any,
+    steps_total: int,
+    report: TrainReport,
+    emit: Events,
+    progress: Progress | None,
+) -> float | None:
+    """The training epochs (AdamW, linear warm-up and decay), each scored on dev; stops after ``patience`` epochs
+    that do not beat the best. Leaves the best epoch's weights in the model and returns its dev nDCG@10."""
+    import torch
+
+    params = [p for g in groups for p in g["params"]]
     optimizer = torch.optim.AdamW(groups, lr=config.learning_rate)
     warmup = max(1, steps_total // 10)
     schedule = torch.optim.lr_scheduler.LambdaLR(
@@ -225,28 +265,7 @@ def fit(
                 emit({"event": "early stop", "epoch": epoch, "best": best})
                 break
     task.module.load_state_dict(best_state, strict=False)  # the best epoch's weights
-    alone, best = best, _interpolated(task, report, best)
-    report.dev_after = best
-    worse = None not in (best, report.dev_before) and best <= report.dev_before
-    report.seconds = round(time.perf_counter() - start, 1)
-    if worse and not config.keep_worse:
-        report.note = (
-            f"training did not improve dev nDCG@10 (before {report.dev_before}, best epoch {best}): nothing was written"
-        )
-        return _finish(report)
-    if worse:
-        report.note = f"training made dev nDCG@10 worse ({report.dev_before} -> {report.dev_after}); written anyway"
-    elif report.rerank_weight not in (None, 1.0):
-        report.note = (
-            f"alone the reranker scores {alone} on dev; interpolated with the first stage's score "
-            f"(--rerank-weight {report.rerank_weight:g}) {best}: use it that way"
-        )
-    if output is not None:
-        with staged_folder(output, overwrite) as folder:
-            report.adapter_bytes = task.save(folder)
-            report.output, report.saved = str(output), True
-            write_json(folder / "textlens_training.json", _finish(report).to_dict())
-    return _finish(report)
+    return best
 
 
 def _step(task: Task, batch: Any, params: list, optimizer) -> float:
