@@ -93,6 +93,14 @@ class Options:
             )
         return cls(**values)
 
+    @classmethod
+    def merged(cls, options: Self | None, **changes: Any) -> Self:
+        """``options`` (default: the defaults) with ``changes`` applied by name and checked; ``options`` itself,
+        not a copy, when there are no changes (a search or an answer handed ready options builds none)."""
+        if not changes:
+            return options if options is not None else cls()
+        return cls.make(**{**(options.to_dict() if options else {}), **changes})
+
     def replace(self, **changes: Any) -> Self:
         return dataclasses.replace(self, **changes)
 

@@ -157,7 +157,7 @@ def answer_from(
         retrieval: how the hits were found (recorded in ``Answer.settings``).
         started: when the question was asked (``time.perf_counter()``), for the timings.
     """
-    o = AskOptions.make(**{**(options.to_dict() if options else {}), **changes})
+    o = AskOptions.merged(options, **changes)
     _check_question(question)
     started = time.perf_counter() if started is None else started
     generator = get_generator(o.llm)

@@ -226,7 +226,7 @@ class CollectionBase(ABC):
             encoder: if given, must be the one the collection was built with.
             query_vector: the query's embedding, if already made with the collection's encoder.
         """
-        opts = SearchOptions.make(**{**(options.to_dict() if options else {}), **changes})
+        opts = SearchOptions.merged(options, **changes)
         if encoder is not None:
             self._check_encoder(encoder)
         with self.snapshot() as snap:
