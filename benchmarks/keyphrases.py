@@ -37,7 +37,7 @@ import textlens
 from provenance import write_result
 from textlens.embed import get_encoder
 from textlens.keywords import extract_keywords
-from textlens.keywords.llm import llm_keywords, near_duplicates
+from textlens.keywords.llm import near_duplicates
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "keyphrases"
@@ -146,7 +146,7 @@ def main() -> None:
     def embedding_rows(dataset: str, docs: list[dict]) -> None:
         texts = [d["text"] for d in docs]
         t0 = time.perf_counter()
-        ours = extract_keywords(texts, encoder=encoder, ngram_range=(1, 3), top_n=15, cache=False)
+        ours = extract_keywords(texts, encoder=encoder, ngram_range=(1, 3), k=15, cache=False)
         save(row("textlens (embeddings)", dataset, docs, [[k.phrase for k in r.keywords] for r in ours],
                  time.perf_counter() - t0))  # fmt: skip
         if "keybert" not in skip:
@@ -176,7 +176,7 @@ def main() -> None:
         if mode in skip:
             continue
         t0 = time.perf_counter()
-        results = llm_keywords(texts, llm=llm, mode=mode, top_n=10, encoder=encoder, ungrounded="mark")
+        results = extract_keywords(texts, llm=llm, llm_mode=mode, k=10, encoder=encoder, ungrounded="mark")
         seconds = time.perf_counter() - t0
         kws = [[k.phrase for k in r.keywords] for r in results]
         notes = sum(1 for r in results if r.note)

@@ -58,7 +58,7 @@ def main() -> None:
             if run == "fill" and filled:
                 continue
             t0 = time.perf_counter()
-            ours = extract_keywords(texts, encoder=encoder, ngram_range=(1, 2), top_n=5, diversity=mmr,
+            ours = extract_keywords(texts, encoder=encoder, ngram_range=(1, 2), k=5, diversity=mmr,
                                     cache=run != "cold")  # fmt: skip
             timings[run] = time.perf_counter() - t0
         filled = True

@@ -13,11 +13,13 @@ from textlens.ask.options import AskOptions
 from textlens.cli import app
 from textlens.cli.options import cli_default, cli_fields
 from textlens.errors import InputError
+from textlens.keywords import KeywordOptions
 from textlens.options import Options
 from textlens.search.options import SearchOptions
 from textlens.server.options import rest_fields
 from textlens.server.routers.ask import AskRequest
 from textlens.server.routers.collections import SearchRequest
+from textlens.server.routers.keywords import KeywordsRequest
 from textlens.topics import TopicModel
 from textlens.topics.options import TopicOptions
 
@@ -27,6 +29,7 @@ TASKS = [
     (SearchOptions, [textlens.Collection.search], "search", SearchRequest),
     (AskOptions, [textlens.Collection.ask, textlens.ask], "ask", AskRequest),
     (TopicOptions, [TopicModel.__init__], "topics", None),  # no REST endpoint for topics
+    (KeywordOptions, [textlens.extract_keywords], "keywords", KeywordsRequest),
 ]
 
 
@@ -54,6 +57,22 @@ def test_one_name_for_how_many_results():
     assert SearchOptions.k == 10 and AskOptions.k == 4  # the reason is in AskOptions.k's help
     assert "tuned with 4" in next(f for f in AskOptions.fields() if f.name == "k").metadata["help"]
     assert [p.opts for p in COMMANDS["search"].params if p.name == "k"] == [["--k", "-k"]]
+    # keywords: k too; KeyBERT's top_n is still taken, as a second name and with a warning
+    assert [p.opts for p in COMMANDS["keywords"].params if p.name == "k"] == [["--k", "-k", "--top-n"]]
+    assert "k" in KeywordsRequest.model_fields and "top_n" not in KeywordsRequest.model_fields
+    with pytest.warns(DeprecationWarning, match="now k="):
+        [result] = textlens.extract_keywords(["Tokenizers split text into tokens."], top_n=2)
+    assert len(result.keywords) == 2
+
+
+def test_keyword_options_that_do_not_go_together_are_refused():
+    with pytest.raises(InputError, match="choose one way to diversify"):
+        KeywordOptions(max_sum=True, diversity=0.5)
+    with pytest.raises(InputError, match="embedding method"):
+        KeywordOptions(llm="smollm2-135m", seed_keywords=("physics",))
+    with pytest.raises(InputError, match="threshold goes with llm_mode shared"):
+        KeywordOptions(threshold=0.9)
+    assert KeywordOptions().word_range == (1, 1) and KeywordOptions(llm="x").word_range == (1, 3)
 
 
 def test_a_bad_option_is_named_with_its_range_or_choices():

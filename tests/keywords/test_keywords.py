@@ -36,7 +36,7 @@ def phrases(result) -> list[str]:
 
 
 def test_ranks_the_words_the_document_is_about() -> None:
-    tok, vol = extract_keywords([TOKENIZERS, VOLCANO], top_n=3)
+    tok, vol = extract_keywords([TOKENIZERS, VOLCANO], k=3)
     assert any("token" in p.lower() for p in phrases(tok))
     assert any("volcan" in p.lower() for p in phrases(vol))
     # the score is the cosine of the document's and the phrase's embeddings (KeyBERT's definition)
@@ -49,12 +49,12 @@ def test_ranks_the_words_the_document_is_about() -> None:
 
 
 def test_keywords_are_spans_of_the_text_with_their_case() -> None:
-    (result,) = extract_keywords([TOKENIZERS], ngram_range=(1, 3), top_n=8)
+    (result,) = extract_keywords([TOKENIZERS], ngram_range=(1, 3), k=8)
     for kw in result.keywords:
         forms = {kw.phrase.lower(), *(v.lower() for v in kw.variants)}
         for start, end in kw.spans:
             assert " ".join(TOKENIZERS[start:end].split()).lower() in forms
-    assert "BERT" in [w for k in extract_keywords([TOKENIZERS], top_n=30)[0].keywords for w in [k.phrase]]
+    assert "BERT" in [w for k in extract_keywords([TOKENIZERS], k=30)[0].keywords for w in [k.phrase]]
 
 
 def test_candidates_never_start_or_end_with_stop_words_nor_cross_punctuation() -> None:
@@ -70,38 +70,38 @@ def test_candidates_never_start_or_end_with_stop_words_nor_cross_punctuation() -
 
 def test_near_duplicates_merge_by_stem_and_can_be_kept_apart() -> None:
     text = "We optimize the compiler. Optimization of compilers is hard, and the compiler optimizes loops."
-    merged = extract_keywords([text], top_n=10)[0]
+    merged = extract_keywords([text], k=10)[0]
     opt = next(k for k in merged.keywords if k.phrase.lower().startswith("optimi"))
     assert {opt.phrase.lower(), *(v.lower() for v in opt.variants)} >= {"optimize", "optimization", "optimizes"}
     assert len(opt.spans) == 3
     comp = next(k for k in merged.keywords if k.phrase.startswith("compiler"))
     assert comp.phrase == "compiler" and comp.variants == ["compilers"]  # the more frequent form shows
-    apart = phrases(extract_keywords([text], top_n=10, merge=False)[0])
+    apart = phrases(extract_keywords([text], k=10, merge=False)[0])
     assert {"optimize", "Optimization", "optimizes"} <= set(apart)
 
 
 def test_diversity_mmr_and_max_sum() -> None:
-    plain = extract_keywords([TOKENIZERS], ngram_range=(1, 2), top_n=5)[0]
-    zero = extract_keywords([TOKENIZERS], ngram_range=(1, 2), top_n=5, diversity=0.0)[0]
+    plain = extract_keywords([TOKENIZERS], ngram_range=(1, 2), k=5)[0]
+    zero = extract_keywords([TOKENIZERS], ngram_range=(1, 2), k=5, diversity=0.0)[0]
     assert phrases(plain) == phrases(zero)
-    diverse = extract_keywords([TOKENIZERS], ngram_range=(1, 2), top_n=5, diversity=0.8)[0]
+    diverse = extract_keywords([TOKENIZERS], ngram_range=(1, 2), k=5, diversity=0.8)[0]
     assert phrases(diverse) != phrases(plain) and phrases(diverse)[0] == phrases(plain)[0]
-    pool = extract_keywords([TOKENIZERS], ngram_range=(1, 2), top_n=8)[0]
-    maxsum = extract_keywords([TOKENIZERS], ngram_range=(1, 2), top_n=3, max_sum=True, nr_candidates=8)[0]
+    pool = extract_keywords([TOKENIZERS], ngram_range=(1, 2), k=8)[0]
+    maxsum = extract_keywords([TOKENIZERS], ngram_range=(1, 2), k=3, max_sum=True, nr_candidates=8)[0]
     assert len(maxsum.keywords) == 3 and set(phrases(maxsum)) <= set(phrases(pool))
     with pytest.raises(InputError, match="combinations"):
-        extract_keywords([TOKENIZERS], top_n=10, max_sum=True, nr_candidates=60)
+        extract_keywords([TOKENIZERS], k=10, max_sum=True, nr_candidates=60)
     with pytest.raises(InputError, match="one way"):
         extract_keywords([TOKENIZERS], max_sum=True, diversity=0.5)
 
 
 def test_seed_keywords_and_given_candidates() -> None:
-    base = extract_keywords([TOKENIZERS], top_n=40)[0]
-    seeded = extract_keywords([TOKENIZERS], top_n=40, seed_keywords=["vocabulary size"])[0]
+    base = extract_keywords([TOKENIZERS], k=40)[0]
+    seeded = extract_keywords([TOKENIZERS], k=40, seed_keywords=["vocabulary size"])[0]
     score = {k.phrase: k.score for k in base.keywords}
     seeded_score = {k.phrase: k.score for k in seeded.keywords}
     assert seeded_score["vocabulary"] - score["vocabulary"] > seeded_score["pairs"] - score["pairs"]
-    given = extract_keywords([TOKENIZERS], candidates_given=["byte-pair encoding", "BERT", "not in the text"])[0]
+    given = extract_keywords([TOKENIZERS], candidates=["byte-pair encoding", "BERT", "not in the text"])[0]
     assert sorted(phrases(given)) == ["BERT", "byte-pair encoding"]
     assert given.keywords[0].spans
 
@@ -125,10 +125,10 @@ def test_chinese_is_segmented_and_japanese_particles_break_phrases() -> None:
     ja = [c.phrase for c in candidates("東京は日本の首都です。東京タワーが有名", vocab, (1, 2))]
     assert "東京" in ja and "首都" in ja and "東京タワー" in ja
     assert not any("は" in p or "の" in p for p in ja)
-    (result,) = extract_keywords(["自然语言处理是人工智能的一个重要方向。它研究人与计算机之间的通信。"], top_n=3)
+    (result,) = extract_keywords(["自然语言处理是人工智能的一个重要方向。它研究人与计算机之间的通信。"], k=3)
     assert result.keywords and all(len(k.phrase) >= 2 for k in result.keywords)
     mixed = extract_keywords(["Tokenizers split text. 分词器把文本切成词元。Les tokenizers découpent le texte."],
-                             languages=["english", "french"], top_n=20)[0]  # fmt: skip
+                             languages=["english", "french"], k=20)[0]  # fmt: skip
     found = {k.phrase.lower() for k in mixed.keywords}
     assert "tokenizers" in found and "分词器" in found and not {"le", "les", "the"} & found
 

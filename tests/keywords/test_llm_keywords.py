@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 from textlens.cli import app
 from textlens.embed import get_encoder
 from textlens.errors import InputError
+from textlens.keywords import extract_keywords
 from textlens.keywords.candidates import Vocabulary
-from textlens.keywords.llm import _Doc, _Writer, llm_keywords, near_duplicates
+from textlens.keywords.llm import _Doc, _Writer, near_duplicates
 from textlens.llm import get_generator
 from textlens.llm.openai_http import OpenAIGenerator
 
@@ -102,7 +103,7 @@ def _check_grounded(results, docs, top_n, most_words):
 
 @pytest.mark.parametrize("mode", ["write", "choose"])
 def test_each_mode_with_the_real_model_gives_only_grounded_keywords(smol, mode):
-    results = llm_keywords(DOCS, llm=smol, mode=mode, top_n=4, ngram_range=(1, 3))
+    results = extract_keywords(DOCS, llm=smol, llm_mode=mode, k=4, ngram_range=(1, 3))
     _check_grounded(results, DOCS, 4, 3)
     assert results.calls == len(DOCS)
     if mode == "choose":  # textlens's own candidates: every document gets keywords
@@ -114,19 +115,19 @@ def test_shared_mode_asks_once_for_near_duplicates(smol):
     threshold, leaders = near_duplicates(docs)
     assert 0 < threshold < 1
     assert leaders == {0: 0, 1: 1, 2: 0, 3: 3, 5: 1}
-    results = llm_keywords(docs, llm=smol, mode="shared", top_n=4)
+    results = extract_keywords(docs, llm=smol, llm_mode="shared", k=4)
     assert results.calls == 3 and results.threshold == threshold
     assert results[4].note == "the document is empty"
     assert "shares one model call with document 0" in (results[2].note or "")
     _check_grounded([r for i, r in enumerate(results) if i != 4], [d for i, d in enumerate(docs) if i != 4], 4, 3)
     with pytest.raises(InputError, match="threshold"):
-        llm_keywords(docs, llm=smol, mode="shared", threshold=1.5)
+        extract_keywords(docs, llm=smol, llm_mode="shared", threshold=1.5)
 
 
 def test_long_document_is_read_in_parts(smol):
     small = get_generator("smollm2-135m", threads=2, context_size=512)
     long = " ".join([DOCS[1], DOCS[2], TEXT] * 12)
-    [result] = llm_keywords([long], llm=small, mode="write", top_n=5)
+    [result] = extract_keywords([long], llm=small, llm_mode="write", k=5)
     assert result.note and "read in" in result.note and "parts" in result.note
     _check_grounded([result], [long], 5, 3)
 
@@ -134,7 +135,7 @@ def test_long_document_is_read_in_parts(smol):
 def test_an_openai_compatible_endpoint_works_the_same(smol, monkeypatch):
     monkeypatch.setenv("TEXTLENS_TEST_LLM_KEY", smol.api_key)
     remote = OpenAIGenerator(smol.url, api_key_env="TEXTLENS_TEST_LLM_KEY", tokenizer=str(smol.path))
-    results = llm_keywords(DOCS[:2], llm=remote, mode="choose", top_n=3)
+    results = extract_keywords(DOCS[:2], llm=remote, llm_mode="choose", k=3)
     _check_grounded(results, DOCS[:2], 3, 3)
     assert all(r.keywords for r in results)
 
@@ -201,8 +202,10 @@ def test_cli_keeps_finished_documents_when_the_endpoint_times_out_and_resumes(sm
 def test_cli_bad_input(tmp_path):
     runner = CliRunner()
     result = runner.invoke(app, ["keywords", "some text here", "--output", str(tmp_path / "o.jsonl")])
-    assert result.exit_code == 2 and "--output and --threshold go with --llm" in result.output
+    assert result.exit_code == 2 and "--output goes with --llm" in result.output
+    result = runner.invoke(app, ["keywords", "some text here", "--threshold", "0.9"])
+    assert result.exit_code == 2 and "threshold goes with llm_mode shared" in result.output
     result = runner.invoke(app, ["keywords", "some text", "--llm", "smollm2-135m", "--max-sum"])
     assert result.exit_code == 2 and "embedding method" in result.output
     result = runner.invoke(app, ["keywords", "some text", "--llm", "smollm2-135m", "--llm-mode", "guess"])
-    assert result.exit_code == 2 and "unknown LLM keyword mode 'guess'" in result.output
+    assert result.exit_code == 2 and "llm_mode must be one of write, choose, shared, got 'guess'" in result.output

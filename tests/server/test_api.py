@@ -126,7 +126,7 @@ def test_error_paths(client) -> None:
 
 def test_keywords(client) -> None:
     text = "A volcano erupts: lava and volcanic ash bury the town below the volcano."
-    body = {"texts": [text, "the of"], "ngram_range": [1, 2], "top_n": 3, "diversity": 0.3}
+    body = {"texts": [text, "the of"], "ngram_range": [1, 2], "k": 3, "diversity": 0.3}
     first, empty = client.post("/api/keywords", json=body).json()
     assert len(first["keywords"]) == 3 and first["note"] is None
     assert any("volcan" in k["keyword"].lower() for k in first["keywords"])

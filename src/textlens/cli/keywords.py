@@ -11,8 +11,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from textlens.cli.common import handle_errors, load_llm, read_text_input, staged_progress
-from textlens.config import DEFAULT_ENCODER
+from textlens.cli.options import with_options
 from textlens.errors import InputError
+from textlens.keywords.options import KeywordOptions
 
 console = Console()
 err = Console(stderr=True)
@@ -39,82 +40,44 @@ def _sources(text: str | None, file: Path | None, collection: str | None, doc_id
 
 
 @handle_errors
+@with_options(KeywordOptions)
 def keywords_cmd(
     text: str = typer.Argument(None, help="The text; - reads standard input."),
     file: Path = typer.Option(None, "--file", help="A text file (one document) or a corpus (JSONL, CSV, Parquet)."),
     collection: str = typer.Option(None, "--collection", help="Take documents from this collection..."),
     doc: list[str] = typer.Option([], "--doc", help="...by id (repeat for several)."),
-    ngram_range: tuple[int, int] = typer.Option(
-        None, "--ngram-range", help="Fewest and most words per phrase (default: 1 1; with --llm: 1 3)."
-    ),
-    top_n: int = typer.Option(5, "--top-n"),
-    language: str = typer.Option("english", "--language", help="Stop words and stemmer; several: english,french."),
     stop_words: Path = typer.Option(None, "--stop-words", help="Your stop word list, one per line."),
-    candidates: str = typer.Option(None, "--candidates", help="Rank only these comma-separated phrases."),
-    diversity: float = typer.Option(None, "--diversity", help="Maximal Marginal Relevance, 0 to 1."),
-    max_sum: bool = typer.Option(False, "--max-sum", help="Max Sum Similarity over --nr-candidates."),
-    nr_candidates: int = typer.Option(20, "--nr-candidates"),
-    seed_keywords: str = typer.Option(None, "--seed-keywords", help="Comma-separated words to steer toward."),
-    no_merge: bool = typer.Option(False, "--no-merge", help="Keep forms with the same stems apart."),
-    order: str = typer.Option("score", "--order", help="score, or text (order of first occurrence)."),
     text_field: str = typer.Option("text", "--text-field"),
     id_field: str = typer.Option("id", "--id-field"),
-    encoder: str = typer.Option(DEFAULT_ENCODER, "--encoder"),
     show_text: bool = typer.Option(None, "--show-text/--no-text", help="Print texts with keywords marked."),
     as_json: bool = typer.Option(False, "--json", help="One JSON line per document."),
     html_out: Path = typer.Option(None, "--html", help="Write a page with the keywords marked in each text."),
-    llm: str = typer.Option(None, "--llm", help="A language model finds them (catalog name, .gguf, openai:URL)."),
-    llm_mode: str = typer.Option("write", "--llm-mode", help="write, choose (among textlens's candidates) or shared."),
-    ungrounded: str = typer.Option("drop", "--ungrounded", help="LLM keywords not in the text: drop or mark."),
-    threshold: float = typer.Option(None, "--threshold", help="shared: near-duplicate cosine (default: from data)."),
     output: Path = typer.Option(None, "--output", help="With --llm: JSONL written as documents finish; resumable."),
     llm_timeout: float = typer.Option(120.0, "--llm-timeout", help="Seconds an openai: server may take per call."),
+    options: KeywordOptions = None,
 ) -> None:
     """Keywords by KeyBERT's method (candidate phrases ranked by similarity to the document), or by a
     language model (--llm), every keyword found in the text."""
     from textlens.corpus import FieldMap
-    from textlens.keywords import extract_keywords
+    from textlens.keywords import find_keywords
 
     source = _sources(text, file, collection, doc, FieldMap(id=id_field, text=text_field, title=None, metadata=[]))
     ids, texts = source.ids, source.texts
-    words = None
     if stop_words is not None:
         if not stop_words.is_file():
             raise InputError(f"--stop-words {stop_words} is not a file", hint="One stop word per line.")
         words = [w.strip() for w in stop_words.read_text(encoding="utf-8").splitlines() if w.strip()]
-    if llm is None and (output is not None or threshold is not None):
-        raise InputError("--output and --threshold go with --llm", hint="Add --llm MODEL, or leave them out.")
-    if llm is not None:
-        if candidates or max_sum or seed_keywords:
-            raise InputError("--candidates, --max-sum and --seed-keywords are for the embedding method, not --llm")
-        generator = load_llm(llm, threads=None, context=None, timeout=llm_timeout, tokenizer=None)
-        results = _llm_keywords(
-            ids, texts, generator, llm_mode, ungrounded, threshold, output,
-            dict(ngram_range=ngram_range or (1, 3), top_n=top_n, languages=language.split(","), stop_words=words,
-                 diversity=diversity, nr_candidates=nr_candidates, encoder=encoder, order=order),
-            quiet=as_json,
-        )  # fmt: skip
+        options = options.replace(stop_words=tuple(words))
+    if options.llm is None and output is not None:
+        raise InputError("--output goes with --llm", hint="Add --llm MODEL, or leave it out.")
+    if options.llm is not None:
+        generator = load_llm(options.llm, threads=None, context=None, timeout=llm_timeout, tokenizer=None)
+        results = _llm_keywords(ids, texts, options.replace(llm=generator), output, quiet=as_json)
         ids = [i for i in ids if i in results]
-        results = [results[i] for i in ids]
-        _show(ids, results, html_out, as_json, show_text)
+        _show(ids, [results[i] for i in ids], html_out, as_json, show_text)
         return
     with staged_progress(disable=as_json or len(texts) < 50) as progress:
-        results = extract_keywords(
-            texts,
-            encoder=encoder,
-            ngram_range=ngram_range or (1, 1),
-            top_n=top_n,
-            languages=language.split(","),
-            stop_words=words,
-            candidates_given=_split(candidates),
-            diversity=diversity,
-            max_sum=max_sum,
-            nr_candidates=nr_candidates,
-            seed_keywords=_split(seed_keywords),
-            merge=not no_merge,
-            order=order,
-            progress=progress,
-        )
+        results = find_keywords(texts, options, progress=progress)
     _show(ids, results, html_out, as_json, show_text)
 
 
@@ -134,11 +97,10 @@ def _show(ids: list[str], results: list, html_out: Path | None, as_json: bool, s
         console.print(f"wrote {html_out}")
 
 
-def _llm_keywords(ids, texts, llm, mode, ungrounded, threshold, output, options, quiet) -> dict:
+def _llm_keywords(ids, texts, options, output, quiet) -> dict:
     """Keywords of each document by the LLM, as ``{id: KeywordResult}``; with ``output``, each
     document's line is written as it finishes and documents already there are not asked again."""
-    from textlens.keywords import KeywordResult
-    from textlens.keywords.llm import llm_keywords
+    from textlens.keywords import KeywordResult, find_keywords
     from textlens.llm import LLMError
     from textlens.resume import ResumableOutput
 
@@ -157,8 +119,7 @@ def _llm_keywords(ids, texts, llm, mode, ungrounded, threshold, output, options,
 
     try:
         with staged_progress(disable=quiet or len(todo) < 2) as progress:
-            run = llm_keywords([texts[n] for n in todo], llm=llm, mode=mode, ungrounded=ungrounded,
-                               threshold=threshold, on_result=keep, progress=progress, **options)  # fmt: skip
+            run = find_keywords([texts[n] for n in todo], options, on_result=keep, progress=progress)
     except LLMError as exc:
         if store is None:
             raise
@@ -189,10 +150,6 @@ def _from_row(row: dict, text: str):
         for k in row["keywords"]
     ]
     return KeywordResult(text, kws, row.get("note"))
-
-
-def _split(value: str | None) -> list[str] | None:
-    return [v.strip() for v in value.split(",") if v.strip()] if value else None
 
 
 def _print(ids: list[str], results: list, show_text: bool) -> None:

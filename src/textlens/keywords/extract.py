@@ -1,5 +1,6 @@
-"""Keyword extraction, KeyBERT's method: embed a document and its candidate phrases,
-rank candidates by cosine similarity to the document, then diversify (MMR or Max Sum).
+"""Keyword extraction: :func:`extract_keywords`, by KeyBERT's method (embed a document and its candidate phrases,
+rank candidates by cosine similarity to the document, then diversify with MMR or Max Sum) or by a language model
+(:mod:`.llm`).
 
 What it adds: candidates are real spans of the text (see :mod:`.candidates`), so
 keywords keep their word order and casing and can be highlighted; near-duplicates
@@ -13,110 +14,103 @@ Example:
 
 from __future__ import annotations
 
-import itertools
-import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import warnings
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from textlens.config import DEFAULT_ENCODER
 from textlens.embed import EmbeddingCache, Encoder, embed_with_cache, get_encoder
-from textlens.errors import InputError
+from textlens.keywords.base import KeywordResult, as_keyword, max_sum_similarity, mmr
 from textlens.keywords.candidates import Candidate, Vocabulary, candidates, given_candidates
+from textlens.keywords.llm import llm_keywords
+from textlens.keywords.options import KeywordOptions
 from textlens.progress import Progress, renamed
 
 SEED_WEIGHT = 0.25  # the document embedding counts 3 to the seed keywords' 1, as in KeyBERT
-MAX_SUM_COMBINATIONS = 2_000_000
-
-
-@dataclass
-class Keyword:
-    """A keyword of one document.
-
-    Attributes:
-        phrase: as written in the text (its most frequent form).
-        score: cosine similarity between the phrase and the document.
-        spans: ``(start, end)`` character offsets of each occurrence.
-        variants: other forms merged into this one (same stems), e.g. "optimized".
-        grounded: whether it occurs in the text (a language model's keyword may not; it then has no spans).
-    """
-
-    phrase: str
-    score: float
-    spans: list[tuple[int, int]]
-    variants: list[str] = field(default_factory=list)
-    grounded: bool = True
-
-    def to_dict(self) -> dict:
-        return {
-            "keyword": self.phrase,
-            "score": round(self.score, 4),
-            "spans": [list(s) for s in self.spans],
-            "variants": self.variants,
-            "grounded": self.grounded,
-        }
-
-
-@dataclass
-class KeywordResult:
-    """The keywords of one document; ``note`` says why there are none (empty, too short)."""
-
-    text: str
-    keywords: list[Keyword]
-    note: str | None = None
-
-    def _repr_html_(self) -> str:
-        """The ``keywords --html`` page for this one document (Jupyter shows it inline)."""
-        from textlens.keywords.render import keywords_html
-
-        return keywords_html([self], ["document"])
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON shape of the CLI's ``--json`` lines and of ``POST /api/keywords``."""
-        return {"keywords": [k.to_dict() for k in self.keywords], "note": self.note}
 
 
 def extract_keywords(
     docs: Sequence[str],
     *,
-    encoder: str | Encoder = DEFAULT_ENCODER,
-    ngram_range: tuple[int, int] = (1, 1),
-    top_n: int = 5,
-    languages: Sequence[str] = ("english",),
-    stop_words: Sequence[str] | None = None,
-    candidates_given: Sequence[str] | None = None,
-    diversity: float | None = None,
-    max_sum: bool = False,
-    nr_candidates: int = 20,
-    seed_keywords: Sequence[str] | None = None,
-    merge: bool = True,
-    order: str = "score",
+    k: int = KeywordOptions.k,
+    ngram_range: tuple[int, int] | None = KeywordOptions.ngram_range,
+    languages: Sequence[str] = KeywordOptions.languages,
+    stop_words: Sequence[str] | None = KeywordOptions.stop_words,
+    candidates: Sequence[str] | None = KeywordOptions.candidates,
+    diversity: float | None = KeywordOptions.diversity,
+    max_sum: bool = KeywordOptions.max_sum,
+    nr_candidates: int = KeywordOptions.nr_candidates,
+    seed_keywords: Sequence[str] | None = KeywordOptions.seed_keywords,
+    merge: bool = KeywordOptions.merge,
+    order: str = KeywordOptions.order,
+    encoder: str | Encoder = KeywordOptions.encoder,
+    llm: str | Any | None = KeywordOptions.llm,
+    llm_mode: str = KeywordOptions.llm_mode,
+    ungrounded: str = KeywordOptions.ungrounded,
+    threshold: float | None = KeywordOptions.threshold,
     cache: bool = True,
+    on_result: Callable[[int, KeywordResult], None] | None = None,
     progress: Progress | None = None,
+    top_n: int | None = None,
 ) -> list[KeywordResult]:
-    """The ``top_n`` keywords of each document.
+    """The ``k`` keywords of each document, each found in its text (spans, merged variants).
+
+    Every option but the last four is a field of :class:`~textlens.keywords.options.KeywordOptions`, whose help
+    says what it does; the defaults here are its defaults. With ``llm`` a language model finds them (see
+    :mod:`textlens.keywords.llm`), and the list returned also says how many ``calls`` it took.
 
     Args:
         docs: the documents; all are embedded in one pass with all their candidates.
-        ngram_range: fewest and most words per keyphrase.
-        languages: whose stop words and stemmer to use (several for a mixed corpus).
-        stop_words: your own stop word list, instead of the languages' lists.
-        candidates_given: only these phrases (those found in a document) are ranked.
-        diversity: Maximal Marginal Relevance with this weight (0 = plain ranking, 1 = most diverse).
-        max_sum: Max Sum Similarity: the ``top_n`` least similar to each other among the
-            ``nr_candidates`` most similar to the document.
-        seed_keywords: steer the ranking toward these (mixed into the document embedding).
-        merge: merge candidates with the same stems ("optimize", "optimization").
-        order: ``score`` (best first) or ``text`` (order of first occurrence).
         cache: read and write the shared embedding cache.
-        progress: called as ``progress(stage, done, total)`` while embedding.
+        on_result: with ``llm``, called as ``on_result(index, result)`` as each document is done (to save
+            finished work before a later document fails).
+        progress: called as ``progress(stage, done, total)``.
+        top_n: KeyBERT's name for ``k``, still taken (with a DeprecationWarning).
     """
-    _check(ngram_range, top_n, diversity, max_sum, nr_candidates, order)
-    vocab = Vocabulary(languages, stop_words)
-    enc = get_encoder(encoder) if isinstance(encoder, str) else encoder
-    lo, hi = ngram_range
+    if top_n is not None:
+        warnings.warn("extract_keywords(top_n=...) is now k=...", DeprecationWarning, stacklevel=2)
+        k = top_n
+    options = KeywordOptions(
+        k=k,
+        ngram_range=ngram_range,
+        languages=tuple(languages),
+        stop_words=tuple(stop_words) if stop_words is not None else None,
+        candidates=tuple(candidates) if candidates is not None else None,
+        diversity=diversity,
+        max_sum=max_sum,
+        nr_candidates=nr_candidates,
+        seed_keywords=tuple(seed_keywords) if seed_keywords is not None else None,
+        merge=merge,
+        order=order,
+        encoder=encoder,
+        llm=llm,
+        llm_mode=llm_mode,
+        ungrounded=ungrounded,
+        threshold=threshold,
+    )
+    return find_keywords(docs, options, cache=cache, on_result=on_result, progress=progress)
+
+
+def find_keywords(
+    docs: Sequence[str],
+    options: KeywordOptions,
+    *,
+    cache: bool = True,
+    on_result: Callable[[int, KeywordResult], None] | None = None,
+    progress: Progress | None = None,
+) -> list[KeywordResult]:
+    """:func:`extract_keywords` with its options made (the CLI and the REST API call this)."""
+    if options.llm is not None:
+        return llm_keywords(docs, options, on_result=on_result, progress=progress)
+    return _by_embedding(docs, options, cache=cache, progress=progress)
+
+
+def _by_embedding(docs: Sequence[str], o: KeywordOptions, *, cache: bool, progress: Progress | None):
+    """KeyBERT's method over all ``docs`` at once."""
+    vocab = Vocabulary(o.languages, o.stop_words)
+    enc = get_encoder(o.encoder) if isinstance(o.encoder, str) else o.encoder
+    lo, hi = ngram_range = o.word_range
     per_doc: list[list[Candidate]] = []
     results: list[KeywordResult] = []
     for text in docs:
@@ -124,16 +118,16 @@ def extract_keywords(
             per_doc.append([])
             results.append(KeywordResult(text, [], "the document is empty"))
             continue
-        if candidates_given:
-            found = given_candidates(text, candidates_given, vocab)
+        if o.candidates:
+            found = given_candidates(text, o.candidates, vocab)
         else:
-            found = candidates(text, vocab, ngram_range, merge=merge)
+            found = candidates(text, vocab, ngram_range, merge=o.merge)
         per_doc.append(found)
         note = None
         if not found:
             note = (
                 "none of the given candidates occurs in the document"
-                if candidates_given
+                if o.candidates
                 else f"no candidate phrase of {lo if lo == hi else f'{lo}-{hi}'} word(s) without stop words at its ends"
                 f" (the document has {len(text.split())} words); lower --ngram-range or check the language"
             )
@@ -151,7 +145,7 @@ def extract_keywords(
         if store is not None:
             store.close()
     row = {p: n for n, p in enumerate(phrases)}
-    seeds = [s for s in seed_keywords or () if s.strip()]
+    seeds = [s for s in o.seed_keywords or () if s.strip()]
     if seeds and len(doc_vecs):
         seed_vec = enc.encode(seeds).mean(axis=0)
         doc_vecs = (1 - SEED_WEIGHT) * doc_vecs + SEED_WEIGHT * seed_vec
@@ -161,74 +155,14 @@ def extract_keywords(
         cands = per_doc[i]
         vecs = phrase_vecs[[row[c.phrase] for c in cands]]
         sims = vecs @ doc_vec
-        if max_sum:
-            picked = max_sum_similarity(sims, vecs, top_n, nr_candidates)
-        elif diversity:
-            picked = mmr(sims, vecs, top_n, diversity)
+        if o.max_sum:
+            picked = max_sum_similarity(sims, vecs, o.k, o.nr_candidates)
+        elif o.diversity:
+            picked = mmr(sims, vecs, o.k, o.diversity)
         else:
-            picked = list(np.argsort(-sims, kind="stable")[:top_n])
-        kws = sorted((_keyword(cands[j], float(sims[j])) for j in picked), key=lambda k: -k.score)
-        if order == "text":
+            picked = list(np.argsort(-sims, kind="stable")[: o.k])
+        kws = sorted((as_keyword(cands[j], float(sims[j])) for j in picked), key=lambda kw: -kw.score)
+        if o.order == "text":
             kws.sort(key=lambda k: k.spans[0][0])
         results[i].keywords = kws
     return results
-
-
-def _check(ngram_range, top_n, diversity, max_sum, nr_candidates, order) -> None:
-    lo, hi = ngram_range
-    if lo < 1 or hi < lo:
-        raise InputError(
-            f"ngram range ({lo}, {hi}) is not a range of phrase lengths",
-            hint="Give the fewest and the most words per phrase, e.g. --ngram-range 1 2.",
-            api_hint="Give the fewest and the most words per phrase, e.g. ngram_range [1, 2].",
-        )
-    if top_n < 1:
-        raise InputError(f"--top-n must be at least 1 (got {top_n})")
-    if diversity is not None and not 0 <= diversity <= 1:
-        raise InputError(f"diversity must lie in [0, 1] (got {diversity})", hint="0.5 is a common choice.")
-    if max_sum and diversity:
-        raise InputError("choose one way to diversify: diversity (MMR) or max_sum")
-    if max_sum and nr_candidates < top_n:
-        raise InputError(f"--nr-candidates ({nr_candidates}) must be at least --top-n ({top_n}) for --max-sum")
-    if max_sum and math.comb(nr_candidates, top_n) > MAX_SUM_COMBINATIONS:
-        raise InputError(
-            f"--max-sum would compare {math.comb(nr_candidates, top_n):,} combinations",
-            hint="Lower --nr-candidates or --top-n, or use --diversity (MMR), which scales to any size.",
-            api_hint="Lower nr_candidates or top_n, or use diversity (MMR), which scales to any size.",
-        )
-    if order not in ("score", "text"):
-        raise InputError(f"unknown order {order!r}", hint="Use score or text.")
-
-
-def _keyword(cand: Candidate, score: float) -> Keyword:
-    phrase = cand.phrase
-    variants = [f for f in cand.forms if f.lower() != phrase.lower()]
-    return Keyword(phrase, score, list(cand.spans), variants)
-
-
-def mmr(sims: np.ndarray, vecs: np.ndarray, top_n: int, diversity: float) -> list[int]:
-    """Maximal Marginal Relevance (Carbonell and Goldstein, SIGIR 1998): pick, one at a time,
-    the candidate maximising ``(1 - diversity) * sim(doc) - diversity * max sim(picked)``.
-    ``sims``: each candidate's similarity to the document; ``vecs``: unit candidate embeddings."""
-    picked = [int(np.argmax(sims))]
-    rest = [j for j in range(len(sims)) if j != picked[0]]
-    pair = vecs @ vecs.T
-    while rest and len(picked) < top_n:
-        redundancy = pair[np.ix_(rest, picked)].max(axis=1)
-        scores = (1 - diversity) * sims[rest] - diversity * redundancy
-        best = rest[int(np.argmax(scores))]
-        picked.append(best)
-        rest.remove(best)
-    return picked
-
-
-def max_sum_similarity(sims: np.ndarray, vecs: np.ndarray, top_n: int, nr_candidates: int) -> list[int]:
-    """Max Sum Similarity (KeyBERT's diversification): among the ``nr_candidates`` most similar
-    to the document, the ``top_n`` whose pairwise similarities sum least (every combination)."""
-    pool = list(np.argsort(-sims, kind="stable")[:nr_candidates])
-    if len(pool) <= top_n:
-        return pool
-    pair = vecs[pool] @ vecs[pool].T
-    combos = np.array(list(itertools.combinations(range(len(pool)), top_n)))
-    totals = sum(pair[combos[:, a], combos[:, b]] for a, b in itertools.combinations(range(top_n), 2))
-    return [pool[k] for k in combos[int(np.argmin(totals))]]

@@ -17,7 +17,7 @@ What the code enforces, not the prompt: every keyword is found in the text (its 
 spacing and word endings may differ; one that does not occur is dropped, or kept with
 ``grounded=False`` and no spans when ``ungrounded="mark"``); stop words at a phrase's ends are
 trimmed; phrases outside ``ngram_range`` words are dropped; forms with the same stems are one
-keyword; ``top_n`` and MMR ``diversity`` are applied after grounding. A refusal, an empty or
+keyword; ``k`` and MMR ``diversity`` are applied after grounding. A refusal, an empty or
 malformed answer gives no keywords and a note. A document longer than the model's context is
 read in parts and the parts' keywords merged (the note says so).
 
@@ -38,16 +38,14 @@ import regex
 
 from textlens.config import DEFAULT_ENCODER
 from textlens.embed import EmbeddingCache, Encoder, embed_with_cache, get_encoder
-from textlens.errors import InputError
+from textlens.keywords.base import Keyword, KeywordResult, mmr
 from textlens.keywords.candidates import Candidate, Vocabulary, candidates, tokenize
-from textlens.keywords.extract import Keyword, KeywordResult, _check, mmr
+from textlens.keywords.options import KeywordOptions
 from textlens.llm import Generator, get_generator
 from textlens.llm.answers import read_list
 from textlens.llm.fit import room_for, split_to_fit
 from textlens.progress import Progress
 
-MODES = ("write", "choose", "shared")
-UNGROUNDED = ("drop", "mark")
 OVERLAP = 0.5  # near-duplicates share at least this share of their best candidate phrases
 TOKENS_PER_PHRASE = 12  # completion budget per asked-for phrase (quotes, commas, words)
 BLOCK = 2048  # documents compared at once when grouping near-duplicates
@@ -88,48 +86,28 @@ class _Doc:
 
 def llm_keywords(
     docs: Sequence[str],
+    options: KeywordOptions,
     *,
-    llm: str | Generator | None = None,
-    mode: str = "write",
-    top_n: int = 5,
-    ngram_range: tuple[int, int] = (1, 3),
-    languages: Sequence[str] = ("english",),
-    stop_words: Sequence[str] | None = None,
-    diversity: float | None = None,
-    ungrounded: str = "drop",
-    nr_candidates: int = 20,
-    threshold: float | None = None,
-    encoder: str | Encoder = DEFAULT_ENCODER,
-    order: str = "score",
     on_result: Callable[[int, KeywordResult], None] | None = None,
     progress: Progress | None = None,
 ) -> LLMKeywords:
-    """The keywords of each document, by the language model ``llm`` (see the module docs).
+    """The keywords of each document, by the language model ``options.llm`` in ``options.llm_mode`` (see the
+    module docs); :func:`textlens.extract_keywords` with ``llm=`` calls this.
 
     Args:
-        llm: a catalog name, ``.gguf`` path, ``openai:URL[#MODEL]`` or a loaded :class:`Generator`.
-        mode: ``write``, ``choose`` or ``shared``.
-        ngram_range: fewest and most words per keyphrase (enforced on what the model writes).
-        diversity: Maximal Marginal Relevance over the grounded keywords (0 to 1).
-        ungrounded: ``drop`` keywords that do not occur in the text, or ``mark`` them.
-        nr_candidates: how many of textlens's candidates the model chooses among (``choose``).
-        threshold: ``shared``: the similarity that makes documents near-duplicates (default: from the data).
-        order: ``score`` (the model's order) or ``text`` (order of first occurrence).
+        options: ``llm`` (a catalog name, ``.gguf`` path, ``openai:URL[#MODEL]`` or a loaded :class:`Generator`),
+            ``llm_mode``, ``k``, ``ngram_range`` (enforced on what the model writes), ``diversity`` (MMR over the
+            grounded keywords), ``ungrounded``, ``nr_candidates`` (``choose``), ``threshold`` (``shared``),
+            ``order`` (``score``: the model's order; ``text``: first occurrence).
         on_result: called as ``on_result(index, result)`` as each document is done (to save
             finished work before a later document fails).
         progress: ``progress(stage, done, total)`` per document.
     """
-    _check(ngram_range, top_n, diversity, False, nr_candidates, order)
-    if mode not in MODES:
-        raise InputError(f"unknown LLM keyword mode {mode!r}", hint="Use " + ", ".join(MODES) + ".")
-    if ungrounded not in UNGROUNDED:
-        raise InputError(f"ungrounded must be drop or mark, not {ungrounded!r}")
-    if threshold is not None and not 0 < threshold <= 1:
-        raise InputError(f"the near-duplicate threshold must lie in (0, 1] (got {threshold})")
+    mode, ngram_range = options.llm_mode, options.word_range
     started = time.perf_counter()
-    vocab = Vocabulary(languages, stop_words)
-    enc = get_encoder(encoder) if isinstance(encoder, str) else encoder
-    model = get_generator(llm) if not isinstance(llm, Generator) else llm
+    vocab = Vocabulary(options.languages, options.stop_words)
+    enc = get_encoder(options.encoder) if isinstance(options.encoder, str) else options.encoder
+    model = get_generator(options.llm) if not isinstance(options.llm, Generator) else options.llm
     cache = EmbeddingCache()
     try:
         items, live = _prepare(docs, vocab, ngram_range, enc, cache)
@@ -138,7 +116,7 @@ def llm_keywords(
             vecs = dict(zip(phrases, embed_with_cache(enc, phrases, cache), strict=True))
             for i in live:
                 sims = [float(vecs[c.phrase] @ items[i].vec) for c in items[i].cands]
-                ranked = np.argsort(-np.asarray(sims), kind="stable")[:nr_candidates]
+                ranked = np.argsort(-np.asarray(sims), kind="stable")[: options.nr_candidates]
                 items[i].cands = [items[i].cands[j] for j in ranked]
     finally:
         cache.close()
@@ -147,12 +125,12 @@ def llm_keywords(
     out.extend(KeywordResult(d.text, [], None if d.text.strip() else "the document is empty") for d in items)
     leader = {i: i for i in live}
     if mode == "shared" and len(live) > 1:
-        out.threshold, leader = _groups(items, live, threshold)
+        out.threshold, leader = _groups(items, live, options.threshold)
     if on_result is not None:
         for i in sorted(set(range(len(items))) - set(live)):
             on_result(i, out[i])
     answers: dict[int, tuple[list[str], str | None]] = {}
-    worker = _Writer(model, enc, vocab, ngram_range, top_n, diversity, ungrounded, order)
+    worker = _Writer(model, enc, vocab, ngram_range, options.k, options.diversity, options.ungrounded, options.order)
     for done, i in enumerate(live):
         lead = leader[i]
         if lead not in answers:

@@ -11,7 +11,7 @@ from rich.text import Text
 from textlens.html import LIGHT, colour, page
 
 if TYPE_CHECKING:  # the result types, for annotations only (they import this module to render)
-    from textlens.keywords.extract import KeywordResult
+    from textlens.keywords.base import KeywordResult
 
 TERMINAL = ("black on yellow", "black on cyan", "black on green", "black on magenta", "black on bright_blue")
 

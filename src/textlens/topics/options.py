@@ -7,14 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from textlens.errors import InputError
-from textlens.options import Options, option
+from textlens.keywords.options import KeywordOptions
+from textlens.options import Options, option, same_as
 
 REDUCERS = ("umap", "pca", "none")
 CLUSTERERS = ("hdbscan", "kmeans")
-
-
-def _languages(text: str) -> tuple[str, ...]:
-    return tuple(x.strip() for x in text.split(",") if x.strip())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,10 +33,7 @@ class TopicOptions(Options):
     n_clusters: int | None = option(None, ge=1, help="k-means: the number of topics.")
     seed: int = option(42, ge=0, help="Makes UMAP, PCA and k-means reproducible.")
     ngram_range: tuple[int, int] = option((1, 1), help="Fewest and most words per topic keyword.")
-    languages: tuple[str, ...] = option(
-        ("english",), flags=("--language",), cli_type=str, parse=_languages,
-        help="Stop words and stemmer; several for a mixed corpus: english,french.",
-    )  # fmt: skip
+    languages: tuple[str, ...] = same_as(KeywordOptions, "languages")
     stop_words: tuple[str, ...] | None = option(
         None, cli=False, help="Your own stop words, instead of the languages' lists."
     )

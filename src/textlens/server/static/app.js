@@ -271,7 +271,7 @@ async function findKeywords(event) {
   const text = $("#kw-text").value;
   const diversity = Number($("#kw-diversity").value);
   const body = {texts: [text], ngram_range: [Number($("#kw-min").value), Number($("#kw-max").value)],
-    top_n: Number($("#kw-top").value), diversity: diversity > 0 ? diversity : null};
+    k: Number($("#kw-top").value), diversity: diversity > 0 ? diversity : null};
   if ($("#kw-method").value) { body.llm = $("#kw-method").value; body.ungrounded = "mark"; }
   $("#kw-list").innerHTML = ""; $("#kw-doc").textContent = body.llm ? "asking the model…" : "";
   try {
