@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.shared import shared
+from tests.shared import scifact_slice
 from textlens.cli import app
 from textlens.errors import AssetError, Conflict, InputError
 from textlens.index import CollectionError, create_collection, open_collection
@@ -32,28 +32,7 @@ FAST = {"epochs": 1, "max_length": 64, "batch_size": 8, "negatives": 3, "dev_fra
 @pytest.fixture(scope="module")
 def beir(tmp_path_factory) -> Path:
     """A BEIR folder of 20 SciFact training queries, their judged documents and 60 others."""
-    source = shared("data/beir/scifact")
-    out = tmp_path_factory.mktemp("scifact-slice")
-    lines = (source / "qrels/train.tsv").read_text(encoding="utf-8").splitlines()[1:]
-    qrels = [line.split("\t") for line in lines]
-    qids = list(dict.fromkeys(q for q, _, _ in qrels))[:20]
-    judged = {d for q, d, _ in qrels if q in qids}
-    docs, others = [], 0
-    with (source / "corpus.jsonl").open(encoding="utf-8") as fh:
-        for line in fh:
-            doc = json.loads(line)
-            if doc["_id"] in judged or others < 60:
-                others += doc["_id"] not in judged
-                doc["text"] = doc["text"][:600]
-                docs.append(doc)
-    (out / "corpus.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
-    queries = [json.loads(x) for x in (source / "queries.jsonl").read_text(encoding="utf-8").splitlines()]
-    keep = [q for q in queries if q["_id"] in qids]
-    (out / "queries.jsonl").write_text("".join(json.dumps(q) + "\n" for q in keep), encoding="utf-8")
-    (out / "qrels").mkdir()
-    rows = ["query-id\tcorpus-id\tscore"] + ["\t".join(r) for r in qrels if r[0] in qids]
-    (out / "qrels/train.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return out
+    return scifact_slice(tmp_path_factory.mktemp("scifact-slice"))
 
 
 def test_a_trained_reranker_is_a_folder_that_rerank_loads(beir, tmp_path):
