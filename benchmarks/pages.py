@@ -4,6 +4,8 @@
   ``provenance`` block that :func:`provenance.write_result` adds: commit, package versions, machine, or what the
   file itself says where it was written before provenance was recorded), and its tables of rows.
 - The README's table of headline figures, between its ``headline`` markers.
+- Every table of figures in the docs: each stands between a ``<!-- table SPEC -->`` marker, which says which
+  file and rows and columns it shows (:func:`table`), and ``<!-- /table -->``.
 
 Usage: python benchmarks/pages.py
 """
@@ -135,28 +137,73 @@ def with_block(text: str, markers: tuple[str, str], content: str) -> str:
     return text[: start + len(markers[0])] + "\n" + content + text[end:]
 
 
-TOPICS_PAGE = ROOT / "docs/keywords-topics-classes.md"
-TOPICS = ("<!-- topics-quality:start (benchmarks/pages.py writes these tables) -->", "<!-- topics-quality:end -->")
+TABLE = re.compile(r"(<!-- table (.+?) -->\n)(.*?)(<!-- /table -->)", re.S)
 
 
-def topics_quality() -> str:
-    """The topic quality tables of ``topics_quality.json``, one per corpus, with the versions that made them."""
-    data = json.loads((RESULTS / "topics_quality.json").read_text(encoding="utf-8"))
-    out = []
-    for corpus in data["results"]:
-        out += [f"*{corpus['corpus']}*, {corpus['documents']:,} documents, {corpus['classes']} classes:", ""]
-        out += ["| method | topics | in no topic | NMI | ARI | NPMI | seconds |", "|---|---:|---:|---:|---:|---:|---:|"]
-        out += [
-            f"| {r['method']} | {r['topics']} | {r['outlier_share']:.1%} | {r['nmi']:.3f} | {r['ari']:.3f} | "
-            f"{r['npmi']:.3f} | {r['seconds']} |"
-            for r in corpus["rows"]
-        ]
-        out.append("")
-    prov = data.get("provenance")
-    if prov:
-        versions = ", ".join(f"{k} {v}" for k, v in prov["packages"].items() if v and k != "textlens")
-        out.append(f"Made at commit `{(prov['commit'] or '?')[:10]}` with {versions}.")
-    return "\n".join(out) + "\n"
+def table(spec: str) -> str:
+    """The Markdown table a ``<!-- table SPEC -->`` marker asks for.
+
+    ``SPEC`` is ``FILE PATH [if CONDITION] | HEADER: VALUE [~FORMAT] | ...``: the rows are the list of records
+    at ``PATH`` in ``benchmarks/results/FILE`` (dots between keys, ``[n]`` for an item; a mapping of records
+    gives one row each, its key as ``_key`` and a plain value as ``_value``; a mapping of lists of records, a row
+    per record); ``CONDITION`` and each ``VALUE`` are Python expressions of the
+    row ``r`` and the whole file ``d`` (a plain key may stand alone: ``queries_per_s``), a ``FORMAT`` is a format spec (``,.1f``,
+    ``.1%``). A column of numbers is right-aligned; a value that is missing leaves its cell empty."""
+    source, *columns = (part.strip() for part in spec.split(" | "))
+    name, _, rest = source.partition(" ")
+    path, _, condition = rest.partition(" if ")
+    node = document = json.loads((RESULTS / name).read_text(encoding="utf-8"))
+    for key in re.findall(r"[^.\[\]]+|\[\d+\]", path.strip()):
+        node = node[int(key[1:-1])] if key.startswith("[") else node[key]
+    if isinstance(node, dict):  # a mapping: a row per key (of its record or its value), or per record of its lists
+        rows = []
+        for k, v in node.items():
+            if isinstance(v, list) and all(isinstance(x, dict) for x in v):
+                rows += [{"_key": k, **x} for x in v]
+            else:
+                rows.append({"_key": k, **v} if isinstance(v, dict) else {"_key": k, "_value": v})
+    else:
+        rows = node
+    rows = [r for r in rows if not condition or _value(condition, r, document)]
+    heads, cells = [], []
+    for column in columns:
+        head, _, value = column.partition(": ")
+        value, _, fmt = value.partition(" ~")
+        heads.append(head)
+        cells.append([_cell(_value(value, r, document), fmt) for r in rows])
+    numeric = [all(re.fullmatch(r"[-+\d,.%x× ()/]*", c) for c in col) and any(col) for col in cells]
+    lines = ["| " + " | ".join(heads) + " |", "|" + "".join("---:|" if n else "---|" for n in numeric)]
+    lines += ["| " + " | ".join(col[i] for col in cells) + " |" for i in range(len(rows))]
+    return "\n".join(lines) + "\n"
+
+
+SAFE = {f.__name__: f for f in (round, len, max, min, map, str, sorted, sum, abs, list, next, iter)}
+
+
+def _value(expression: str, row: dict, document: object) -> object:
+    if expression in row:
+        return row[expression]
+    try:
+        return eval(expression, {"__builtins__": SAFE}, {"r": row, "d": document})
+    except (KeyError, TypeError, ZeroDivisionError, IndexError):
+        return None
+
+
+def _cell(value: object, fmt: str) -> str:
+    if value is None or value == "":
+        return ""
+    text = format(value, fmt) if fmt else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def with_tables(text: str) -> str:
+    """``text`` with every ``<!-- table ... -->`` block made anew from the JSON."""
+    return TABLE.sub(lambda m: m.group(1) + table(m.group(2)) + m.group(4), text)
+
+
+def table_pages() -> list[Path]:
+    """The docs pages that hold generated tables (docs/results.md is generated whole)."""
+    return [p for p in sorted((ROOT / "docs").glob("*.md")) if p != PAGE and "<!-- table " in p.read_text("utf-8")]
 
 
 def render() -> str:
@@ -175,8 +222,9 @@ def render() -> str:
 def main() -> None:
     PAGE.write_text(render(), encoding="utf-8")
     README.write_text(readme_with_headline(README.read_text(encoding="utf-8")), encoding="utf-8")
-    TOPICS_PAGE.write_text(with_block(TOPICS_PAGE.read_text(encoding="utf-8"), TOPICS, topics_quality()), "utf-8")
-    print(f"wrote {PAGE.relative_to(ROOT)}, the README's headline table and the topic quality tables")
+    for page in table_pages():
+        page.write_text(with_tables(page.read_text(encoding="utf-8")), encoding="utf-8")
+    print(f"wrote {PAGE.relative_to(ROOT)}, the README's headline table and the tables of {len(table_pages())} pages")
 
 
 if __name__ == "__main__":
