@@ -144,11 +144,11 @@ def table(spec: str) -> str:
     """The Markdown table a ``<!-- table SPEC -->`` marker asks for.
 
     ``SPEC`` is ``FILE PATH [if CONDITION] | HEADER: VALUE [~FORMAT] | ...``: the rows are the list of records
-    at ``PATH`` in ``benchmarks/results/FILE`` (dots between keys, ``[n]`` for an item; a mapping of records
-    gives one row each, its key as ``_key`` and a plain value as ``_value``; a mapping of lists of records, a row
-    per record); ``CONDITION`` and each ``VALUE`` are Python expressions of the
-    row ``r`` and the whole file ``d`` (a plain key may stand alone: ``queries_per_s``), a ``FORMAT`` is a format spec (``,.1f``,
-    ``.1%``). A column of numbers is right-aligned; a value that is missing leaves its cell empty."""
+    at ``PATH`` in ``benchmarks/results/FILE`` (dots between keys, ``[n]`` for an item). A mapping gives a row per
+    key, its key as ``_key`` and a plain value as ``_value``; a mapping of lists of records, a row per record.
+    ``CONDITION`` and each ``VALUE`` are Python expressions of the row ``r`` and the whole file ``d`` (a plain
+    key may stand alone: ``queries_per_s``); a ``FORMAT`` is a format spec (``,.1f``, ``.1%``). A column of
+    numbers is right-aligned; a value that is missing leaves its cell empty."""
     source, *columns = (part.strip() for part in spec.split(" | "))
     name, _, rest = source.partition(" ")
     path, _, condition = rest.partition(" if ")
