@@ -33,8 +33,9 @@ from passages import SCIFACT, plain_sentence_transformer, wiki_passages
 from provenance import write_result
 from textlens.config import DEFAULT_ENCODER
 from textlens.embed.onnx import OnnxEncoder
-from textlens.embed.sentence_transformers import SentenceTransformerEncoder, resolve_model
+from textlens.embed.sentence_transformers import SentenceTransformerEncoder
 from textlens.evaluate.runner import ModeSpec, evaluate_beir
+from textlens.models.ref import resolve
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,7 +53,7 @@ def transformer_gflop(texts: list[str]) -> float:
     """Multiply-adds x 2 of the transformer layers for these texts (embeddings and pooling left out)."""
     from tokenizers import Tokenizer
 
-    folder = Path(resolve_model(DEFAULT_ENCODER)[1])
+    folder = Path(resolve(DEFAULT_ENCODER).target)
     config = json.loads((folder / "config.json").read_text())
     h, inner, layers = config["hidden_size"], config["intermediate_size"], config["num_hidden_layers"]
     tok = Tokenizer.from_file(str(folder / "tokenizer.json"))

@@ -80,6 +80,6 @@ def plain_sentence_transformer():
     from sentence_transformers import SentenceTransformer
 
     from textlens.config import DEFAULT_ENCODER
-    from textlens.embed.sentence_transformers import resolve_model
+    from textlens.models.ref import resolve
 
-    return SentenceTransformer(resolve_model(DEFAULT_ENCODER)[1], device="cpu")
+    return SentenceTransformer(resolve(DEFAULT_ENCODER).target, device="cpu")

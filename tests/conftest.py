@@ -25,7 +25,7 @@ def _environment(tmp_path_factory: pytest.TempPathFactory) -> None:
     small LLM alone: linked from the user's models folder, where ``make test`` pulls it
     (``textlens models pull smollm2-135m``); if it is not there, the first test that needs it pulls it.
     """
-    from textlens.llm.models import catalog
+    from textlens.models.llms import catalog
 
     users_model = settings().models / catalog()[TEST_LLM].file
     os.environ.setdefault("TEXTLENS_ASSETS", str(SHARED_TOKENIZERS))

@@ -13,6 +13,7 @@ Examples:
     Traceback (most recent call last):
     ...
     textlens.errors.InputError: k must be at least 1, got 0
+    Hint: How many.
 """
 
 from __future__ import annotations

@@ -21,7 +21,8 @@ pytest.importorskip("sentence_transformers")
 
 from textlens.embed import get_encoder
 from textlens.embed.onnx import OnnxEncoder, Pipeline
-from textlens.embed.sentence_transformers import SentenceTransformerEncoder, resolve_model
+from textlens.embed.sentence_transformers import SentenceTransformerEncoder
+from textlens.models.ref import resolve
 
 PASSAGES = [
     "Photosynthesis turns light, water and carbon dioxide into sugar and oxygen.",
@@ -90,7 +91,7 @@ def test_a_damaged_export_is_an_asset_error_and_is_made_again(both, tmp_path: Pa
 
 def test_a_pipeline_it_cannot_run_says_so_and_auto_falls_back(tmp_path: Path, monkeypatch) -> None:
     folder = tmp_path / "max-pooled"
-    shutil.copytree(resolve_model(DEFAULT_ENCODER)[1], folder)
+    shutil.copytree(resolve(DEFAULT_ENCODER).target, folder)
     pooling = folder / "1_Pooling" / "config.json"
     config = json.loads(pooling.read_text()) | {"pooling_mode_mean_tokens": False, "pooling_mode_max_tokens": True}
     pooling.write_text(json.dumps(config))

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from textlens.embed.models import EncoderModel, encoder_catalog, locate_encoder, pull_encoder
 from textlens.errors import AssetError
-from textlens.llm.models import Part
+from textlens.models.encoders import EncoderModel, encoder_catalog, locate_encoder, pull_encoder
+from textlens.models.parts import Part
 
 
 def _package(root: Path, name: str, data: bytes, pieces: int) -> tuple[Part, ...]:
@@ -94,11 +94,11 @@ def test_one_member_is_inflated_from_the_middle_of_the_parts(tmp_path, monkeypat
 
 
 def test_mpnet_offline_and_not_pulled_says_how_to_pull_it():
-    from textlens.embed.sentence_transformers import resolve_model
+    from textlens.models.ref import resolve
 
     assert locate_encoder(encoder_catalog()["all-mpnet-base-v2"]) is None  # a fresh TEXTLENS_HOME
     with pytest.raises(AssetError, match=r"not pulled yet.*offline") as info:
-        resolve_model("all-mpnet-base-v2")
+        resolve("all-mpnet-base-v2")
     assert "textlens models pull all-mpnet-base-v2" in info.value.hint
 
 

@@ -14,7 +14,7 @@ from textlens.cli import app
 from textlens.config import DEFAULT_LLM
 from textlens.errors import AssetError
 from textlens.llm import UnknownModel, catalog, locate, pull, spec
-from textlens.llm.models import Part, _installed, _wheel, models_dir
+from textlens.models.parts import Part, _wheel, installed, models_dir
 
 SMOL = "smollm2-135m"
 
@@ -43,7 +43,7 @@ def test_a_one_part_model_is_used_where_its_package_installed_it(tmp_path, monke
     (tmp_path / "site" / module / rel).symlink_to(real)
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     monkeypatch.setenv("TEXTLENS_MODELS", str(tmp_path / "empty"))
-    inside = _installed(spec(SMOL).parts[0])
+    inside = installed(spec(SMOL).parts[0])
     assert inside == tmp_path / "site" / module / rel
     assert locate(spec(SMOL)) == inside and pull(SMOL) == inside
     assert not (tmp_path / "empty").exists()

@@ -108,7 +108,7 @@ def _tiny_cross_encoder(path: Path) -> Path:
     import torch
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
-    from textlens.embed.sentence_transformers import resolve_model
+    from textlens.models.ref import resolve
 
     scifact = shared("data/beir/scifact")
     lines = (scifact / "corpus.jsonl").read_text(encoding="utf-8").splitlines()
@@ -116,7 +116,7 @@ def _tiny_cross_encoder(path: Path) -> Path:
     lines = (scifact / "queries.jsonl").read_text(encoding="utf-8").splitlines()
     queries = {q["_id"]: q["text"] for q in map(json.loads, lines)}
     pairs = [line.split("\t")[:2] for line in (scifact / "qrels/train.tsv").read_text().splitlines()[1:200]]
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model("all-MiniLM-L6-v2")[1])
+    tokenizer = AutoTokenizer.from_pretrained(resolve("all-MiniLM-L6-v2").target)
     config = BertConfig(
         vocab_size=tokenizer.vocab_size,
         hidden_size=32,
@@ -192,11 +192,11 @@ def test_rerank_weight_interpolates_the_reranker_with_the_first_stage(col: Colle
 
 
 def test_token_limit_suffix_is_a_distinct_encoder() -> None:
-    from textlens.embed.sentence_transformers import resolve_model, split_max_length
+    from textlens.models.ref import resolve, split_max_length
 
     assert split_max_length("org/model@64") == ("org/model", 64)
     assert split_max_length("name@v2") == ("name@v2", None)
-    assert resolve_model("all-MiniLM-L6-v2@32")[0] == "sentence-transformers/all-MiniLM-L6-v2@32"
+    assert resolve("all-MiniLM-L6-v2@32").name == "sentence-transformers/all-MiniLM-L6-v2@32"
     short, full = get_encoder("all-MiniLM-L6-v2@32"), get_encoder()
     assert short.max_length == 32 and full.max_length == 256
     assert short.encode(["word " * 100]).shape == (1, 384)

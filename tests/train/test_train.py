@@ -197,10 +197,10 @@ def test_bad_training_input_is_named(beir, tmp_path):
 
 def test_a_folder_of_the_wrong_kind_is_refused(tmp_path):
     from textlens.embed import get_encoder
-    from textlens.embed.sentence_transformers import resolve_model
+    from textlens.models.ref import resolve
     from textlens.search.rerank import CrossEncoderReranker
 
-    encoder_folder = resolve_model("all-MiniLM-L6-v2")[1]
+    encoder_folder = resolve("all-MiniLM-L6-v2").target
     with pytest.raises(AssetError, match=r"is not a cross-encoder.*BertModel.*embedding model"):
         CrossEncoderReranker(encoder_folder)
     (tmp_path / "ce").mkdir()

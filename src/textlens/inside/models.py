@@ -27,6 +27,7 @@ from typing import Any
 
 from textlens.errors import AssetError, InputError, MissingDependency
 from textlens.loaded import Loaded
+from textlens.models.ref import ModelRef, resolve
 
 DEFAULT_MODEL = "smollm2-135m"
 _models: Loaded[Any] = Loaded(max_items=2)
@@ -41,44 +42,39 @@ class ModelFile:
     gguf: bool
 
 
-def locate_model(name: str) -> ModelFile:
+def locate_model(name: str | ModelRef) -> ModelFile:
     """Find model ``name`` on this machine (never downloads).
 
     Raises:
         AssetError: a catalog LLM that was not pulled, or a path that holds no model.
     """
-    from textlens.llm import catalog, locate, spec
-
-    if name in catalog():
-        path = locate(spec(name), verify=False)
-        if path is None:
-            raise AssetError(f"the model {name} is not on this machine", hint=f"textlens models pull {name}")
-        return ModelFile(name, path, True)
-    path = Path(name).expanduser()
-    if path.suffix == ".gguf":
-        if not path.is_file():
-            raise AssetError(f"no GGUF file at {path}", hint="Check the path.")
-        return ModelFile(path.name, path, True)
-    if path.is_dir():
+    path = Path(name).expanduser() if isinstance(name, str) else None
+    if path is not None and path.is_dir() and path.suffix != ".gguf":
         if not (path / "config.json").is_file():
             raise AssetError(f"{path} has no config.json", hint="Name a Hugging Face model folder or a .gguf file.")
         return ModelFile(path.name, path, False)
-    from textlens.embed.sentence_transformers import resolve_model
-
     try:
-        canonical, target = resolve_model(name)
+        ref = resolve(name)
     except AssetError as exc:
         raise AssetError(
             f"unknown model {name!r}",
             hint="Name a catalog LLM (textlens models list), an encoder such as all-MiniLM-L6-v2, "
             "a .gguf file or a folder with config.json.",
         ) from exc
-    if not (Path(target) / "config.json").is_file():
+    if ref.kind == "llm":
+        if ref.path is None:
+            raise AssetError(f"the model {ref.name} is not on this machine", hint=f"textlens models pull {ref.name}")
+        return ModelFile(ref.name, ref.path, True)
+    if ref.kind == "gguf":
+        if not ref.require_path().is_file():
+            raise AssetError(f"no GGUF file at {ref.path}", hint="Check the path.")
+        return ModelFile(ref.path.name, ref.path, True)
+    if ref.kind != "encoder" or ref.path is None or not (ref.path / "config.json").is_file():
         raise AssetError(
-            f"unknown model {name!r} (not a catalog LLM, a packaged encoder, a .gguf file or a model folder)",
+            f"unknown model {ref.text!r} (not a catalog LLM, a packaged encoder, a .gguf file or a model folder)",
             hint="See textlens models list; encoders: all-MiniLM-L6-v2.",
         )
-    return ModelFile(canonical, Path(target), False)
+    return ModelFile(ref.name, ref.path, False)
 
 
 @dataclass(frozen=True)

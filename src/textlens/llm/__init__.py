@@ -31,8 +31,9 @@ from textlens.llm.base import (
     Timings,
     Usage,
 )
-from textlens.llm.models import UnknownModel, catalog, locate, pull, spec
 from textlens.loaded import Loaded
+from textlens.models.llms import UnknownModel, catalog, locate, pull, spec
+from textlens.models.ref import resolve
 from textlens.progress import Progress
 
 __all__ = [
@@ -104,27 +105,26 @@ def get_generator(
     key = f"{name}|{context_size}|{threads}|{timeout}|{tokenizer}"
 
     def load() -> Generator:
-        if name.startswith("openai:"):
+        ref = resolve(name)
+        if ref.kind == "openai":
             from textlens.llm.openai_http import OpenAIGenerator
 
-            url, _, model = name[len("openai:") :].partition("#")
             return OpenAIGenerator(
-                url,
-                model=model or "default",
+                ref.url or "",
+                model=ref.served or "default",
                 timeout=timeout,
                 context_size=context_size or 8192,
                 tokenizer=tokenizer or "gpt-4o",
             )
         from textlens.llm.llamacpp import LlamaCppGenerator
 
-        if name in catalog():
-            model = spec(name)
-            path = pull(name, progress=progress)
-            size = min(context_size or DEFAULT_CONTEXT, model.context)
-            return LlamaCppGenerator(path, name=name, context_size=size, threads=threads)
-        if name.startswith("hf:"):
+        if ref.kind == "llm":
+            path = pull(ref.entry, progress=progress)
+            size = min(context_size or DEFAULT_CONTEXT, ref.entry.context)
+            return LlamaCppGenerator(path, name=ref.name, context_size=size, threads=threads)
+        if ref.kind == "hf":
             path = _hub_file(name[3:])
-        elif name.endswith(".gguf") or "/" in name or Path(name).expanduser().exists():
+        elif ref.kind == "gguf" or "/" in name or Path(name).expanduser().exists():
             path = Path(name)
         else:
             spec(name)  # the unknown-name error, listing the catalog

@@ -56,7 +56,7 @@ class CrossEncoderReranker:
 def _check_folder(path: Path) -> None:
     """A reranker folder must hold a sequence-classification model (a sentence embedding model would
     load with a random, untrained score head and rank by chance)."""
-    from textlens.embed.sentence_transformers import architectures
+    from textlens.models.ref import architectures
 
     found = architectures(path)
     if not any(a.endswith("ForSequenceClassification") for a in found):

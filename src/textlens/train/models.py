@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from textlens.embed.sentence_transformers import architectures
 from textlens.errors import AssetError, InputError
 from textlens.evaluate.metrics import evaluate_run
+from textlens.models.ref import architectures, resolve
 from textlens.train.core import TrainConfig
 from textlens.train.data import Candidates, Judgements
 
@@ -63,10 +63,8 @@ def model_folder(model: str, what: str) -> Path:
 
     A folder is taken as it is (a reranker may continue from a cross-encoder, which the encoder
     resolver refuses); each task checks the kind it needs."""
-    from textlens.embed.sentence_transformers import resolve_model
-
     path = Path(model).expanduser()
-    folder = path.resolve() if path.is_dir() else Path(resolve_model(model)[1])
+    folder = path.resolve() if path.is_dir() else Path(resolve(model).target)
     if not (folder / "config.json").is_file():
         raise AssetError(
             f"{model!r} is not a local model folder (no config.json at {folder})",

