@@ -285,6 +285,35 @@ def attention_steps(text: str, layer: int, model: str = DEFAULT_MODEL) -> Attent
         )
     parts = _parts(lm, layer)
     ids = lm.encode(text)
+    seen = _captured(lm, layer, parts, ids)
+    # float32, as the model computes: large scores (Qwen2's key biases) make float64's answer
+    # differ from the model's by its own rounding
+    steps, weights, output, top = _by_hand(seen["x"][0].float().numpy(), parts, facts, lm.causal)
+    theirs = seen["w"][0].float().numpy()
+    resolution = float(np.spacing(np.float32(top)))
+    notes = []
+    if resolution > 1e-4:  # the model's own float32 weights carry rounding of this size
+        notes.append(
+            f"scores reach {top:,.0f} in this layer, where float32 resolves them only to {resolution:.1e}: "
+            "the model's own weights are as exact as that, and so is any comparison with them"
+        )
+    return AttentionSteps(
+        model=facts.name,
+        layer=layer,
+        tokens=lm.tokens(ids[0]),
+        steps=steps,
+        weights=weights,
+        output=output,
+        max_weight_error=float(np.abs(weights - theirs).max()),
+        max_output_error=float(np.abs(output - seen["out"][0].float().numpy()).max()),
+        max_score=top,
+        notes=notes,
+    )
+
+
+def _captured(lm, layer: int, parts, ids) -> dict[str, Any]:
+    """One forward pass, watched: the hidden states entering the layer's attention (``x``), the model's own
+    attention weights (``w``) and the attention's output (``out``)."""
     seen: dict[str, Any] = {}
     enter, leave = parts.modules
 
@@ -295,11 +324,13 @@ def attention_steps(text: str, layer: int, model: str = DEFAULT_MODEL) -> Attent
     watched.append((_self_attention(lm, layer), lambda _m, _a, out: note("w", out[1])))
     with lm.hooked(forward=watched, pre=[(enter, lambda _m, args: note("x", args[0]))]):
         lm.forward(ids)
+    return seen
 
+
+def _by_hand(x: np.ndarray, parts, facts, causal: bool) -> tuple[list[Step], np.ndarray, np.ndarray, float]:
+    """Self-attention over ``x`` (n x hidden) computed step by step from the layer's weights: the steps, the
+    attention weights, the output and the largest score."""
     H, KV, d = facts.heads, facts.kv_heads, facts.head_dim
-    # float32, as the model computes: large scores (Qwen2's key biases) make float64's answer
-    # differ from the model's by its own rounding
-    x = seen["x"][0].float().numpy()  # n x hidden: the hidden states entering attention
     n = x.shape[0]
     steps = [Step("input", "x: the hidden states entering attention (after the layer's norm in a decoder)", x.shape)]
     q = _project(x, parts.q).reshape(n, H, d).transpose(1, 0, 2)
@@ -322,7 +353,7 @@ def attention_steps(text: str, layer: int, model: str = DEFAULT_MODEL) -> Attent
     steps.append(Step("scores", "Q Kᵀ: every query against every key", scores.shape))
     scores = scores * np.float32(d**-0.5)
     steps.append(Step("scaling", f"divide by √d = √{d}", scores.shape))
-    if lm.causal:
+    if causal:
         scores = np.where(np.triu(np.ones((n, n), dtype=bool), 1), -np.inf, scores)
         steps.append(
             Step("causal mask", "a token sees only itself and earlier tokens (-inf above the diagonal)", scores.shape)
@@ -336,24 +367,4 @@ def attention_steps(text: str, layer: int, model: str = DEFAULT_MODEL) -> Attent
     steps.append(Step("concatenate heads", "heads side by side", concat.shape))
     output = _project(concat, parts.o)
     steps.append(Step("output projection", "concat W_Oᵀ (+ b)", output.shape))
-
-    theirs = seen["w"][0].float().numpy()
-    resolution = float(np.spacing(np.float32(top)))
-    notes = []
-    if resolution > 1e-4:  # the model's own float32 weights carry rounding of this size
-        notes.append(
-            f"scores reach {top:,.0f} in this layer, where float32 resolves them only to {resolution:.1e}: "
-            "the model's own weights are as exact as that, and so is any comparison with them"
-        )
-    return AttentionSteps(
-        model=facts.name,
-        layer=layer,
-        tokens=lm.tokens(ids[0]),
-        steps=steps,
-        weights=weights,
-        output=output,
-        max_weight_error=float(np.abs(weights - theirs).max()),
-        max_output_error=float(np.abs(output - seen["out"][0].float().numpy()).max()),
-        max_score=top,
-        notes=notes,
-    )
+    return steps, weights, output, top

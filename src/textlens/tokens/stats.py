@@ -292,27 +292,9 @@ def corpus_stats(
     reader = _Reader(text_field)
     total = sum(f.stat().st_size for f in reader.files(path))
     reader.skipped.clear()
-    per_doc = [np.zeros(0, dtype=np.int64) for _ in tokenizers]
-    script_of = [token_scripts(t) for t in tokenizers]
-    specials = [len(t.encode("", add_special_tokens=True)) for t in tokenizers]
-    nscripts = len(_SCRIPT_INDEX)
-    tokens_by_script = [np.zeros(nscripts, dtype=np.int64) for _ in tokenizers]
-    bytes_by_script = np.zeros(nscripts, dtype=np.int64)
-    chars = 0
+    tally = _Tally(tokenizers, num_threads)
     for batch in _batches(reader.blocks(path)):
-        texts = [b.text for b in batch]
-        docs = np.array([b.doc for b in batch])
-        chars += sum(len(t) for t in texts)
-        for t in texts:
-            bytes_by_script += script_bytes(t)
-        for k, tok in enumerate(tokenizers):
-            encoded = tok.encode_batch(texts, add_special_tokens=False, num_threads=num_threads)
-            lengths = np.fromiter((len(ids) for ids in encoded), dtype=np.int64, count=len(encoded))
-            if per_doc[k].size <= docs.max():
-                per_doc[k] = np.concatenate([per_doc[k], np.zeros(docs.max() + 1 - per_doc[k].size, np.int64)])
-            np.add.at(per_doc[k], docs, lengths)
-            flat = np.fromiter((i for ids in encoded for i in ids), dtype=np.int64)
-            tokens_by_script[k] += np.bincount(script_of[k][flat], minlength=nscripts)
+        tally.add(batch)
         if progress:
             progress("bytes", reader.bytes_read, total)
     if reader.documents == 0:
@@ -320,38 +302,68 @@ def corpus_stats(
             f"{path} holds no text documents",
             hint=f"Pass .txt/.md files or a .jsonl file with a {text_field!r} field (--text-field).",
         )
-    results = []
-    names = (*SCRIPTS, "Common")
-    for k, tok in enumerate(tokenizers):
-        counts = np.pad(per_doc[k], (0, reader.documents - per_doc[k].size)) + specials[k]
-        content = int(per_doc[k].sum())
-        by_script = {
-            names[s]: {
-                "bytes": int(bytes_by_script[s]),
-                "tokens": int(tokens_by_script[k][s]),
-                "bytes_per_token": round(float(bytes_by_script[s] / tokens_by_script[k][s]), 3)
-                if tokens_by_script[k][s]
-                else 0.0,
-            }
-            for s in range(nscripts)
-            if bytes_by_script[s] or tokens_by_script[k][s]
-        }
-        results.append(
-            TokenizerCorpusStats(
-                name=tok.name,
-                tokens=int(counts.sum()),
-                bytes_per_token=round(int(bytes_by_script.sum()) / content, 4) if content else 0.0,
-                chars_per_token=round(chars / content, 4) if content else 0.0,
-                per_document=_distribution(counts),
-                by_script=by_script,
-            )
-        )
+    results = [tally.stats(k, reader.documents) for k in range(len(tokenizers))]
     return CorpusStats(
         str(path),
         reader.documents,
-        int(bytes_by_script.sum()),
-        chars,
+        int(tally.bytes_by_script.sum()),
+        tally.chars,
         results,
         list(reader.invalid.values()),
         reader.skipped,
     )
+
+
+class _Tally:
+    """What one pass over the corpus counts: per tokenizer, the content tokens of each document and the tokens
+    of each script; the UTF-8 bytes of each script and the characters (the same for every tokenizer)."""
+
+    def __init__(self, tokenizers: Sequence[Tokenizer], num_threads: int) -> None:
+        self.tokenizers, self.num_threads = tokenizers, num_threads
+        self.script_of = [token_scripts(t) for t in tokenizers]
+        self.specials = [len(t.encode("", add_special_tokens=True)) for t in tokenizers]
+        nscripts = len(_SCRIPT_INDEX)
+        self.per_doc = [np.zeros(0, dtype=np.int64) for _ in tokenizers]
+        self.tokens_by_script = [np.zeros(nscripts, dtype=np.int64) for _ in tokenizers]
+        self.bytes_by_script = np.zeros(nscripts, dtype=np.int64)
+        self.chars = 0
+
+    def add(self, batch: list) -> None:
+        texts = [b.text for b in batch]
+        docs = np.array([b.doc for b in batch])
+        self.chars += sum(len(t) for t in texts)
+        for t in texts:
+            self.bytes_by_script += script_bytes(t)
+        for k, tok in enumerate(self.tokenizers):
+            encoded = tok.encode_batch(texts, add_special_tokens=False, num_threads=self.num_threads)
+            lengths = np.fromiter((len(ids) for ids in encoded), dtype=np.int64, count=len(encoded))
+            if self.per_doc[k].size <= docs.max():
+                grow = np.zeros(docs.max() + 1 - self.per_doc[k].size, np.int64)
+                self.per_doc[k] = np.concatenate([self.per_doc[k], grow])
+            np.add.at(self.per_doc[k], docs, lengths)
+            flat = np.fromiter((i for ids in encoded for i in ids), dtype=np.int64)
+            self.tokens_by_script[k] += np.bincount(self.script_of[k][flat], minlength=len(_SCRIPT_INDEX))
+
+    def stats(self, k: int, documents: int) -> TokenizerCorpusStats:
+        """Tokenizer ``k``'s figures over ``documents`` documents (special tokens counted per document)."""
+        counts = np.pad(self.per_doc[k], (0, documents - self.per_doc[k].size)) + self.specials[k]
+        content = int(self.per_doc[k].sum())
+        tokens, size = self.tokens_by_script[k], self.bytes_by_script
+        names = (*SCRIPTS, "Common")
+        by_script = {
+            names[s]: {
+                "bytes": int(size[s]),
+                "tokens": int(tokens[s]),
+                "bytes_per_token": round(float(size[s] / tokens[s]), 3) if tokens[s] else 0.0,
+            }
+            for s in range(len(_SCRIPT_INDEX))
+            if size[s] or tokens[s]
+        }
+        return TokenizerCorpusStats(
+            name=self.tokenizers[k].name,
+            tokens=int(counts.sum()),
+            bytes_per_token=round(int(size.sum()) / content, 4) if content else 0.0,
+            chars_per_token=round(self.chars / content, 4) if content else 0.0,
+            per_document=_distribution(counts),
+            by_script=by_script,
+        )
