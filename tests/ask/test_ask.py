@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -162,3 +163,26 @@ def test_cli_ask_json(planets):
     assert bad.exit_code == 2 and "style must be one of sentences, short, got 'poem'" in bad.output
     missing = CliRunner().invoke(app, ["ask", "Mars?", "-c", "ask-planets", "--llm", "/nowhere/model.gguf"])
     assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+def test_the_demo_questions_end_in_one_outcome_each(capsys):
+    """The demo's two questions, on the demo's articles about mountains, with SmolLM2 (the mechanics; the 1.5B
+    model's answer is in docs/ask.md): each question ends in an answer with its marks or in a decline with its
+    reason, never both, and says how long it took."""
+    from tests.shared import shared
+    from textlens.cli.demo import QUESTIONS, _ask
+
+    rows = [json.loads(x) for x in shared("data/wikipedia/vital_articles_en.jsonl").open(encoding="utf-8")]
+    picked = [r for r in rows if r["title"] in ("Mount Everest", "K2", "Himalayas", "Napoleon", "Dog")]
+    with textlens.Collection.create("demo-mountains", encoder=None) as col:
+        col.add([Document(r["id"], r["text"], r["title"]) for r in picked])
+        capsys.readouterr()
+        _ask(col, SMOL)
+    out = capsys.readouterr().out
+    blocks = out.split("Q: ")[1:]
+    assert [b.splitlines()[0] for b in blocks] == QUESTIONS
+    for block in blocks:
+        declined = "Not in the sources" in block
+        answered = "Sources:" in block  # render_answer heads the cited passages so after an answer
+        assert declined != answered, block
+        assert re.search(r"smollm2-135m: \d+\.\d s", block), block  # how long the answer took

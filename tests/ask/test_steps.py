@@ -73,7 +73,7 @@ def test_a_wrong_number_is_moved_to_the_passage_that_holds_the_words_and_reporte
     _, sentences, _, _ = parse_citations("Berlin is the capital [1].", PASSAGES)
     repairs = check_support("What is the capital of Germany?", sentences, PASSAGES, threshold=0.5)
     assert repairs == [
-        "cited [2] instead of [1]: passage 2 holds the words of 'Berlin is the capital.', the cited one does not"
+        "cited [2] instead of [1]: passage 2 holds what 'Berlin is the capital.' says, the cited one does not"
     ]
     (citation,) = sentences[0].citations
     assert sentences[0].supported and (citation.passage, citation.doc_id, citation.support) == (2, "de", 1.0)

@@ -239,7 +239,9 @@ def _read(answer: Answer, generation: Generation, probe: Generation | None, pass
         answer.abstained = True
     else:
         if settings["unsupported"] == "drop":
-            text, sentences = _without_unsupported(sentences)
+            text, sentences = _joined([s for s in sentences if s.supported])
+        elif any(s.text != text[s.start : s.end].strip() for s in sentences):  # an aside was dropped from a sentence
+            text, sentences = _joined(sentences)
         answer.text, answer.sentences = text, sentences
 
 
@@ -261,11 +263,11 @@ def _timings(started: float, probe: Generation | None, generation: Generation | 
     }
 
 
-def _without_unsupported(sentences: list[Sentence]) -> tuple[str, list[Sentence]]:
-    """The supported sentences joined again, with offsets into the new text."""
-    kept, text = [], ""
-    for s in (s for s in sentences if s.supported):
+def _joined(sentences: list[Sentence]) -> tuple[str, list[Sentence]]:
+    """The sentences joined again into one text, each with its offsets into it."""
+    text = ""
+    for s in sentences:
         text += " " if text else ""
-        kept.append(Sentence(s.text, len(text), len(text) + len(s.text), s.citations, True))
+        s.start, s.end = len(text), len(text) + len(s.text)
         text += s.text
-    return text, kept
+    return text, sentences

@@ -39,6 +39,16 @@ class Citation:
 
 
 @dataclass
+class Claim:
+    """A number a sentence states, with its unit, checked against the passages (:mod:`textlens.ask.claims`)."""
+
+    text: str  # as written: "8,848.86 meters"
+    status: str  # supported (a cited passage holds it), converted (the model's own conversion), unsupported
+    passage: int | None  # the passage that holds it, or the number it was converted from
+    note: str = ""  # why, for converted and unsupported claims
+
+
+@dataclass
 class Sentence:
     """One sentence of the answer."""
 
@@ -46,7 +56,8 @@ class Sentence:
     start: int  # character offsets in Answer.text
     end: int
     citations: list[Citation] = field(default_factory=list)
-    supported: bool = False  # cites a passage whose support reaches the threshold
+    supported: bool = False  # cites a passage that holds its words (the support threshold) and its numbers
+    claims: list[Claim] = field(default_factory=list)  # its numbers, each checked; unsupported asides dropped
 
 
 @dataclass
@@ -89,7 +100,13 @@ class Answer:
         if self.abstained:
             return f"Not in the sources ({self.reason})."
         return " ".join(
-            s.text + "".join(f" [{c.passage}]" for c in s.citations) + ("" if s.supported else " (unsupported)")
+            s.text
+            + "".join(f" [{c.passage}]" for c in s.citations)
+            + ("" if s.supported else " (unsupported)")
+            + "".join(f" ({c.text}: {c.status})" for c in s.claims if c.status == "converted")
+            + "".join(
+                f" ({c.text}: not in the sources)" for c in s.claims if c.status == "unsupported" and c.text in s.text
+            )
             for s in self.sentences
         )
 

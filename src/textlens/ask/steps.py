@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from textlens.ask.answer import Citation, Passage, Sentence
+from textlens.ask.answer import Citation, Claim, Passage, Sentence
+from textlens.ask.claims import UNIT_WORDS, Quantity, converted, quantities, same
 from textlens.errors import InputError
 
 ABSTAIN = "NOT IN SOURCES"
@@ -248,40 +249,120 @@ def refusal(abstained: bool, sentences: Sequence[Sentence]) -> str | None:
 def check_support(
     question: str, sentences: Sequence[Sentence], passages: Sequence[Passage], threshold: float
 ) -> list[str]:
-    """Score each citation: the share of the sentence's new words (not in the question) that the
-    cited passage holds, and where (its best sentence). A sentence is supported when a citation
-    reaches ``threshold``; a sentence with no citation is not.
+    """Check each sentence against the passages it cites, claim by claim, and repair what can be repaired.
 
-    A sentence whose citations all fall short, while another given passage reaches the threshold,
-    cites that passage instead (the best one): small models often copy the right words and write
-    the wrong number. Returns the repairs made, one line each, for :attr:`Answer.repairs`.
+    A sentence makes two kinds of claims: its new words (those not in the question), of which a cited passage must
+    hold ``threshold``'s share, and its numbers (:mod:`textlens.ask.claims`), each of which a cited passage must
+    hold. A sentence is supported when a citation holds its words and at least one of its numbers stands (in a
+    cited passage, or as the model's conversion of one); a sentence with no citation is not.
+
+    Repairs, each said in the returned lines (for :attr:`Answer.repairs`): a sentence none of whose citations
+    backs it, while another given passage does, cites that passage instead (small models often copy the right
+    words and write the wrong number); an unsupported number written as an aside in parentheses
+    ("8,848.86 meters (28,251 feet)") is dropped from the sentence; any other unsupported number stays, marked,
+    in :attr:`Sentence.claims`.
     """
     asked = set(content_terms(question))
+    asked_numbers = quantities(question)
     terms_of = {p.number: set(content_terms(p.text)) for p in passages}
+    numbers_of = {p.number: quantities(p.text) for p in passages}
     by_number = {p.number: p for p in passages}
     repairs: list[str] = []
 
-    def support(new: set[str], number: int) -> float:
+    def share(new: set[str], number: int) -> float:
         return round(len(new & terms_of[number]) / len(new), 4) if new else 0.0
 
+    def held(claim: Quantity, number: int) -> bool:
+        return any(same(claim, found) for found in numbers_of[number])
+
     for sentence in sentences:
-        terms = set(content_terms(sentence.text))
-        new = (terms - asked) or terms
-        if sentence.citations and all(support(new, c.passage) < threshold for c in sentence.citations):
-            best = max(passages, key=lambda p: support(new, p.number))
-            if support(new, best.number) >= threshold:
+        found = quantities(sentence.text)
+        claims = [q for q in found if not any(same(q, a) or same(a, q) for a in asked_numbers)]
+        words = set(content_terms(_blanked(sentence.text, found))) - UNIT_WORDS
+        # the words the sentence adds to the question; a sentence that only restates it adds its numbers, or else
+        # is held to all its words
+        new = words - asked if claims else (words - asked) or words
+
+        def backs(number: int, new: set[str] = new, claims: list[Quantity] = claims) -> bool:
+            words_ok = not new or share(new, number) >= threshold
+            return bool(new or claims) and words_ok and (not claims or any(held(q, number) for q in claims))
+
+        if sentence.citations and not any(backs(c.passage) for c in sentence.citations):
+            best = max(passages, key=lambda p: (backs(p.number), share(new, p.number)))
+            if backs(best.number):
                 was = ", ".join(f"[{c.passage}]" for c in sentence.citations)
                 repairs.append(
-                    f"cited [{best.number}] instead of {was}: passage {best.number} holds the words of "
-                    f"{sentence.text!r}, the cited one does not"
+                    f"cited [{best.number}] instead of {was}: passage {best.number} holds what "
+                    f"{sentence.text!r} says, the cited one does not"
                 )
                 sentence.citations = [Citation(best.number, best.doc_id, best.title, 0.0, None, "")]
+        repairs += _check_claims(sentence, claims, numbers_of, held)
+        items = len(new) + len(claims)
         for citation in sentence.citations:
             text = by_number[citation.passage].text
-            found = new & terms_of[citation.passage]
-            citation.support = support(new, citation.passage)
-            span, _ = _best_span(text, found or terms)
+            numbers = [q for q in claims if held(q, citation.passage)]
+            hits = len(new & terms_of[citation.passage]) + len(numbers)
+            citation.support = round(hits / items, 4) if items else 0.0
+            wanted = (new & terms_of[citation.passage]) | {w for q in numbers for w in content_terms(q.text)}
+            span, _ = _best_span(text, wanted or words)
             citation.span = span
             citation.quote = text[span[0] : span[1]] if span else ""
-        sentence.supported = any(c.support >= threshold for c in sentence.citations)
+        words_ok = any(share(new, c.passage) >= threshold for c in sentence.citations)
+        if claims:  # the numbers decide with the words, and words are not needed where there are none
+            standing = any(c.status != "unsupported" for c in sentence.claims)
+            words_ok = bool(sentence.citations) and (not new or words_ok) and standing
+        sentence.supported = words_ok
     return repairs
+
+
+def _check_claims(sentence: Sentence, claims: list[Quantity], numbers_of: dict, held) -> list[str]:
+    """Each number of ``sentence`` against its (final) citations: supported, the model's conversion of a number
+    the cited passages hold, or unsupported; an unsupported aside in parentheses is dropped from the text."""
+    cited = [c.passage for c in sentence.citations]
+    known = [(number, q) for number in cited for q in numbers_of[number]]
+    repairs, asides = [], []
+    sentence.claims = []
+    for q in claims:
+        holder = next((number for number in cited if held(q, number)), None)
+        if holder is not None:
+            sentence.claims.append(Claim(q.text, "supported", holder))
+            continue
+        source = converted(q, [k for _, k in known])
+        if source is not None:
+            number = next(n for n, k in known if k is source)
+            note = f"the model's conversion of {source.text} (passage [{number}])"
+            sentence.claims.append(Claim(q.text, "converted", number, note))
+            continue
+        where = ", ".join(f"[{n}]" for n in cited) or "no passage"
+        elsewhere = [n for n in numbers_of if n not in cited and held(q, n)]
+        note = f"{q.text} is not in {where}" + (
+            f"; passage [{elsewhere[0]}] holds it, about something else" if elsewhere else ""
+        )
+        aside = _aside(sentence.text, q)
+        if aside is not None:
+            asides.append(aside)
+            note += "; dropped"
+            repairs.append(f"dropped {sentence.text[aside[0] : aside[1]].strip()!r} from {sentence.text!r}: {note}")
+        sentence.claims.append(Claim(q.text, "unsupported", None, note))
+    for start, end in sorted(set(asides), reverse=True):
+        sentence.text = (sentence.text[:start] + sentence.text[end:]).strip()
+    return repairs
+
+
+def _aside(text: str, q: Quantity) -> tuple[int, int] | None:
+    """The span of the parenthesis around ``q`` (with the space before it) when it says nothing but ``q``."""
+    opening, closing = text.rfind("(", 0, q.start), text.find(")", q.end)
+    if opening < 0 or closing < 0 or ")" in text[opening : q.start] or "(" in text[q.end : closing]:
+        return None
+    rest = text[opening + 1 : q.start] + text[q.end : closing]
+    if set(content_terms(rest)) - UNIT_WORDS - {"about", "around", "approximately", "roughly", "or", "some"}:
+        return None
+    start = opening - 1 if opening > 0 and text[opening - 1] == " " else opening
+    return start, closing + 1
+
+
+def _blanked(text: str, found: Sequence[Quantity]) -> str:
+    """``text`` with its numbers (and their units) blanked out: the words of the sentence."""
+    for q in sorted(found, key=lambda q: q.start, reverse=True):
+        text = text[: q.start] + " " * (q.end - q.start) + text[q.end :]
+    return text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import typer
@@ -32,6 +33,11 @@ def render_answer(answer) -> None:
             text.append("".join(f" [{c.passage}]" for c in s.citations), style="bold cyan")
             if not s.supported:
                 text.append(" (unsupported)", style="italic red")
+            for claim in s.claims:
+                if claim.status == "converted":
+                    text.append(f" ({claim.text}: {claim.note})", style="dim")
+                elif claim.status == "unsupported" and claim.text in s.text:
+                    text.append(f" ({claim.text}: not in the sources)", style="italic red")
         console.print(text)
         console.print("[dim]Sources:[/]")
     spans = {c.passage: c.span for s in answer.sentences for c in s.citations if c.span}
@@ -80,19 +86,30 @@ def ask_cmd(
     from textlens.index import open_collection
 
     generator = load_llm(options.llm, threads=threads, context=context, timeout=llm_timeout, tokenizer=llm_tokenizer)
-    streamed = not as_json and console.is_terminal
-
-    def show(piece: str) -> None:
-        err_console.print(piece, end="", style="dim", highlight=False, markup=False)
-
     with open_collection(collection) as col:
-        result = answer_collection(col, question, options.replace(llm=generator), on_text=show if streamed else None)
+        ask_it = functools.partial(answer_collection, col, question, options.replace(llm=generator))
+        result = ask_it(on_text=None) if as_json else streamed(ask_it, err_console)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         return
-    if streamed:
-        err_console.print()
     render_answer(result)
+
+
+def streamed(ask_it, where: Console):
+    """``ask_it(on_text=...)``, the model's text shown as it streams in a live line that is cleared once the
+    answer is read: what stays on the screen is one outcome, the checked answer or the decline."""
+    if not where.is_terminal:
+        return ask_it(on_text=None)
+    from rich.live import Live
+
+    draft = Text(style="dim")
+    with Live(draft, console=where, transient=True, refresh_per_second=12) as live:
+
+        def show(piece: str) -> None:
+            draft.append(piece)
+            live.update(draft)
+
+        return ask_it(on_text=show)
 
 
 @models_app.command("list")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -92,7 +94,7 @@ def demo_cmd(
 
 def _ask(col, llm: str) -> None:
     """Answer :data:`QUESTIONS` from the collection, streaming, then the cited passages."""
-    from textlens.cli.ask import render_answer
+    from textlens.cli.ask import render_answer, streamed
     from textlens.cli.common import load_llm
 
     llm = llm or default_llm()
@@ -100,7 +102,6 @@ def _ask(col, llm: str) -> None:
     generator = load_llm(llm, threads=None, context=None, timeout=120.0, tokenizer=None)
     for question in QUESTIONS:
         console.print(f"\n[bold]Q: {question}[/]")
-        answer = col.ask(question, llm=generator, on_text=lambda piece: console.print(piece, end="", style="dim"))
-        console.print()
+        answer = streamed(functools.partial(col.ask, question, llm=generator), console)
         render_answer(answer)
     console.print(f'\nAsk your own: textlens ask "..." --collection {col.name}')

@@ -179,10 +179,11 @@ function renderAnswer(a) {
   const spans = {};
   a.sentences.forEach((s) => s.citations.forEach((c) => { if (c.span) spans[c.passage] = c.span; }));
   $("#ask-answer").innerHTML = a.abstained
-    ? `<p class="abstain">Not in the sources: ${esc(a.reason)}. The closest passages:</p>` +
-      (a.draft ? `<p class="muted">The model wrote: ${esc(a.draft)}</p>` : "")
+    ? `<p class="abstain">Not in the sources: ${esc(a.reason)}. The closest passages:</p>`
     : a.sentences.map((s) => `<span class="${s.supported ? "" : "unsupported"}" ${s.supported ? "" : "title='no cited passage supports this'"}>${esc(s.text)}</span>` +
-        s.citations.map((c) => `<button type="button" class="cite" data-passage="${c.passage}" title="${esc(c.quote)}">[${c.passage}]</button>`).join("")).join(" ");
+        s.citations.map((c) => `<button type="button" class="cite" data-passage="${c.passage}" title="${esc(c.quote)}">[${c.passage}]</button>`).join("") +
+        (s.claims || []).filter((c) => c.status === "converted" || (c.status === "unsupported" && s.text.includes(c.text)))
+          .map((c) => ` <span class="${c.status === "converted" ? "muted" : "unsupported"}" title="${esc(c.note)}">(${esc(c.text)}: ${c.status === "converted" ? "converted by the model" : "not in the sources"})</span>`).join("")).join(" ");
   $("#ask-passages").innerHTML = a.passages.map((p) => {
     const span = spans[p.number];
     const text = span ? esc(p.text.slice(0, span[0])) + `<mark>${esc(p.text.slice(span[0], span[1]))}</mark>` + esc(p.text.slice(span[1])) : esc(p.text);
