@@ -273,7 +273,7 @@ async function findKeywords(event) {
   const diversity = Number($("#kw-diversity").value);
   const body = {texts: [text], ngram_range: [Number($("#kw-min").value), Number($("#kw-max").value)],
     k: Number($("#kw-top").value), diversity: diversity > 0 ? diversity : null};
-  if ($("#kw-method").value) { body.llm = $("#kw-method").value; body.ungrounded = "mark"; }
+  if ($("#kw-method").value) { body.llm = true; body.llm_mode = $("#kw-method").value; body.ungrounded = "mark"; }
   $("#kw-list").innerHTML = ""; $("#kw-doc").textContent = body.llm ? "asking the model…" : "";
   try {
     const [result] = await api("/api/keywords", {method: "POST", body: JSON.stringify(body)});
