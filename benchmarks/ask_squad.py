@@ -11,7 +11,7 @@ questions, half unanswerable, is asked of every row. A separate seeded tuning sa
 shared) sets textlens's abstention and support thresholds first (``--tune``), the way a user would
 tune them; ``--questions 0 --tune N`` tunes only.
 
-Usage: python benchmarks/ask_squad.py [--model qwen2.5-coder-1.5b] [--questions 100] [--tune 60]
+Usage: python benchmarks/ask_squad.py [--model qwen2.5-coder-1.5b] [--questions 100] [--tune 60] [--rows ROWS]
 Writes ``benchmarks/results/ask_squad_{model}.json`` (and ``ask_squad_tune.json`` when tuning).
 """
 
@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from provenance import write_result
+from provenance import provenance, write_result
 from textlens.ask import answer_from
 from textlens.ask.steps import check_support, parse_citations, refusal
 from textlens.corpus import Document
@@ -124,6 +124,10 @@ def ask_textlens(llm, q, hits, thresholds: dict[str, float], style="short") -> d
         "sentences": len(answer.sentences),
         "unsupported": len(answer.unsupported),
         "repaired_citations": sum(r.startswith("cited [") for r in answer.repairs),
+        "claims": len(claims := [c for s in answer.sentences for c in s.claims]),
+        "claims_converted": sum(c.status == "converted" for c in claims),
+        "claims_unsupported": sum(c.status == "unsupported" for c in claims),
+        "claims_dropped": sum(r.startswith("dropped '(") for r in answer.repairs),
         "abstention_probability": answer.abstention_probability,
         "draft": answer.draft,
         "answer": answer,
@@ -220,6 +224,12 @@ def summarise(rows: list[dict[str, Any]], questions: list[dict[str, Any]]) -> di
         held = sum(r["citations_holding_answer"] for r in answered)
         total = sum(r["citations"] for r in answered)
         out["citation_precision"] = round(100 * held / total, 1) if total else None
+        claims = sum(r["claims"] for r in rows)
+        out["claims"] = claims  # numbers the answers state, each checked against the passages
+        out["claims_converted"] = sum(r["claims_converted"] for r in rows)
+        out["claims_unsupported"] = sum(r["claims_unsupported"] for r in rows)
+        out["claims_dropped"] = sum(r["claims_dropped"] for r in rows)  # asides dropped from an answer kept
+        out["answers_partly_kept"] = sum(bool(r["claims_dropped"]) and not r["abstained"] for r in rows)
         sentences = sum(r["sentences"] for r in rows)
         out["unsupported_sentences"] = (
             round(100 * sum(r["unsupported"] for r in rows) / sentences, 1) if sentences else 0
@@ -287,6 +297,20 @@ def tune(llm, tune_set, hits) -> dict[str, Any]:
     }
 
 
+ROWS = ("closed-book", "plain RAG", "LangChain RetrievalQA", "textlens ask")
+
+
+def _kept_rows(path: Path, wanted: list[str], questions: int) -> dict[str, Any]:
+    """The rows not run this time, from the last result file (which must have asked the same questions)."""
+    if set(wanted) == set(ROWS):
+        return {}
+    last = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    if last.get("questions") != questions or set(last.get("rows", {})) < set(ROWS) - set(wanted):
+        raise SystemExit(f"{path} has no rows of the same {questions} questions to keep: run every row")
+    commit = (last.get("provenance") or {}).get("commit")
+    return {name: {"measured_at": commit, **last["rows"][name]} for name in ROWS if name not in wanted}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
@@ -294,7 +318,16 @@ def main() -> None:
     parser.add_argument("--tune", type=int, default=0, help="tune the thresholds on this many questions")
     parser.add_argument("--k", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--rows",
+        default=",".join(ROWS),
+        help="the rows to run (comma-separated); the others are kept from the last result file, with the commit "
+        "that measured them",
+    )
     args = parser.parse_args()
+    wanted = [r.strip() for r in args.rows.split(",") if r.strip()]
+    if not set(wanted) <= set(ROWS):
+        parser.error(f"--rows takes {', '.join(ROWS)}")
 
     from textlens.ask import ABSTAIN_THRESHOLD, SUPPORT_THRESHOLD
 
@@ -328,19 +361,25 @@ def main() -> None:
     recall = sum(any(h.doc_id == q["doc"] for h in hits[q["id"]]) for q in test if q["golds"])
     out["recall_at_k"] = round(100 * recall / out["answerable"], 1)
     out.update(thresholds)
-    chain, retriever = langchain_chain(llm)
-    runs: dict[str, list] = {"closed-book": [], "plain RAG": [], "LangChain RetrievalQA": [], "textlens ask": []}
     path = ROOT / f"benchmarks/results/ask_squad_{args.model}.json"
+    kept = _kept_rows(path, wanted, len(test))
+    chain, retriever = langchain_chain(llm) if "LangChain RetrievalQA" in wanted else (None, None)
+    ask = {
+        "closed-book": lambda q, h: ask_plain(llm, q, [], CLOSED),
+        "plain RAG": lambda q, h: ask_plain(llm, q, h, PLAIN),
+        "LangChain RetrievalQA": lambda q, h: ask_langchain(chain, retriever, q, h),
+        "textlens ask": lambda q, h: ask_textlens(llm, q, h, thresholds),
+    }
+    runs: dict[str, list] = {name: [] for name in wanted}
+    measured_at = provenance()["commit"]
     for i, q in enumerate(test):
-        h = hits[q["id"]]
-        runs["closed-book"].append(ask_plain(llm, q, [], CLOSED))
-        runs["plain RAG"].append(ask_plain(llm, q, h, PLAIN))
-        runs["LangChain RetrievalQA"].append(ask_langchain(chain, retriever, q, h))
-        runs["textlens ask"].append(ask_textlens(llm, q, h, thresholds))
+        for name in wanted:
+            runs[name].append(ask[name](q, hits[q["id"]]))
         if (i + 1) % 10 == 0 or i + 1 == len(test):
             done = test[: i + 1]
             out["asked"] = len(done)
-            out["rows"] = {name: summarise(rows, done) for name, rows in runs.items()}
+            fresh = {name: {**summarise(rows, done), "measured_at": measured_at} for name, rows in runs.items()}
+            out["rows"] = {name: fresh.get(name) or kept[name] for name in ROWS}
             out["examples"] = [
                 {"question": q["question"], "golds": q["golds"][:1], **{n: runs[n][j]["draft"] for n in runs}}
                 for j, q in enumerate(done[:6])
