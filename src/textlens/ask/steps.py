@@ -339,7 +339,7 @@ def _check_claims(sentence: Sentence, claims: list[Quantity], numbers_of: dict, 
             f"; passage [{elsewhere[0]}] holds it, about something else" if elsewhere else ""
         )
         aside = _aside(sentence.text, q)
-        if aside is not None:
+        if aside is not None and (sentence.text[: aside[0]] + sentence.text[aside[1] :]).strip(" .,;:"):
             asides.append(aside)
             note += "; dropped"
             repairs.append(f"dropped {sentence.text[aside[0] : aside[1]].strip()!r} from {sentence.text!r}: {note}")
