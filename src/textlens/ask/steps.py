@@ -341,8 +341,8 @@ def _check_claims(sentence: Sentence, claims: list[Quantity], numbers_of: dict, 
         aside = _aside(sentence.text, q)
         if aside is not None and (sentence.text[: aside[0]] + sentence.text[aside[1] :]).strip(" .,;:"):
             asides.append(aside)
-            note += "; dropped"
             repairs.append(f"dropped {sentence.text[aside[0] : aside[1]].strip()!r} from {sentence.text!r}: {note}")
+            note += "; dropped from the answer"
         sentence.claims.append(Claim(q.text, "unsupported", None, note))
     for start, end in sorted(set(asides), reverse=True):
         sentence.text = (sentence.text[:start] + sentence.text[end:]).strip()
