@@ -55,7 +55,7 @@ def test_a_conversion_the_model_made_is_kept_and_marked():
 
 
 def test_a_rounded_number_stands_and_a_wrong_one_is_marked_not_dropped():
-    rounded = answer("It is about 8,849 m high [1].")
+    rounded = answer("Its elevation is about 8,849 m [1].")
     assert rounded.sentences[0].supported and rounded.sentences[0].claims[0].status == "supported"
     wrong = answer("Everest was first climbed in 1951 [1].")
     assert wrong.sentences == [] and wrong.abstained and "no sentence" in wrong.reason  # its one number is wrong
@@ -64,6 +64,13 @@ def test_a_rounded_number_stands_and_a_wrong_one_is_marked_not_dropped():
     assert "(1951: not in the sources)" in str(both) and "1951" in both.text  # marked where it stands
     dropped = answer("Everest is 8,848.86 m high [1]. It was first climbed in 1951 [1].", unsupported="drop")
     assert dropped.text == "Everest is 8,848.86 m high." and len(dropped.sentences) == 1
+
+
+def test_a_number_from_a_passage_about_something_else_does_not_answer():
+    # the question's words are not in the passage that holds the number: the sentence is not supported
+    _, sentences, _, _ = parse_citations("The Matterhorn is 8,611 metres high [2].", PASSAGES)
+    check_support("How high is the Matterhorn?", sentences, PASSAGES, 0.5)
+    assert not sentences[0].supported and sentences[0].claims[0].status == "supported"
 
 
 def test_a_sentence_about_another_passage_moves_there_whole():

@@ -279,9 +279,9 @@ def check_support(
         found = quantities(sentence.text)
         claims = [q for q in found if not any(same(q, a) or same(a, q) for a in asked_numbers)]
         words = set(content_terms(_blanked(sentence.text, found))) - UNIT_WORDS
-        # the words the sentence adds to the question; a sentence that only restates it adds its numbers, or else
-        # is held to all its words
-        new = words - asked if claims else (words - asked) or words
+        # the words the sentence adds to the question; one that only restates the question is held to all its
+        # words (a number must come from a passage about what was asked)
+        new = (words - asked) or words
 
         def backs(number: int, new: set[str] = new, claims: list[Quantity] = claims) -> bool:
             words_ok = not new or share(new, number) >= threshold
