@@ -137,7 +137,7 @@ def with_block(text: str, markers: tuple[str, str], content: str) -> str:
     return text[: start + len(markers[0])] + "\n" + content + text[end:]
 
 
-TABLE = re.compile(r"(<!-- table (.+?) -->\n)(.*?)(<!-- /table -->)", re.S)
+TABLE = re.compile(r"(<!-- table ([^\n]+?) -->\n)(.*?)(<!-- /table -->)", re.S)
 
 
 def table(spec: str) -> str:
@@ -203,7 +203,7 @@ def with_tables(text: str) -> str:
 
 def table_pages() -> list[Path]:
     """The docs pages that hold generated tables (docs/results.md is generated whole)."""
-    return [p for p in sorted((ROOT / "docs").glob("*.md")) if p != PAGE and "<!-- table " in p.read_text("utf-8")]
+    return [p for p in sorted((ROOT / "docs").glob("*.md")) if p != PAGE and TABLE.search(p.read_text("utf-8"))]
 
 
 def render() -> str:
