@@ -3,6 +3,7 @@
 import inspect
 import json
 import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -68,16 +69,30 @@ def _run(kind: str, args: dict[str, Any]) -> None:
             err_console.print(_describe(event), highlight=False)
 
     train = train_reranker if kind == "reranker" else train_encoder
-    previous = signal.getsignal(signal.SIGTERM)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops like Ctrl-C: nothing half-written
+    stop = threading.Event()
+
+    def interrupt(_signum, _frame) -> None:
+        stop.set()
+        raise KeyboardInterrupt
+
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for s in previous:  # SIGTERM stops like Ctrl-C: nothing half-written
+        signal.signal(s, interrupt)
     try:
         with staged_progress(disable=as_json) as progress:
-            report = train(**args, on_event=on_event, progress=progress)
+
+            def step(stage: str, done: int, total: int) -> None:
+                if stop.is_set():  # a Ctrl-C that landed where Python drops exceptions (a __del__): stop here
+                    raise KeyboardInterrupt
+                progress(stage, done, total)
+
+            report = train(**args, on_event=on_event, progress=step)
     except KeyboardInterrupt:
         err_console.print("[bold red]stopped:[/] training was interrupted; no model folder was written")
         raise typer.Exit(130) from None
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
     if as_json:
         typer.echo(json.dumps(report.to_dict()))
     else:
