@@ -85,3 +85,11 @@ def shot(page, request):
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{name}.png"), full_page=True)
 
     return take
+
+
+@pytest.fixture
+def page(page):
+    """pytest-playwright's page, with room for a cold Chromium's first page load on a busy 2-core machine (one
+    fresh-clone CI run timed out at the default 30 s on the first page of the session)."""
+    page.set_default_navigation_timeout(90_000)
+    return page
