@@ -307,11 +307,10 @@ def check_support(
             span, _ = _best_span(text, wanted or words)
             citation.span = span
             citation.quote = text[span[0] : span[1]] if span else ""
-        words_ok = any(share(new, c.passage) >= threshold for c in sentence.citations)
-        if claims:  # the numbers decide with the words, and words are not needed where there are none
-            standing = any(c.status != "unsupported" for c in sentence.claims)
-            words_ok = bool(sentence.citations) and (not new or words_ok) and standing
-        sentence.supported = words_ok
+        supported = any(share(new, c.passage) >= threshold for c in sentence.citations)
+        if claims:  # a number must stand too (never without a citation); a sentence of numbers alone needs no words
+            supported = (not new or supported) and any(c.status != "unsupported" for c in sentence.claims)
+        sentence.supported = supported
     return repairs
 
 
