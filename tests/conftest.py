@@ -14,6 +14,23 @@ from textlens.config import settings
 SHARED_TOKENIZERS = SHARED / "tokenizers"
 
 
+def _import_anyio_now() -> None:
+    """Import all of anyio in the main thread, before any test starts a server in a thread.
+
+    anyio imports its parts on first use, and under pytest every module of a package that ships a pytest plugin
+    is compiled by pytest's assertion rewriter. A served file's first ``anyio.open_file`` then parsed Python in
+    the server's thread while another thread parsed too, and CPython 3.11.7's parser is not safe for that
+    ("SystemError: AST constructor recursion depth mismatch"): the page never loaded (CI, a browser test).
+    """
+    import anyio
+
+    for name in dir(anyio):
+        getattr(anyio, name)
+
+
+_import_anyio_now()
+
+
 TEST_LLM = "smollm2-135m"
 
 
