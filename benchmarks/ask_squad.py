@@ -300,15 +300,31 @@ def tune(llm, tune_set, hits) -> dict[str, Any]:
 ROWS = ("closed-book", "plain RAG", "LangChain RetrievalQA", "textlens ask")
 
 
-def _kept_rows(path: Path, wanted: list[str], questions: int) -> dict[str, Any]:
-    """The rows not run this time, from the last result file (which must have asked the same questions)."""
+def _kept_rows(path: Path, wanted: list[str], questions: int) -> tuple[dict[str, Any], dict[str, list]]:
+    """The rows not run this time and their answers, from the last result file (which must have asked the same
+    questions)."""
     if set(wanted) == set(ROWS):
-        return {}
+        return {}, {}
     last = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     if last.get("questions") != questions or set(last.get("rows", {})) < set(ROWS) - set(wanted):
         raise SystemExit(f"{path} has no rows of the same {questions} questions to keep: run every row")
     commit = (last.get("provenance") or {}).get("commit")
-    return {name: {"measured_at": commit, **last["rows"][name]} for name in ROWS if name not in wanted}
+    kept = [name for name in ROWS if name not in wanted]
+    answers = last.get("answers", {})
+    return {name: {"measured_at": commit, **last["rows"][name]} for name in kept}, {
+        name: answers[name] for name in kept if name in answers
+    }
+
+
+def _answer_record(q: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
+    """One question's outcome in a row, kept in the result file so that two runs can be compared question by
+    question (which answer changed, which decline flipped)."""
+    record = {"id": q["id"], "answerable": bool(q["golds"]), "abstained": run["abstained"]}
+    record["prediction"] = run["prediction"]
+    if "abstention_probability" in run:
+        record["abstention_probability"] = run["abstention_probability"]
+        record["draft"] = run["draft"]
+    return record
 
 
 def main() -> None:
@@ -362,7 +378,7 @@ def main() -> None:
     out["recall_at_k"] = round(100 * recall / out["answerable"], 1)
     out.update(thresholds)
     path = ROOT / f"benchmarks/results/ask_squad_{args.model}.json"
-    kept = _kept_rows(path, wanted, len(test))
+    kept, kept_answers = _kept_rows(path, wanted, len(test))
     chain, retriever = langchain_chain(llm) if "LangChain RetrievalQA" in wanted else (None, None)
     ask = {
         "closed-book": lambda q, h: ask_plain(llm, q, [], CLOSED),
@@ -380,6 +396,12 @@ def main() -> None:
             out["asked"] = len(done)
             fresh = {name: {**summarise(rows, done), "measured_at": measured_at} for name, rows in runs.items()}
             out["rows"] = {name: fresh.get(name) or kept[name] for name in ROWS}
+            out["answers"] = {
+                **kept_answers,
+                **{
+                    name: [_answer_record(q, r) for q, r in zip(done, rows, strict=True)] for name, rows in runs.items()
+                },
+            }
             out["examples"] = [
                 {"question": q["question"], "golds": q["golds"][:1], **{n: runs[n][j]["draft"] for n in runs}}
                 for j, q in enumerate(done[:6])
