@@ -14,7 +14,7 @@ from textlens.cli import app
 from textlens.cli.options import cli_default, cli_fields
 from textlens.errors import InputError
 from textlens.keywords import KeywordOptions
-from textlens.options import Options
+from textlens.options import Options, item_bound
 from textlens.search.options import SearchOptions
 from textlens.server.options import rest_fields
 from textlens.server.routers.ask import AskRequest
@@ -46,10 +46,13 @@ def test_python_cli_and_rest_agree(options: type[Options], functions, command: s
         parse = f.metadata.get("parse")
         assert (parse(param.default) if parse and param.default is not None else param.default) == f.default
     rest = request_model.model_fields if request_model is not None else {}
+    schema = request_model.model_json_schema()["properties"] if request_model is not None else {}
     for f in rest_fields(options) if request_model is not None else []:
         assert rest[f.name].default == f.default and rest[f.name].description == f.metadata["help"], f.name
-        bounds = {k: getattr(m, k) for m in rest[f.name].metadata for k in ("ge", "le") if hasattr(m, k)}
-        assert bounds == {k: f.metadata[k] for k in ("ge", "le") if f.metadata[k] is not None}, f.name
+        shape = next(s for s in schema[f.name].get("anyOf", [schema[f.name]]) if s.get("type") != "null")
+        for i, item in enumerate(shape.get("prefixItems") or [shape]):  # a tuple's bounds are its items'
+            bounds = {k: item[key] for k, key in (("ge", "minimum"), ("le", "maximum")) if key in item}
+            assert bounds == {k: item_bound(f.metadata[k], i) for k in ("ge", "le") if f.metadata[k] is not None}
     assert {f.name for f in options.fields()} - set(cli) <= {f.name for f in options.fields() if not f.metadata["cli"]}
 
 
@@ -83,8 +86,10 @@ def test_a_bad_option_is_named_with_its_range_or_choices():
     with pytest.raises(InputError, match=r"unknown option.*colour") as err:
         SearchOptions.make(colour="red")
     assert "candidates" in err.value.hint
-    with pytest.raises(InputError, match="weights must be two non-negative numbers"):
+    with pytest.raises(InputError, match="weights must be at least 0, got -1"):
         SearchOptions(weights=(1.0, -1.0))
+    with pytest.raises(InputError, match="bm25 must be between 0 and 1, got 2"):  # b's range: per item
+        SearchOptions(bm25=(1.2, 2))
 
 
 def test_eval_takes_the_search_options_its_modes_carry():

@@ -32,8 +32,8 @@ def option(
     *,
     help: str,
     choices: Sequence[Any] | None = None,
-    ge: float | None = None,
-    le: float | None = None,
+    ge: float | Sequence[float] | None = None,
+    le: float | Sequence[float] | None = None,
     flags: Sequence[str] | None = None,
     cli_type: Any = None,
     parse: Callable[[Any], Any] | None = None,
@@ -47,8 +47,8 @@ def option(
         default: the default (``None`` means "decided at run time", which ``help`` then says).
         help: one or two sentences: what it does, its unit, what the default is and why.
         choices: the only values allowed (``None`` is allowed too when it is the default).
-        ge: the smallest value allowed (numbers).
-        le: the largest value allowed (numbers).
+        ge: the smallest value allowed (numbers; for a tuple, each item's, or a tuple of them, one per item).
+        le: the largest value allowed (numbers; for a tuple, each item's, or a tuple of them, one per item).
         flags: the CLI's option names (default ``--field-name``); a short one may follow.
         cli_type: for a field the CLI takes as text (``"1,1"`` for a pair, ``field=value`` for filters), the type
             typer sees.
@@ -123,6 +123,19 @@ def check(f: dataclasses.Field, value: Any) -> None:
     ge, le = meta.get("ge"), meta.get("le")
     if ge is None and le is None:
         return
+    if not isinstance(value, tuple | list):
+        return _in_range(f, value, ge, le)
+    for i, item in enumerate(value):  # a tuple's range holds for each item (or is given per item)
+        _in_range(f, item, item_bound(ge, i), item_bound(le, i))
+
+
+def item_bound(bound: float | Sequence[float] | None, i: int) -> float | None:
+    """The bound of a tuple's item ``i``: ``bound`` itself, or its ``i``-th value when given per item."""
+    return bound[i] if isinstance(bound, Sequence) and i < len(bound) else bound  # type: ignore[return-value]
+
+
+def _in_range(f: dataclasses.Field, value: Any, ge: float | None, le: float | None) -> None:
+    meta = f.metadata
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise InputError(f"{f.name} must be a number, got {value!r}", hint=meta["help"])
     if (ge is not None and value < ge) or (le is not None and value > le):

@@ -14,7 +14,7 @@ import pytest
 
 from textlens.corpus import Document
 from textlens.errors import InputError, TextlensError
-from textlens.index import CollectionBase, CollectionError, create_collection, open_collection
+from textlens.index import CollectionBase, CollectionConflict, CollectionError, create_collection, open_collection
 
 DOCS = [
     Document("1", "The quick brown fox jumps over the lazy dog.", "Fox", {"year": 1990, "topic": "animals"}),
@@ -58,7 +58,7 @@ def test_filters_equality_ranges_sets(col: CollectionBase) -> None:
 
 
 def test_upsert_replaces_and_delete_removes(col: CollectionBase) -> None:
-    with pytest.raises(InputError, match="already in collection"):
+    with pytest.raises(CollectionConflict, match="already in collection"):
         col.add([Document("1", "again")])
     report = col.upsert([Document("1", "A cat sleeps all day.", "Cat")])
     assert (report.added, report.replaced) == (0, 1)

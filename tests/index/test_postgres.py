@@ -250,7 +250,7 @@ def test_bad_input_is_refused_before_anything_is_written(pg_url):
     col.add([Document("a", "first")])
     with pytest.raises(InputError, match="NUL character"):
         col.add([Document("b", "fine"), Document("c", "bad\x00text")])
-    with pytest.raises(InputError, match="already in collection"):
+    with pytest.raises(CollectionConflict, match="already in collection"):
         col.add([Document("a", "again")])
     with pytest.raises(InputError, match="duplicate ids within one batch"):
         col.add([Document("d", "x"), Document("d", "y")])

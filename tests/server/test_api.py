@@ -82,7 +82,7 @@ def test_documents_search_delete_and_the_api_key(client) -> None:
     added = client.post("/api/collections/energy/documents", json=body, headers=KEY)
     assert added.status_code == 200 and added.json()["added"] == 2
     again = client.post("/api/collections/energy/documents", json=body, headers=KEY)
-    assert again.status_code == 400 and "upsert" in again.json()["hint"]
+    assert again.status_code == 409 and "upsert" in again.json()["hint"]
     upsert = client.post(
         "/api/collections/energy/documents", json={**body, "upsert": True}, headers={"Authorization": "Bearer s3cret"}
     )
@@ -107,10 +107,11 @@ def test_error_paths(client) -> None:
     traversal = client.get("/api/collections/..%2F..%2Fetc")
     assert traversal.status_code in (400, 404)
     bad_name = client.post("/api/collections/bad%20name/documents", json={"documents": DOCS}, headers=KEY)
-    assert bad_name.status_code == 400 and "invalid collection name" in bad_name.json()["error"]
+    assert bad_name.status_code == 422 and bad_name.json()["field"] == "path.name"
+    assert "should match pattern" in bad_name.json()["error"]
     client.post("/api/collections/c/documents", json={"documents": DOCS, "encoder": None}, headers=KEY)
     bad_mode = client.post("/api/collections/c/search", json={"query": "x", "mode": "fuzzy"})
-    assert bad_mode.status_code == 422
+    assert bad_mode.status_code == 422 and bad_mode.json()["field"] == "body.mode"
     bad_filter = client.post(
         "/api/collections/c/search", json={"query": "x", "mode": "keyword", "filters": {"colour": "red"}}
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import quote
 
@@ -75,6 +76,7 @@ def client(tmp_path_factory):
         raise_server_exceptions=False,
         base_url="http://127.0.0.1",
     ) as c:
+        assert c.app.state.textlens.ready.wait(180)  # /healthz is 503 until the tokenizers are loaded
         yield c
 
 
@@ -101,4 +103,5 @@ def test_no_input_gives_a_server_error(client, data, shared_tokenizers) -> None:
 def test_the_collection_survives_the_fuzzing(client) -> None:
     hits = client.post("/api/collections/fuzz/search", json={"query": "beta", "mode": "keyword"}).json()["hits"]
     assert sorted(h["doc_id"] for h in hits) == ["a", "b"]
-    assert Path(client.get("/api/collections/fuzz").json()["path"]).is_dir()
+    assert client.get("/api/collections/fuzz").json()["documents"] == 2
+    assert (Path(os.environ["TEXTLENS_HOME"]) / "collections/fuzz/collection.json").is_file()

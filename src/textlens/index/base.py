@@ -27,7 +27,8 @@ from textlens.search.engine import search
 from textlens.search.options import SearchOptions
 from textlens.search.results import Results
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"  # also the REST API's schema for a name
+_NAME = re.compile(NAME_PATTERN)
 
 
 BATCH_SIZE = 1024
@@ -46,9 +47,18 @@ class CollectionConflict(CollectionError, Conflict):
     """The collection exists already, or another process is writing to it."""
 
 
+def ids_taken(collection: str, ids: Iterable[str], count: int) -> CollectionConflict:
+    """The error for an add that names ``count`` ids the collection holds already (without upsert)."""
+    return CollectionConflict(
+        f"{count} id(s) already in collection {collection!r}: {', '.join(list(ids)[:5])}",
+        hint="Use upsert (textlens index --upsert) to replace them.",
+        api_hint="Use upsert to replace them.",
+    )
+
+
 def check_name(name: str) -> str:
     """``name`` if it is a collection name (never a path), else :class:`InputError`."""
-    if not isinstance(name, str) or not _NAME.match(name) or name in (".", ".."):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):  # fullmatch: "$" also matches before a final \n
         raise InputError(
             f"invalid collection name {name!r}",
             hint="Use letters, digits, '.', '_' and '-' (up to 64), starting with a letter or digit.",

@@ -29,7 +29,7 @@ class KeywordOptions(Options):
         help="Keywords per document (KeyBERT calls it top_n; --top-n is kept as a second name).",
     )  # fmt: skip
     ngram_range: tuple[int, int] | None = option(
-        None, help="Fewest and most words per phrase (default 1 1; with an LLM 1 3, as models write phrases)."
+        None, ge=1, le=8, help="Fewest and most words per phrase, 1 to 8 (default 1 1; with an LLM 1 3)."
     )
     languages: tuple[str, ...] = option(
         ("english",), flags=("--language",), cli_type=str, parse=split_list,

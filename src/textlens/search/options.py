@@ -3,7 +3,6 @@ and ``POST /api/collections/{name}/search`` take their defaults, ranges and help
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +45,7 @@ class SearchOptions(Options):
     )
     fusion: str = option("rrf", choices=FUSIONS, help="rrf (reciprocal rank fusion, k=60) or convex (min-max scores).")
     weights: tuple[float, float] = option(
-        (1.0, 1.0), cli_type=str, parse=lambda text: pair(text, "weights"),
+        (1.0, 1.0), ge=0, cli_type=str, parse=lambda text: pair(text, "weights"),
         help="keyword,dense weights for hybrid fusion.",
     )  # fmt: skip
     candidates: int = option(100, ge=1, le=1000, help="Hits each retriever passes on to fusion or reranking.")
@@ -54,7 +53,7 @@ class SearchOptions(Options):
         False, flags=("--group-by-document", "--group-by-doc"), help="Keep the best chunk of each document."
     )
     bm25: tuple[float, float] | None = option(
-        None, cli_type=str, parse=lambda text: pair(text, "bm25"),
+        None, ge=0, le=(10, 1), cli_type=str, parse=lambda text: pair(text, "bm25"),
         help="BM25 k1,b (default tantivy's 1.2,0.75), scored exactly over tantivy's candidates; e.g. 0.9,0.4.",
     )  # fmt: skip
     title_boost: float | None = option(
@@ -66,7 +65,7 @@ class SearchOptions(Options):
     def __post_init__(self) -> None:
         super().__post_init__()
         w = self.weights
-        if len(w) != 2 or not all(isinstance(x, int | float) and math.isfinite(x) and x >= 0 for x in w):
-            raise InputError(f"weights must be two non-negative numbers (keyword, dense), got {list(w)!r}")
+        if len(w) != 2:  # each a finite number >= 0: checked by the field's range
+            raise InputError(f"weights must be two numbers (keyword, dense), got {list(w)!r}")
         if sum(w) <= 0:
             raise InputError("fusion weights sum to 0: no retriever would count", hint="Give one a positive weight.")

@@ -16,17 +16,18 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import HTTPException
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from textlens import __version__
 from textlens.errors import TextlensError
 from textlens.html import DARK, LIGHT
-from textlens.server.errors import status_of
+from textlens.server.errors import status_of, validation_error
 from textlens.server.routers import ask, collections, evaluate, inside, keywords, tokens
-from textlens.server.schemas import responses
+from textlens.server.schemas import Health, responses
 from textlens.server.security import Guard, allowed_hosts
 from textlens.server.state import AppState, ServerSettings
 
@@ -82,7 +83,9 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         description="Tokenizers, search, grounded answers, evaluation and keywords over HTTP; the same library calls "
-        "as the CLI.",
+        "as the CLI. Every error, whatever its status, is one shape: `{error, hint, field}`.",
+        generate_unique_id_function=lambda route: route.name,  # operationIds: search, ask, add_documents...
+        responses=responses(400, 403, 413, 422, 500),  # any route: a bad request, the guard, a body too large
     )
     if settings.cors_origins:
         app.add_middleware(
@@ -100,11 +103,21 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     async def textlens_error(request: Request, exc: TextlensError) -> JSONResponse:
         code = status_of(exc)
         log.log(logging.WARNING if code >= 500 else logging.DEBUG, "%s %s: %s", request.url.path, code, exc.message)
-        return JSONResponse({"error": exc.message, "hint": exc.rest_hint}, status_code=code)
+        public = request.app.state.textlens.public
+        hint = exc.rest_hint and public(exc.rest_hint)
+        return JSONResponse({"error": public(exc.message), "hint": hint}, status_code=code)
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse({"error": exc.detail, "hint": None}, status_code=exc.status_code)
+        if exc.detail == "There was an error parsing the body":  # FastAPI's word for a body it cannot decode
+            return JSONResponse(validation_error([{"type": "json_invalid", "loc": ("body",)}]), status_code=422)
+        hint = "GET /openapi.json lists the paths and methods." if exc.status_code in (404, 405) else None
+        body = {"error": str(exc.detail), "hint": hint}
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)  # 405's Allow header
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(validation_error(exc.errors()), status_code=422)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -112,7 +125,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         log.debug("traceback", exc_info=exc)
         return JSONResponse({"error": "internal error", "hint": "See the server log."}, status_code=500)
 
-    @app.get("/healthz", tags=["health"], responses=responses(503))
+    @app.get("/healthz", tags=["health"], response_model=Health, responses=responses(503))
     def healthz(request: Request) -> JSONResponse:
         """``ready`` once the encoders of the served collections are loaded (503 until then)."""
         state = request.app.state.textlens

@@ -4,11 +4,12 @@ choices and help texts as the Python API and the CLI, with the request's own fie
 from __future__ import annotations
 
 import typing
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field, Strict, create_model
 
-from textlens.options import Options
+from textlens.options import Options, item_bound
+from textlens.server.schemas import STRICT
 
 
 def rest_fields(cls: type[Options]) -> list:
@@ -16,11 +17,18 @@ def rest_fields(cls: type[Options]) -> list:
     return [f for f in cls.fields() if f.metadata.get("rest", True)]
 
 
-def request_model(cls: type[Options], name: str, **extra: Any) -> type[BaseModel]:
-    """A pydantic model of ``cls``'s REST fields, ``extra`` (``name=(type, Field(...))``) first.
+def request_model(
+    cls: type[Options],
+    name: str,
+    schema: dict[str, Any] | None = None,
+    most: dict[str, int] | None = None,
+    **extra: Any,
+) -> type[BaseModel]:
+    """A pydantic model of ``cls``'s REST fields, ``extra`` (``name=(type, Field(...))``) first; ``schema`` adds to
+    its JSON schema (examples, which fields go together); ``most`` caps the items of list fields, by name.
 
     A field typed ``Any`` (a Python object such as a reranker) travels as its name, a string; one with choices
-    is a ``Literal`` of them."""
+    is a ``Literal`` of them. Types are strict and unknown fields refused, as in every request body (``STRICT``)."""
     hints = typing.get_type_hints(cls)
     fields: dict[str, Any] = dict(extra)
     for f in rest_fields(cls):
@@ -29,8 +37,26 @@ def request_model(cls: type[Options], name: str, **extra: Any) -> type[BaseModel
         if meta.get("choices"):
             kind = Literal[meta["choices"]]  # type: ignore[valid-type]
             kind = kind | None if f.default is None else kind
-        fields[f.name] = (kind, Field(f.default, ge=meta.get("ge"), le=meta.get("le"), description=meta["help"]))
-    return create_model(name, **fields)
+        bounds = {"ge": meta.get("ge"), "le": meta.get("le")}
+        array = _as_array(kind, bounds)
+        field = Field(f.default, strict=False, max_length=(most or {}).get(f.name), description=meta["help"])
+        fields[f.name] = (array, field) if array else (kind, Field(f.default, description=meta["help"], **bounds))
+    return create_model(name, __config__=STRICT | {"json_schema_extra": schema or {}}, **fields)
+
+
+def _as_array(kind: Any, bounds: dict[str, float | None]) -> Any:
+    """A tuple type (``tuple[float, float] | None``) that takes a JSON array, its items strict and within
+    ``bounds``; ``None`` for any other type. (Strict pydantic wants a Python tuple, and JSON has only arrays.)"""
+    args = typing.get_args(kind)
+    tuple_type = next((a for a in (kind, *args) if typing.get_origin(a) is tuple), None)
+    if tuple_type is None:
+        return None
+    items = tuple(
+        t if t is Ellipsis else Annotated[t, Strict(), Field(**{k: item_bound(b, i) for k, b in bounds.items()})]
+        for i, t in enumerate(typing.get_args(tuple_type))
+    )
+    strict_tuple = tuple[items]  # type: ignore[valid-type]
+    return strict_tuple | None if type(None) in args else strict_tuple
 
 
 def options_of(cls: type[Options], body: BaseModel, **overrides: Any) -> Options:

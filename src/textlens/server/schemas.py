@@ -1,10 +1,15 @@
-"""The error body every endpoint returns, and the OpenAPI description of each status code."""
+"""The REST contract's shapes: the one error body, the OpenAPI description of each status code, the request
+rules every body follows, and the response models (the library's own result dataclasses where it has them).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from textlens.index.base import NAME_PATTERN
 
 ERROR_STATUS = {
     400: "The request cannot be used as it is (the error says what, the hint how to fix it).",
@@ -14,20 +19,163 @@ ERROR_STATUS = {
     404: "No such collection, document, job or tokenizer.",
     409: "Conflicts with the current state: exists already, or another process is writing.",
     413: "The request body is larger than the server accepts.",
+    422: "The body is not JSON, or a field breaks the schema (``field`` says which, ``error`` what is wrong).",
     429: "The server runs as many background jobs (or waiting questions) as it allows; try again later.",
+    500: "Something failed inside the server (the server log says what).",
     502: "The LLM server behind this one failed or answered with something malformed.",
     503: "A model or file the server needs is missing or still loading, or the LLM server is down.",
     504: "The LLM server behind this one did not answer in time.",
 }
+STRICT = ConfigDict(strict=True, extra="forbid")
+"""Every request body: types as declared (no ``0`` for ``false``, no ``"5"`` for ``5``) and no unknown field
+(the schema says ``additionalProperties: false``)."""
 
 
 class ErrorBody(BaseModel):
-    """What every error response holds."""
+    """What every error response (4xx and 5xx) holds."""
 
-    error: str
-    hint: str | None = None
+    error: str = Field(description="What is wrong.")
+    hint: str | None = Field(None, description="How to fix it.")
+    field: str | None = Field(None, description="The request field at fault, as a path: body.documents.0.id.")
 
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for these error codes (400, 403 and 413 apply to every API route)."""
+    """OpenAPI ``responses`` for these error codes (the app declares those of every route: 400, 403, 413, 422, 500)."""
     return {code: {"model": ErrorBody, "description": ERROR_STATUS[code]} for code in sorted(codes)}
+
+
+CollectionName = Annotated[
+    str,
+    Path(
+        pattern=NAME_PATTERN,
+        max_length=64,
+        description="A collection's name: letters, digits, '.', '_' and '-', starting with a letter or digit.",
+        examples=["wikipedia"],
+    ),
+]
+
+
+class CollectionSummary(BaseModel):
+    name: str
+    documents: int | None = None
+    encoder: str | None = Field(None, description="The embedding model, or null for keyword only.")
+    error: str | None = Field(None, description="Why the collection cannot be opened (then no documents).")
+
+
+class CollectionInfo(BaseModel):
+    name: str
+    documents: int
+    format_version: int
+    encoder: dict[str, Any] | None = Field(None, description="name, dim, ... of the embedding model; null: keyword")
+    language: str
+    vector_index: str
+    fields: list[str] = Field(description="Metadata fields the documents hold (filterable).")
+    keyword_titles: bool
+    bytes_on_disk: int
+    created: str | float
+    vectors: dict[str, Any] | None = None
+    backend: str | None = Field(None, description="The PostgreSQL server (no password), when not on local disk.")
+
+
+class AddReport(BaseModel):
+    added: int
+    replaced: int
+    skipped_empty: list[str] = Field(description="Ids of documents with no text, not stored.")
+    embedded: int
+    documents: int = Field(description="Documents in the collection now.")
+
+
+class DeleteReport(BaseModel):
+    deleted: int
+    documents: int
+
+
+class Health(BaseModel):
+    status: str = Field(description="ok, or loading")
+    ready: bool
+    version: str
+    models: dict[str, str] = Field(description="Each model the server loads: loading, ready, or why it failed.")
+
+
+class Tokenizer(BaseModel):
+    name: str
+    display: str
+    format: str
+    vocab_size: int | None
+    aliases: list[str]
+    available: bool
+    where: str | None = Field(None, description="How to make an unavailable tokenizer available.")
+
+
+class Comparison(BaseModel):
+    text: str
+    tokenizers: list[dict[str, Any]] = Field(description="Per tokenizer: tokens, characters per token, segments...")
+    categories: dict[str, Any] | None = None
+    skipped: dict[str, str] = Field(description="Tokenizers not compared, and why.")
+
+
+class Job(BaseModel):
+    id: str
+    kind: str
+    status: str = Field(description="queued, running, done or failed")
+    progress: dict[str, Any] = Field(description="stage, done, total")
+    result: dict[str, Any] | None = Field(None, description="When done: the evaluation (as textlens eval --json).")
+    error: str | None = None
+    started: float
+    finished: float | None = None
+
+
+class KeywordOut(BaseModel):
+    keyword: str
+    score: float
+    spans: list[list[int]] = Field(description="[start, end] character ranges in the text.")
+    variants: list[str]
+    grounded: bool | None = None
+
+
+class Keywords(BaseModel):
+    keywords: list[KeywordOut]
+    note: str | None = Field(None, description="Why there are none (empty, too short).")
+
+
+class InsideModel(BaseModel):
+    name: str
+    available: bool
+    facts: dict[str, Any] | None = None
+    error: str | None = None
+    hint: str | None = None
+
+
+class CacheMemory(BaseModel):
+    attention: str
+    kv_heads: int
+    bytes_per_token: int
+    total_bytes: int
+    formula: str
+
+
+class ModuleTree(BaseModel):
+    facts: dict[str, Any] = Field(description="Architecture: layers, heads, hidden size, attention type...")
+    total_parameters: int
+    modules: list[dict[str, Any]] = Field(description="path, kind, depth, weights (shapes), parameters, repeat...")
+
+
+class AttentionView(BaseModel):
+    model: str
+    attention_type: str
+    tokens: list[str]
+    prompt_tokens: int
+    layers: list[int]
+    heads: int
+    weights: list[list[list[list[float]]]] = Field(description="[layer][head][query][key], rounded to 4 places.")
+    facts: dict[str, Any]
+    check: dict[str, Any] | None = Field(None, description="The layer recomputed step by step, and the errors.")
+
+
+class NextTokens(BaseModel):
+    model: str
+    prompt: str
+    generated: str
+    formula: list[str] = Field(description="The LM head's steps, one formula a line.")
+    steps: list[dict[str, Any]] = Field(description="Per greedy step: position, candidates, max logit error.")
+    sampling: list[dict[str, Any]] = Field(description="What top-k, top-p and temperature leave of the candidates.")

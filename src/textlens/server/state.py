@@ -20,7 +20,14 @@ from typing import Any
 
 from textlens.config import DEFAULT_ENCODER, DEFAULT_LLM
 from textlens.errors import AssetError, Forbidden, InputError, NotFound, TextlensError
-from textlens.index import CollectionBase, check_name, collection_exists, create_collection, open_collection
+from textlens.index import (
+    CollectionBase,
+    CollectionNotFound,
+    check_name,
+    collection_exists,
+    create_collection,
+    open_collection,
+)
 
 log = logging.getLogger("textlens.server")
 
@@ -144,6 +151,10 @@ class AppState:
         with self._lock:
             col = self._collections.get(name)
             if col is None:
+                if not collection_exists(name):  # said by name: where collections are kept is the server's affair
+                    raise CollectionNotFound(
+                        f"no collection {name!r}", hint="List the collections (GET /api/collections)."
+                    )
                 col = self._collections[name] = open_collection(name)
                 # an evicted collection is not closed: a request may still be using it; its
                 # connections close when the last reference goes
@@ -199,11 +210,24 @@ class AppState:
         if not any(path.is_relative_to(root) for root in roots):
             raise Forbidden(
                 f"{what} {given!r} is outside the server's data folders",
-                hint="Name a path inside: " + ", ".join(str(r) for r in roots) + ".",
+                hint="Name a path relative to the server's data folder.",
             )
         if not path.exists():
-            raise NotFound(f"{what} {given!r} does not exist", hint="Check the path, relative to " + str(roots[0]))
+            raise NotFound(f"{what} {given!r} does not exist", hint="Check the path, relative to the data folder.")
         return path
+
+    def public(self, text: str) -> str:
+        """``text`` with the server's own folders (home, models, data folders) named instead of shown: a
+        response never tells where the server keeps its files."""
+        from textlens.config import settings
+
+        here = settings()
+        named = [(here.home, "$TEXTLENS_HOME"), (here.models, "$TEXTLENS_MODELS")]
+        named += [(Path(d), "the data folder") for d in self.settings.data_dirs]
+        for folder, name in sorted(named, key=lambda pair: -len(str(pair[0]))):
+            for form in {str(folder), str(folder.resolve())}:
+                text = text.replace(form, name)
+        return text
 
     # -- the LLM ------------------------------------------------------------------
     def generator(self):

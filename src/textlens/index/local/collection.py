@@ -44,6 +44,7 @@ from textlens.index.base import (
     CollectionNotFound,
     document_from_row,
     encoder_entry,
+    ids_taken,
     load_encoder,
 )
 from textlens.index.local.keyword import KeywordIndex
@@ -230,11 +231,7 @@ class LocalCollection(CollectionBase):
             return
         old = self.store.keys_of([d.id for d in keep])
         if old and not upsert:
-            raise InputError(
-                f"{len(old)} id(s) already in collection {self.name!r}: {', '.join(list(old)[:5])}",
-                hint="Use upsert (textlens index --upsert) to replace them.",
-                api_hint="Use upsert to replace them.",
-            )
+            raise ids_taken(self.name, old, len(old))
         first = self.store.next_key()
         keys = list(range(first, first + len(keep)))
         segment = None

@@ -53,6 +53,7 @@ from textlens.index.base import (
     check_name,
     document_from_row,
     encoder_entry,
+    ids_taken,
     load_encoder,
 )
 from textlens.index.postgres.connection import (
@@ -267,11 +268,7 @@ class PgCollection(CollectionBase):
         ids = [d.id for d in keep]
         old = dict(conn.execute(sql.SQL("SELECT id, key FROM {} WHERE id = ANY(%s)").format(self.t["docs"]), [ids]))
         if old and not upsert:
-            raise InputError(
-                f"{len(old)} id(s) already in collection {self.name!r}: {', '.join(list(old)[:5])}",
-                hint="Use upsert (textlens index --upsert) to replace them.",
-                api_hint="Use upsert to replace them.",
-            )
+            raise ids_taken(self.name, old, len(old))
         vecs = None
         if self.manifest.get("encoder"):
             vecs = self._embed(keep, report, progress, done)

@@ -20,19 +20,23 @@ from fastapi.responses import StreamingResponse
 from pydantic import Field
 
 from textlens.ask import answer_collection
+from textlens.ask.answer import Answer
 from textlens.ask.options import AskOptions
 from textlens.errors import TextlensError
 from textlens.server.options import options_of, request_model
-from textlens.server.schemas import responses
+from textlens.server.schemas import CollectionName, responses
 
 log = logging.getLogger("textlens.server")
-router = APIRouter(prefix="/api/collections", tags=["ask"], responses=responses(400, 403, 404, 413, 503))
+router = APIRouter(prefix="/api/collections", tags=["ask"], responses=responses(404, 503))
 
 
 AskRequest = request_model(
     AskOptions,
     "AskRequest",
-    question=(str, Field(..., min_length=1, max_length=4_000, description="The question.")),
+    question=(
+        str,
+        Field(..., min_length=1, max_length=4_000, description="The question.", examples=["How tall is Everest?"]),
+    ),
     stream=(bool, Field(False, description="Server-sent events: token ..., then answer (or error).")),
 )
 
@@ -41,8 +45,22 @@ def _sse(event: str, data: Any) -> bytes:
     return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
 
-@router.post("/{name}/ask", responses=responses(429, 502, 504))
-async def ask(name: str, body: AskRequest, request: Request):
+STREAM = {
+    "description": "The answer (JSON), or with ``stream`` (or ``Accept: text/event-stream``) server-sent events: "
+    '``token`` events (``data: {"text": ...}``, the model\'s text as it is written), then one ``answer`` event '
+    '(``data``: the Answer object) or one ``error`` event (``data: {"error", "hint", "status"}``, when '
+    "something failed after the stream began).",
+    "content": {
+        "text/event-stream": {
+            "schema": {"type": "string"},
+            "example": 'event: token\ndata: {"text": "8,848 m"}\n\nevent: answer\ndata: {"question": ...}\n\n',
+        }
+    },
+}
+
+
+@router.post("/{name}/ask", response_model=Answer, responses={200: STREAM, **responses(429, 502, 504)})
+async def ask(name: CollectionName, body: AskRequest, request: Request) -> Response:
     """Answer a question from a collection with citations (see ``textlens ask``)."""
     from textlens.server.errors import status_of
 

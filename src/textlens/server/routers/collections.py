@@ -9,15 +9,25 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from textlens import index
 from textlens.config import DEFAULT_ENCODER
 from textlens.corpus import Document
-from textlens.index import CollectionNotFound, list_collections
+from textlens.index import CollectionNotFound
 from textlens.search.options import SearchOptions
+from textlens.search.results import Results
 from textlens.server.options import request_model
-from textlens.server.schemas import responses
+from textlens.server.schemas import (
+    STRICT,
+    AddReport,
+    CollectionInfo,
+    CollectionName,
+    CollectionSummary,
+    DeleteReport,
+    responses,
+)
 from textlens.server.security import require_key
 
-router = APIRouter(prefix="/api/collections", tags=["collections"], responses=responses(400, 403, 404, 413, 503))
+router = APIRouter(prefix="/api/collections", tags=["collections"], responses=responses(404, 503))
 WRITE = {"dependencies": [Depends(require_key)], "responses": responses(401, 409)}
 
 
@@ -26,11 +36,14 @@ def state(request: Request):
 
 
 SearchRequest = request_model(
-    SearchOptions, "SearchRequest", query=(str, Field(..., min_length=1, max_length=10_000, description="The query."))
+    SearchOptions,
+    "SearchRequest",
+    query=(str, Field(..., min_length=1, max_length=10_000, description="The query.", examples=["planets"])),
 )
 
 
 class DocumentIn(BaseModel):
+    model_config = STRICT
     id: str = Field(..., min_length=1, max_length=512)
     text: str
     title: str = ""
@@ -39,6 +52,11 @@ class DocumentIn(BaseModel):
 
 
 class DocumentsRequest(BaseModel):
+    model_config = STRICT | {
+        "json_schema_extra": {
+            "examples": [{"documents": [{"id": "mars", "text": "Mars is the fourth planet.", "title": "Mars"}]}]
+        }
+    }
     documents: list[DocumentIn] = Field(..., min_length=1, max_length=10_000)
     upsert: bool = False
     encoder: str | None = Field(
@@ -47,19 +65,21 @@ class DocumentsRequest(BaseModel):
     )
 
 
-@router.get("")
-def collections(request: Request) -> list[dict[str, Any]]:
+@router.get("", response_model=list[CollectionSummary])
+def list_collections(request: Request) -> list[dict[str, Any]]:
+    """The collections this server serves, with their documents and encoder."""
     served = state(request).settings.collections
-    return [c for c in list_collections() if not served or c["name"] in served]
+    return [c for c in index.list_collections() if not served or c["name"] in served]
 
 
-@router.get("/{name}")
-def collection_info(name: str, request: Request) -> dict[str, Any]:
+@router.get("/{name}", response_model=CollectionInfo)
+def get_collection(name: CollectionName, request: Request) -> dict[str, Any]:
+    """What the collection is: documents, encoder, language, vector index, metadata fields, size."""
     return state(request).collection(name).info()
 
 
-@router.post("/{name}/search")
-async def search(name: str, body: SearchRequest, request: Request) -> dict[str, Any]:
+@router.post("/{name}/search", response_model=Results)
+async def search(name: CollectionName, body: SearchRequest, request: Request) -> Response:
     """With search workers (``textlens serve --search-workers N``), a worker process answers the
     whole search, query embedding included; with a reranker, the server process does.
 
@@ -86,8 +106,27 @@ async def search(name: str, body: SearchRequest, request: Request) -> dict[str, 
     return run(vector)
 
 
-@router.post("/{name}/documents", **WRITE)
-def add_documents(name: str, body: DocumentsRequest, request: Request) -> dict[str, Any]:
+SAME_NAME = {"name": "$request.path.name"}
+ADDED = {  # what a client does next with the documents it added (schemathesis follows these links)
+    "links": {
+        "get_collection": {"operationId": "get_collection", "parameters": SAME_NAME},
+        "search": {"operationId": "search", "parameters": SAME_NAME},
+        "delete_document": {
+            "operationId": "delete_document",
+            "parameters": {**SAME_NAME, "doc_id": "$request.body#/documents/0/id"},
+        },
+    }
+}
+
+
+@router.post(
+    "/{name}/documents",
+    response_model=AddReport,
+    dependencies=WRITE["dependencies"],
+    responses={200: ADDED, **WRITE["responses"]},
+)
+def add_documents(name: CollectionName, body: DocumentsRequest, request: Request) -> dict[str, Any]:
+    """Add documents (or replace them, ``upsert``); the first add creates the collection with ``encoder``."""
     st = state(request)
     if not st.exists(name):
         st.create_collection(name, body.encoder)
@@ -103,8 +142,9 @@ def add_documents(name: str, body: DocumentsRequest, request: Request) -> dict[s
     }
 
 
-@router.delete("/{name}/documents/{doc_id}", **WRITE)
-def delete_document(name: str, doc_id: str, request: Request) -> dict[str, Any]:
+@router.delete("/{name}/documents/{doc_id}", response_model=DeleteReport, **WRITE)
+def delete_document(name: CollectionName, doc_id: str, request: Request) -> dict[str, Any]:
+    """Delete one document by id."""
     col = state(request).collection(name)
     deleted = col.delete([doc_id])
     if not deleted:

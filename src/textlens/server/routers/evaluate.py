@@ -8,18 +8,29 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from textlens.errors import InputError
-from textlens.server.schemas import responses
+from textlens.index.base import NAME_PATTERN
+from textlens.server.schemas import STRICT, Job, responses
 from textlens.server.security import require_key
 
-router = APIRouter(prefix="/api/eval", tags=["evaluate"], responses=responses(400, 403, 404, 413))
+router = APIRouter(prefix="/api/eval", tags=["evaluate"], responses=responses(404))
 
 
 class EvalRequest(BaseModel):
-    beir_dir: str | None = Field(None, description="A BEIR folder inside one of the server's data folders.")
+    """A BEIR folder, or a served collection with qrels and queries (``anyOf``; a BEIR folder goes first)."""
+
+    model_config = STRICT | {
+        "json_schema_extra": {
+            "anyOf": [{"required": ["beir_dir"]}, {"required": ["collection", "qrels", "queries"]}],
+            "examples": [{"beir_dir": "scifact", "modes": ["keyword"]}],
+        }
+    }
+    beir_dir: str = Field(None, min_length=1, description="A BEIR folder inside one of the server's data folders.")
     split: str = Field("test", pattern=r"^[A-Za-z0-9_-]{1,64}$")
-    collection: str | None = Field(None, description="With qrels and queries: evaluate this served collection.")
-    qrels: str | None = Field(None, description="A qrels file inside one of the server's data folders.")
-    queries: str | None = Field(None, description="A queries file inside one of the server's data folders.")
+    collection: str = Field(
+        None, pattern=NAME_PATTERN, description="With qrels and queries: evaluate this served collection."
+    )
+    qrels: str = Field(None, min_length=1, description="A qrels file inside one of the server's data folders.")
+    queries: str = Field(None, min_length=1, description="A queries file inside one of the server's data folders.")
     modes: list[Literal["keyword", "dense", "hybrid"]] = Field(["keyword", "dense", "hybrid"], min_length=1)
     rerank: str | None = Field(None, description="A reranker the server's operator allowed.")
 
@@ -47,7 +58,16 @@ def per_query_rows(result, limit: int = 100) -> list[dict[str, Any]]:
     return rows[:limit]
 
 
-@router.post("", dependencies=[Depends(require_key)], status_code=202, responses=responses(401, 429))
+POLL = {"links": {"get_eval": {"operationId": "get_eval", "parameters": {"job_id": "$response.body#/id"}}}}
+
+
+@router.post(
+    "",
+    dependencies=[Depends(require_key)],
+    status_code=202,
+    response_model=Job,
+    responses={202: POLL, **responses(401, 429)},
+)
 def start_eval(body: EvalRequest, request: Request) -> dict[str, Any]:
     from textlens.evaluate import ModeSpec, evaluate_beir, evaluate_collection
 
@@ -75,6 +95,7 @@ def start_eval(body: EvalRequest, request: Request) -> dict[str, Any]:
     return st.start_job("eval", work).to_dict()
 
 
-@router.get("/{job_id}")
-def eval_status(job_id: str, request: Request) -> dict[str, Any]:
+@router.get("/{job_id}", response_model=Job)
+def get_eval(job_id: str, request: Request) -> dict[str, Any]:
+    """An evaluation job's status and progress; its result when done."""
     return request.app.state.textlens.job(job_id).to_dict()

@@ -7,9 +7,17 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from textlens.server.schemas import responses
+from textlens.server.schemas import (
+    STRICT,
+    AttentionView,
+    CacheMemory,
+    InsideModel,
+    ModuleTree,
+    NextTokens,
+    responses,
+)
 
-router = APIRouter(prefix="/api/inside", tags=["inside"], responses=responses(400, 403, 404, 413, 503))
+router = APIRouter(prefix="/api/inside", tags=["inside"], responses=responses(404, 503))
 MAX_CHARS = 4000  # attention grows with the square of the tokens
 
 
@@ -18,6 +26,7 @@ def _model(request: Request, name: str) -> str:
 
 
 class AttentionRequest(BaseModel):
+    model_config = STRICT | {"json_schema_extra": {"examples": [{"model": "gpt2", "text": "The cat sat on the mat."}]}}
     model: str = Field(..., description="A model the server's operator allowed (GET /api/inside/models).")
     text: str = Field(..., min_length=1, max_length=MAX_CHARS)
     layer: int | None = Field(None, ge=0, description="Default the last.")
@@ -26,6 +35,9 @@ class AttentionRequest(BaseModel):
 
 
 class NextTokenRequest(BaseModel):
+    model_config = STRICT | {
+        "json_schema_extra": {"examples": [{"model": "gpt2", "prompt": "The capital of France is"}]}
+    }
     model: str
     prompt: str = Field(..., min_length=1, max_length=MAX_CHARS)
     steps: int = Field(5, ge=1, le=20)
@@ -34,8 +46,8 @@ class NextTokenRequest(BaseModel):
     top_p: float = Field(0.9, gt=0, le=1)
 
 
-@router.get("/models")
-def models(request: Request) -> list[dict[str, Any]]:
+@router.get("/models", response_model=list[InsideModel])
+def list_inside_models(request: Request) -> list[dict[str, Any]]:
     """The models clients may look inside, with their architecture facts (or why they cannot load)."""
     from textlens.errors import TextlensError
     from textlens.inside import architecture
@@ -49,15 +61,15 @@ def models(request: Request) -> list[dict[str, Any]]:
     return out
 
 
-@router.get("/models/{name}")
-def model(name: str, request: Request) -> dict[str, Any]:
+@router.get("/models/{name}", response_model=ModuleTree)
+def get_inside_model(name: str, request: Request) -> dict[str, Any]:
     """Facts and the module tree (shapes and parameters per module)."""
     from textlens.inside import module_tree
 
     return module_tree(_model(request, name)).to_dict()
 
 
-@router.post("/attention")
+@router.post("/attention", response_model=AttentionView)
 def attention(body: AttentionRequest, request: Request) -> dict[str, Any]:
     """Tokens and one layer's attention weights (every head), with the step-by-step check."""
     from textlens.inside import architecture, attention_steps
@@ -73,7 +85,7 @@ def attention(body: AttentionRequest, request: Request) -> dict[str, Any]:
     return out
 
 
-@router.post("/next-token")
+@router.post("/next-token", response_model=NextTokens)
 def next_token(body: NextTokenRequest, request: Request) -> dict[str, Any]:
     """The LM head by hand at each greedy step, and what top-k, top-p and temperature leave."""
     from textlens.inside import next_tokens, sampling
@@ -85,7 +97,7 @@ def next_token(body: NextTokenRequest, request: Request) -> dict[str, Any]:
     return out
 
 
-@router.get("/kv-cache")
+@router.get("/kv-cache", response_model=list[CacheMemory])
 def kv_cache(
     request: Request,
     model: str = Query(...),

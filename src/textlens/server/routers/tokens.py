@@ -8,12 +8,13 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from textlens.errors import Forbidden, InputError
-from textlens.server.schemas import responses
+from textlens.server.schemas import STRICT, Comparison, Tokenizer, responses
 
-router = APIRouter(prefix="/api", tags=["tokens"], responses=responses(400, 403, 404, 413, 503))
+router = APIRouter(prefix="/api", tags=["tokens"], responses=responses(404, 503))
 
 
 class CompareRequest(BaseModel):
+    model_config = STRICT | {"json_schema_extra": {"examples": [{"text": "Hello, world!", "tokenizers": ["cl100k"]}]}}
     text: str | None = Field(None, description="Text to compare; omitted: the built-in probe text.")
     tokenizers: list[str] | None = Field(
         None, max_length=32, description="Registry names (GET /api/tokenizers), or omitted for the default set."
@@ -22,7 +23,7 @@ class CompareRequest(BaseModel):
     segments: bool = Field(True, description="Include coloured segments (ids and text per group).")
 
 
-@router.get("/tokenizers")
+@router.get("/tokenizers", response_model=list[Tokenizer])
 def list_tokenizers() -> list[dict[str, Any]]:
     """Every named tokenizer with its format, vocabulary size and availability here."""
     from textlens.tokens.registry import describe_all
@@ -30,7 +31,7 @@ def list_tokenizers() -> list[dict[str, Any]]:
     return describe_all()
 
 
-@router.post("/tokens/compare")
+@router.post("/tokens/compare", response_model=Comparison)
 def compare_tokens(body: CompareRequest, request: Request) -> dict[str, Any]:
     """The same data as ``textlens tokens compare --json``."""
     from textlens.tokens import compare
