@@ -1,25 +1,20 @@
 """Schemathesis (a client nobody here wrote) against the live ``textlens serve`` app on 127.0.0.1.
 
-It generates requests from the OpenAPI schema, valid and invalid, over a collection with vectors and
-real metadata fields, and checks every answer: never a server error, every status code and content
-type documented in the schema, bodies that match it.
+It generates requests from the OpenAPI schema, valid and invalid, over collections with vectors and
+real metadata fields, in every phase and with every check: never a server error, every status code and content
+type documented in the schema, bodies that match it, schema-valid requests accepted and invalid ones refused.
 """
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 pytest.importorskip("uvicorn")
 pytest.importorskip("sentence_transformers")
-
-from hypothesis import HealthCheck, settings  # noqa: E402
-from schemathesis.checks import (  # noqa: E402
-    content_type_conformance,
-    not_a_server_error,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from tests.live import live_server  # noqa: E402
 from textlens.corpus import Document  # noqa: E402
@@ -43,8 +38,9 @@ def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("schemathesis-home")
     old = os.environ.get("TEXTLENS_HOME")
     os.environ["TEXTLENS_HOME"] = str(home)
-    with create_collection("sci") as col:
-        col.add(DOCS)
+    for name in ("sci", "wikipedia"):  # wikipedia: the name in the schema's examples
+        with create_collection(name) as col:
+            col.add(DOCS)
     data = tmp_path_factory.mktemp("schemathesis-data")
     # no LLM: ask is fuzzed for its input checks (403 past them); answering is tests/server/test_ask_api.py.
     # Searches go to two worker processes, as with textlens serve on a machine of several cores.
@@ -60,32 +56,53 @@ def server(tmp_path_factory):
         os.environ["TEXTLENS_HOME"] = old
 
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+# Rules between fields, or about the data, that a JSON schema cannot state: a schema-valid request that breaks
+# one is a 400 that says which rule (ST202), and a document with no text is reported skipped, not stored, so a link
+# to it finds nothing (ST302). Open in issue 34; anything else schemathesis finds fails the test.
+STATED_ELSEWHERE = {
+    "ST202": ("unknown filter field", "goes with", "duplicate ids within one batch", "cannot be combined", "is empty"),
+    "ST302": ("no document",),
+}
 
 
-def test_every_answer_is_documented_and_never_a_server_error(server) -> None:
-    from hypothesis import given
+def failures(report: str) -> list[tuple[str, str]]:
+    """(check, the server's error) for each failure in schemathesis's report."""
+    found, check = [], None
+    for line in report.splitlines():
+        line = line.strip()
+        if line.startswith("- ST"):
+            check = line[2:7]
+        elif check and line.startswith("`{"):
+            found.append((check, line))
+            check = None
+        elif check and line.startswith(("Reproduce", "curl")):  # a failure without a body
+            found.append((check, ""))
+            check = None
+    return found
 
-    api = schemathesis.openapi.from_url(server + "/openapi.json")
-    operations = [result.ok() for result in api.get_all_operations()]
-    assert len(operations) >= 9
-    for operation in operations:
 
-        @given(case=operation.as_strategy())
-        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-        def run(case) -> None:
-            if "name" in (case.path_parameters or {}) and len(repr(case.body)) % 2:
-                case.path_parameters["name"] = "sci"  # half the requests reach the real collection
-            for sent in (case.body, case.query):  # and half of those naming a model, the real model
-                if isinstance(sent, dict) and "model" in sent and len(repr(sent)) % 2:
-                    sent["model"] = ENCODER
-            case.call_and_validate(base_url=server, headers={"X-API-Key": KEY}, checks=CHECKS)
-
-        run()
+def test_every_check_of_every_phase_passes(server) -> None:
+    """What a user runs against a textlens server: the schemathesis CLI, every check (schema-valid requests
+    accepted, invalid ones refused, responses as documented, 405s with Allow...) in every phase (the documented
+    examples, coverage of each schema's edges, fuzzing, and stateful runs that follow the links: add documents,
+    then search, inspect and delete them). Every operation answers within 10 s (no LLM is served here)."""
+    cmd = [sys.executable, "-m", "schemathesis.cli", "run", server + "/openapi.json", "--checks", "all"]
+    cmd += ["--phases", "examples,coverage,fuzzing,stateful", "-n", "12", "--seed", "2026", "--workers", "1"]
+    cmd += ["--max-response-time", "10", "-H", f"X-API-Key: {KEY}", "--no-color", "--generation-database", "none"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    report = done.stdout
+    assert "Test cases:" in report, report[-3000:] + done.stderr[-2000:]
+    unexpected = [
+        (check, said) for check, said in failures(report) if not any(p in said for p in STATED_ELSEWHERE.get(check, ()))
+    ]
+    assert not unexpected, report[-8000:]
+    assert "errored" not in report.split("Test cases:")[1], report[-3000:]
 
 
 def test_the_collection_is_intact_afterwards(server) -> None:
     import httpx
 
-    hits = httpx.post(server + "/api/collections/sci/search", json={"query": "planet", "mode": "hybrid"}).json()
-    assert hits["hits"][0]["doc_id"] == "mars"
+    # schemathesis writes behind the key (adds, upserts, deletes): the collection still opens and searches
+    res = httpx.post(server + "/api/collections/sci/search", json={"query": "planet", "mode": "hybrid"})
+    assert res.status_code == 200 and res.json()["hits"]
+    assert httpx.get(server + "/api/collections/sci").json()["documents"] >= 1

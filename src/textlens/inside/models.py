@@ -135,8 +135,12 @@ def architecture(name: str) -> Architecture:
 
 def facts_of(found: ModelFile) -> Architecture:
     """The facts of a located model (cached while its file stays the same)."""
-    changed = (found.path if found.gguf else found.path / "config.json").stat().st_mtime_ns
-    return _facts(found.name, found.path, found.gguf, changed)
+    return _facts(found.name, found.path, found.gguf, changed(found))
+
+
+def changed(found: ModelFile) -> int:
+    """When the model's file (a GGUF, or a folder's ``config.json``) last changed: a key for caches."""
+    return (found.path if found.gguf else found.path / "config.json").stat().st_mtime_ns
 
 
 @functools.lru_cache(maxsize=16)

@@ -10,11 +10,12 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from textlens.inside.models import DEFAULT_MODEL, Architecture, facts_of, locate_model
+from textlens.inside.models import DEFAULT_MODEL, Architecture, ModelFile, changed, facts_of, locate_model
 
 _BLOCK = re.compile(r"\.(layers|layer|h|blocks)\.(\d+)(?=\.|$)")
 
@@ -64,11 +65,17 @@ class ModelTree:
 
 
 def module_tree(model: str = DEFAULT_MODEL) -> ModelTree:
-    """The module tree of ``model`` (blocks ``0..N-1`` of a stack shown once, as block 0 × N)."""
+    """The module tree of ``model`` (blocks ``0..N-1`` of a stack shown once, as block 0 × N); built once while
+    the model's file stays the same (a GGUF's configuration takes seconds to read)."""
+    found = locate_model(model)
+    return _tree(found, changed(found))
+
+
+@functools.lru_cache(maxsize=16)
+def _tree(found: ModelFile, _changed: int) -> ModelTree:
     import torch
     from transformers import AutoConfig, AutoModel, AutoModelForCausalLM
 
-    found = locate_model(model)
     facts = facts_of(found)
     folder, extra = (found.path.parent, {"gguf_file": found.path.name}) if found.gguf else (found.path, {})
     config = AutoConfig.from_pretrained(folder, **extra)

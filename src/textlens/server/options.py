@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, Strict, create_model
 
 from textlens.options import Options, item_bound
-from textlens.server.schemas import STRICT
+from textlens.server.schemas import Body
 
 
 def rest_fields(cls: type[Options]) -> list:
@@ -28,7 +28,7 @@ def request_model(
     its JSON schema (examples, which fields go together); ``most`` caps the items of list fields, by name.
 
     A field typed ``Any`` (a Python object such as a reranker) travels as its name, a string; one with choices
-    is a ``Literal`` of them. Types are strict and unknown fields refused, as in every request body (``STRICT``)."""
+    is a ``Literal`` of them. Types are strict and unknown fields refused, as in every request body (:class:`Body`)."""
     hints = typing.get_type_hints(cls)
     fields: dict[str, Any] = dict(extra)
     for f in rest_fields(cls):
@@ -41,7 +41,8 @@ def request_model(
         array = _as_array(kind, bounds)
         field = Field(f.default, strict=False, max_length=(most or {}).get(f.name), description=meta["help"])
         fields[f.name] = (array, field) if array else (kind, Field(f.default, description=meta["help"], **bounds))
-    return create_model(name, __config__=STRICT | {"json_schema_extra": schema or {}}, **fields)
+    base = type(f"{name}Base", (Body,), {"model_config": {"json_schema_extra": schema or {}}})
+    return create_model(name, __base__=base, **fields)
 
 
 def _as_array(kind: Any, bounds: dict[str, float | None]) -> Any:

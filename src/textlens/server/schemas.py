@@ -4,10 +4,11 @@ rules every body follows, and the response models (the library's own result data
 
 from __future__ import annotations
 
+import typing
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from textlens.index.base import NAME_PATTERN
 
@@ -26,9 +27,37 @@ ERROR_STATUS = {
     503: "A model or file the server needs is missing or still loading, or the LLM server is down.",
     504: "The LLM server behind this one did not answer in time.",
 }
-STRICT = ConfigDict(strict=True, extra="forbid")
-"""Every request body: types as declared (no ``0`` for ``false``, no ``"5"`` for ``5``) and no unknown field
-(the schema says ``additionalProperties: false``)."""
+
+
+class Body(BaseModel):
+    """Every request body: types as declared (no ``0`` for ``false``, no ``"5"`` for ``5``; ``5.0`` is the whole
+    number JSON Schema's ``integer`` allows) and no unknown field (the schema says ``additionalProperties: false``).
+    """
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _whole_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        return _whole(value, cls.model_fields[info.field_name].annotation) if info.field_name else value
+
+
+def _whole(value: Any, kind: Any) -> Any:
+    """``value`` with whole floats made ints where ``kind`` (or the items of a tuple or list of it) is an int."""
+    kinds = [k for k in (kind, *typing.get_args(kind)) if k is not type(None)]
+    if isinstance(value, float) and value.is_integer() and any(_base(k) is int for k in kinds):
+        return int(value)
+    if isinstance(value, list):
+        for k in kinds:
+            if typing.get_origin(k) in (tuple, list):
+                items = [a for a in typing.get_args(k) if a is not Ellipsis]
+                return [_whole(v, items[min(i, len(items) - 1)]) for i, v in enumerate(value)] if items else value
+    return value
+
+
+def _base(kind: Any) -> Any:
+    """``int`` for ``Annotated[int, ...]``; the type itself otherwise."""
+    return typing.get_args(kind)[0] if typing.get_origin(kind) is typing.Annotated else kind
 
 
 class ErrorBody(BaseModel):

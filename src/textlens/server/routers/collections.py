@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import ConfigDict, Field
 
 from textlens import index
 from textlens.config import DEFAULT_ENCODER
@@ -17,8 +17,8 @@ from textlens.search.options import SearchOptions
 from textlens.search.results import Results
 from textlens.server.options import request_model
 from textlens.server.schemas import (
-    STRICT,
     AddReport,
+    Body,
     CollectionInfo,
     CollectionName,
     CollectionSummary,
@@ -35,15 +35,19 @@ def state(request: Request):
     return request.app.state.textlens
 
 
+BOTH = {
+    "properties": {"bm25": {"type": "array"}, "title_boost": {"type": "number"}},
+    "required": ["bm25", "title_boost"],
+}
 SearchRequest = request_model(
     SearchOptions,
     "SearchRequest",
+    schema={"not": BOTH},  # BM25 parameters re-score the body alone: no title boost beside them
     query=(str, Field(..., min_length=1, max_length=10_000, description="The query.", examples=["planets"])),
 )
 
 
-class DocumentIn(BaseModel):
-    model_config = STRICT
+class DocumentIn(Body):
     id: str = Field(..., min_length=1, max_length=512)
     text: str
     title: str = ""
@@ -51,12 +55,12 @@ class DocumentIn(BaseModel):
     parent: str | None = None
 
 
-class DocumentsRequest(BaseModel):
-    model_config = STRICT | {
-        "json_schema_extra": {
+class DocumentsRequest(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
             "examples": [{"documents": [{"id": "mars", "text": "Mars is the fourth planet.", "title": "Mars"}]}]
         }
-    }
+    )
     documents: list[DocumentIn] = Field(..., min_length=1, max_length=10_000)
     upsert: bool = False
     encoder: str | None = Field(

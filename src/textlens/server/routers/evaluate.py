@@ -5,25 +5,25 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import ConfigDict, Field
 
 from textlens.errors import InputError
 from textlens.index.base import NAME_PATTERN
-from textlens.server.schemas import STRICT, Job, responses
+from textlens.server.schemas import Body, Job, responses
 from textlens.server.security import require_key
 
 router = APIRouter(prefix="/api/eval", tags=["evaluate"], responses=responses(404))
 
 
-class EvalRequest(BaseModel):
+class EvalRequest(Body):
     """A BEIR folder, or a served collection with qrels and queries (``anyOf``; a BEIR folder goes first)."""
 
-    model_config = STRICT | {
-        "json_schema_extra": {
+    model_config = ConfigDict(
+        json_schema_extra={
             "anyOf": [{"required": ["beir_dir"]}, {"required": ["collection", "qrels", "queries"]}],
             "examples": [{"beir_dir": "scifact", "modes": ["keyword"]}],
         }
-    }
+    )
     beir_dir: str = Field(None, min_length=1, description="A BEIR folder inside one of the server's data folders.")
     split: str = Field("test", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     collection: str = Field(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import ConfigDict, Field
 
 from textlens.server.schemas import (
-    STRICT,
     AttentionView,
+    Body,
     CacheMemory,
     InsideModel,
     ModuleTree,
@@ -25,8 +25,8 @@ def _model(request: Request, name: str) -> str:
     return request.app.state.textlens.inside_model(name)
 
 
-class AttentionRequest(BaseModel):
-    model_config = STRICT | {"json_schema_extra": {"examples": [{"model": "gpt2", "text": "The cat sat on the mat."}]}}
+class AttentionRequest(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"model": "gpt2", "text": "The cat sat on the mat."}]})
     model: str = Field(..., description="A model the server's operator allowed (GET /api/inside/models).")
     text: str = Field(..., min_length=1, max_length=MAX_CHARS)
     layer: int | None = Field(None, ge=0, description="Default the last.")
@@ -34,10 +34,8 @@ class AttentionRequest(BaseModel):
     check: bool = Field(True, description="Recompute the layer's attention step by step and compare.")
 
 
-class NextTokenRequest(BaseModel):
-    model_config = STRICT | {
-        "json_schema_extra": {"examples": [{"model": "gpt2", "prompt": "The capital of France is"}]}
-    }
+class NextTokenRequest(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"model": "gpt2", "prompt": "The capital of France is"}]})
     model: str
     prompt: str = Field(..., min_length=1, max_length=MAX_CHARS)
     steps: int = Field(5, ge=1, le=20)

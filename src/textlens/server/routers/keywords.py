@@ -13,7 +13,7 @@ from textlens.keywords.options import KeywordOptions
 from textlens.server.options import options_of, request_model
 from textlens.server.schemas import Keywords, responses
 
-router = APIRouter(prefix="/api", tags=["keywords"], responses=responses(429, 502, 503, 504))
+router = APIRouter(prefix="/api", tags=["keywords"], responses=responses(404, 429, 502, 503, 504))
 MAX_TEXTS = 100
 
 
@@ -51,7 +51,9 @@ def keywords(body: KeywordsRequest, request: Request) -> list[dict[str, Any]]:  
             "send texts, or a collection with ids (one of them)",
             hint='{"texts": [...]} or {"collection": NAME, "ids": [...]}',
         )
-    texts = body.texts if body.texts is not None else from_collection(st.allowed(body.collection), body.ids).texts
+    if body.collection is not None:
+        st.collection(body.collection)  # served, and it exists (404 by name)
+    texts = body.texts if body.texts is not None else from_collection(body.collection, body.ids).texts
     limit = st.settings.max_text_chars
     total = sum(len(t) for t in texts)
     if total > limit:

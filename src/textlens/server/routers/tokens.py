@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import ConfigDict, Field
 
 from textlens.errors import Forbidden, InputError
-from textlens.server.schemas import STRICT, Comparison, Tokenizer, responses
+from textlens.server.schemas import Body, Comparison, Tokenizer, responses
 
 router = APIRouter(prefix="/api", tags=["tokens"], responses=responses(404, 503))
 
 
-class CompareRequest(BaseModel):
-    model_config = STRICT | {"json_schema_extra": {"examples": [{"text": "Hello, world!", "tokenizers": ["cl100k"]}]}}
+class CompareRequest(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"text": "Hello, world!", "tokenizers": ["cl100k"]}]})
     text: str | None = Field(None, description="Text to compare; omitted: the built-in probe text.")
     tokenizers: list[str] | None = Field(
         None, max_length=32, description="Registry names (GET /api/tokenizers), or omitted for the default set."
