@@ -52,7 +52,11 @@ STREAM = {
     "something failed after the stream began).",
     "content": {
         "text/event-stream": {
-            "schema": {"type": "string"},
+            "schema": {  # one event: its type, and its data (JSON)
+                "type": "object",
+                "properties": {"event": {"enum": ["token", "answer", "error"]}, "data": {"type": "string"}},
+                "required": ["event", "data"],
+            },
             "example": 'event: token\ndata: {"text": "8,848 m"}\n\nevent: answer\ndata: {"question": ...}\n\n',
         }
     },
