@@ -120,6 +120,17 @@ def postgres(tmp: Path, request: pytest.FixtureRequest) -> dict:
     return {**documents_with_years(tmp, request), "PG_URL": request.getfixturevalue("pg_url")}
 
 
+def team_server(tmp: Path, request: pytest.FixtureRequest) -> dict:
+    """A live ``textlens serve`` on 127.0.0.1 with the tests' LLM and an API key, for the remote example."""
+    from tests.live import live_server
+    from textlens.server import ServerSettings, create_app
+
+    running = live_server(create_app(ServerSettings(api_key="team-key", llm=TEST_LLM)))
+    url = running.__enter__()
+    request.addfinalizer(lambda: running.__exit__(None, None, None))
+    return {"URL": url}
+
+
 TRAIN_FAST = "max_length=64, epochs=1, batch_size=8, negatives=3, dev_fraction=0.25"
 SMALL_LLM = ("qwen2.5-coder-1.5b", TEST_LLM)
 # Each python block, in page order: what it runs on here. A new block fails the test until it is listed.
@@ -131,6 +142,11 @@ SETUP: dict[tuple[str, int], dict] = {
     ("keywords-topics-classes.md", 3): {"lane": "llm", "inputs": movie_reviews, "stand_ins": [SMALL_LLM]},
     ("scale-out.md", 0): {"lane": "postgres", "inputs": postgres, "stand_ins": [('"postgresql://..."', "PG_URL")]},
     ("search.md", 0): {"inputs": notes_folder},
+    ("server.md", 0): {
+        "lane": "llm",
+        "inputs": team_server,
+        "stand_ins": [('"http://search.internal:8000"', "URL"), ('api_key="..."', 'api_key="team-key"')],
+    },
     ("tokens.md", 0): {"inputs": few_texts},
     ("training.md", 0): {
         "lane": "training",

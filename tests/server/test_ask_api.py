@@ -99,3 +99,18 @@ def test_ask_over_a_live_server_with_event_stream_accept_header(home):
         ) as res:
             seen = [line for line in res.iter_lines() if line.startswith("event: ")]
     assert seen[0] == "event: token" and seen[-1] == "event: answer"
+
+
+def test_remote_ask_streams_and_gives_the_local_answer_type(home):
+    from textlens.ask import Answer
+    from textlens.remote import connect
+
+    with live_server(create_app(ServerSettings(llm="smollm2-135m"))) as url, connect(url) as remote:
+        planets = remote.collection("planets")
+        pieces: list[str] = []
+        streamed = planets.ask(QUESTION["question"], k=3, on_text=pieces.append)
+        whole = planets.ask(QUESTION["question"], k=3)
+    assert isinstance(streamed, Answer) and pieces and "".join(pieces) == streamed.draft
+    assert streamed.passages[0].doc_id == "mars" and streamed.text == whole.text
+    given = {p.number for p in streamed.passages}
+    assert all(c.passage in given for s in streamed.sentences for c in s.citations)

@@ -96,6 +96,18 @@ class Answer:
                 citation["span"] = list(citation["span"]) if citation["span"] else None
         return out
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
+        """The answer :meth:`to_dict` gave (as the REST API sends it)."""
+
+        def sentence(s: dict[str, Any]) -> Sentence:
+            cites = [Citation(**{**c, "span": tuple(c["span"]) if c["span"] else None}) for c in s["citations"]]
+            claims = [Claim(**c) for c in s.get("claims", [])]
+            return Sentence(**{**s, "citations": cites, "claims": claims})
+
+        passages = [Passage(**p) for p in data["passages"]]
+        return cls(**{**data, "sentences": [sentence(s) for s in data["sentences"]], "passages": passages})
+
     def __str__(self) -> str:
         if self.abstained:
             return f"Not in the sources ({self.reason})."

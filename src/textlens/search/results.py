@@ -110,6 +110,12 @@ class Results:
         table = "<table><tr><th>rank</th><th>score</th><th>id</th><th>text</th></tr>" + "".join(rows) + "</table>"
         return page(f"search: {self.query}", [head, table], css="mark{background:#ffd54f}")
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Results:
+        """The results :meth:`to_dict` gave (as the REST API sends them)."""
+        hits = [Hit(**{**h, "highlights": [tuple(span) for span in h.get("highlights", [])]}) for h in data["hits"]]
+        return cls(data["query"], data["mode"], hits, data.get("took_ms", 0.0))
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``textlens search --json`` and of the REST search endpoint."""
         return {
