@@ -6,13 +6,13 @@ import pytest
 
 pytest.importorskip("uvicorn")
 
-from tests.live import live_server  # noqa: E402
-from textlens.corpus import Document  # noqa: E402
-from textlens.errors import Forbidden, InputError  # noqa: E402
-from textlens.index import AddReport, CollectionConflict, CollectionNotFound  # noqa: E402
-from textlens.remote import ServerError, connect  # noqa: E402
-from textlens.search.results import Hit, Results  # noqa: E402
-from textlens.server import ServerSettings, create_app  # noqa: E402
+from tests.live import live_server
+from textlens.corpus import Document
+from textlens.errors import Forbidden, InputError
+from textlens.index import AddReport, CollectionConflict, CollectionNotFound
+from textlens.remote import ServerError, connect
+from textlens.search.results import Hit, Results
+from textlens.server import ServerSettings, create_app
 
 KEY = "remote-key"
 DOCS = [
@@ -66,7 +66,7 @@ def test_errors_are_the_local_types(server) -> None:
         assert "upsert" in conflict.value.hint
         with pytest.raises(InputError, match="k must be between"):  # checked here, before any request
             remote.collection("errs").search("x", k=0)
-        with pytest.raises(InputError, match="path.name"):  # checked by the server's schema
+        with pytest.raises(InputError, match=r"path\.name"):  # checked by the server's schema
             remote.collection("bad name!").search("x", mode="keyword")
         with pytest.raises(InputError, match="llm is the server's to choose"):
             remote.collection("errs").ask("x", llm="smollm2-135m")
