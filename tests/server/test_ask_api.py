@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import httpx
@@ -114,3 +115,19 @@ def test_remote_ask_streams_and_gives_the_local_answer_type(home):
     assert streamed.passages[0].doc_id == "mars" and streamed.text == whole.text
     given = {p.number for p in streamed.passages}
     assert all(c.passage in given for s in streamed.sentences for c in s.citations)
+
+
+def test_a_stream_dropped_mid_answer_frees_the_model_for_the_next_question(home):
+    with live_server(create_app(ServerSettings(llm="smollm2-135m", max_waiting_asks=1))) as url:
+        body = {**QUESTION, "stream": True, "max_tokens": 200}
+        with httpx.stream("POST", url + "/api/collections/planets/ask", json=body, timeout=120) as res:
+            first = next(line for line in res.iter_lines() if line.startswith("event: "))
+        assert first == "event: token"  # the client hangs up after the first token
+        deadline = time.time() + 120  # the abandoned answer finishes, then the one waiting place is free again
+        while (
+            again := httpx.post(url + "/api/collections/planets/ask", json=QUESTION, timeout=120)
+        ).status_code == 429:
+            assert time.time() < deadline
+            time.sleep(0.5)
+        assert again.status_code == 200 and again.json()["passages"][0]["doc_id"] == "mars"
+        assert httpx.get(url + "/healthz").status_code == 200

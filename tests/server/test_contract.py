@@ -123,3 +123,13 @@ def test_no_server_path_in_any_response(client, tmp_path) -> None:
     ):
         assert home not in res.text, res.text
     assert client.get("/api/collections").json() == [{"name": "solar", "documents": 1, "encoder": None, "error": None}]
+
+
+def test_a_50_mb_body_is_refused_in_the_shape_and_nothing_is_lost(client) -> None:
+    res = client.post(
+        "/api/collections/solar/documents",
+        content=b'{"documents": [{"id": "big", "text": "' + b"x" * 50_000_000 + b'"}]}',
+        headers={**KEY, "content-type": "application/json"},
+    )
+    assert res.status_code == 413 and set(res.json()) <= {"error", "hint", "field"} and res.json()["hint"]
+    assert client.get("/api/collections/solar").json()["documents"] == 1  # what was committed stays
