@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,22 +24,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 import textlens
 from provenance import provenance, write_result
+from server_load import free_port, wait_ready
 from textlens.config import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLES = ROOT.parent / "shared" / "data" / "wikipedia" / "vital_articles_en.jsonl"
 KEY = "contract-key"
 OUT = ROOT / "benchmarks/results/rest_contract.json"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def build(home: Path, n: int) -> None:
@@ -99,16 +91,7 @@ def main() -> None:
         server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.time() + 300
-            while True:
-                try:
-                    if httpx.get(url + "/healthz", timeout=5).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.time() > deadline or server.poll() is not None:
-                    raise SystemExit("the server did not become ready")
-                time.sleep(1)
+            wait_ready(url, server)
             st = [sys.executable, "-m", "schemathesis.cli", "run", url + "/openapi.json", "--checks", "all"]
             st += ["-n", str(args.examples), "--workers", "1", "--seed", str(args.seed), "-H", f"X-API-Key: {KEY}"]
             st += ["--no-color", "--generation-database", "none"]

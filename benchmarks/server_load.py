@@ -43,6 +43,22 @@ from textlens.cli.serve import default_search_workers
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def wait_ready(base: str, server: subprocess.Popen, seconds: float = 300) -> None:
+    """Until the server at ``base`` answers ``/healthz`` with 200 (up, its models loaded); ``SystemExit`` with
+    its last words if it dies or takes longer than ``seconds``."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.time() > deadline or server.poll() is not None:
+            said = server.stderr.read().decode()[-2000:] if server.stderr else ""
+            raise SystemExit("server did not start: " + said) from None
+        time.sleep(0.3)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -127,16 +143,7 @@ def serve_and_load(workers: int, queries: list[str], in_process: dict, clients: 
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 300
-        while True:  # up, the encoder and the search workers loaded (/healthz answers 200 only when ready)
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.time() > deadline or server.poll() is not None:
-                raise SystemExit("server did not start: " + server.stderr.read().decode()[-2000:]) from None
-            time.sleep(0.3)
+        wait_ready(base, server)  # the encoder and the search workers loaded
         for _ in range(max(1, workers) * 4):
             httpx.post(base + "/api/collections/beir-scifact/search", json={"query": "warm up", "mode": "hybrid"})
         rows = []

@@ -160,3 +160,34 @@ def test_inside_page_draws_attention_and_checks_it(page, server, shot) -> None:
     page.locator("#in-layer").fill("99")
     page.locator("#in-form button").click()
     expect(page.locator("#in-error")).to_contain_text("layer 99 does not exist")
+
+
+def test_a_click_before_the_lists_arrive_sends_nothing(page, server, shot) -> None:
+    """The model list and the collection list are held back: their controls say "loading…", their buttons are
+    disabled, and submitting the form sends nothing (no model '' reaches the server); once a list arrives, the
+    page works."""
+    held = []
+    for path in ("**/api/inside/models", "**/api/collections"):
+        page.route(path, lambda route: held.append(route))
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if "/api/inside/attention" in r.url else None)
+    page.goto(server + "/#inside")
+    expect(page.locator("#in-model")).to_have_text("loading…")
+    expect(page.locator("#in-model")).to_be_disabled()
+    expect(page.locator("#in-form button")).to_be_disabled()
+    page.locator("#in-layer").press("Enter")  # the form's submit, by keyboard
+    page.locator("#in-form button").dispatch_event("click")
+    shot("inside-loading")
+    page.goto(server + "/#search")
+    expect(page.locator("#search-form button")).to_be_disabled()
+    expect(page.locator("#search-collection")).to_have_text("loading…")
+    assert not sent and page.locator("#in-error").text_content() == ""
+    for route in held:
+        route.continue_()
+    page.unroute("**/api/inside/models")
+    page.unroute("**/api/collections")
+    expect(page.locator("#search-collection")).to_contain_text("demo", timeout=30_000)
+    expect(page.locator("#search-form button")).to_be_enabled()
+    page.goto(server + "/#inside")
+    expect(page.locator("#in-model option")).to_have_count(2, timeout=60_000)
+    expect(page.locator("#in-form button")).to_be_enabled()

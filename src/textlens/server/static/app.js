@@ -14,6 +14,28 @@ async function api(path, options = {}) {
   return body;
 }
 
+// A control that needs a list from the server stays disabled, saying "loading…", until the list is there; so does
+// the button that would send it (a click before the page is ready sends nothing).
+async function fillChoices(select, button, load, option) {
+  const sel = $(select), btn = $(button);
+  sel.disabled = btn.disabled = true;
+  sel.innerHTML = "<option value=''>loading…</option>";
+  try {
+    const items = await load();
+    sel.innerHTML = items.length ? items.map(option).join("") : "<option value=''>none on this server</option>";
+    sel.disabled = false; btn.disabled = !items.length;
+    return items;
+  } catch (err) { sel.innerHTML = "<option value=''>could not load</option>"; throw err; }
+}
+// A long step says what it is doing and for how long; stop() ends the count.
+function ticking(el, label) {
+  const start = performance.now();
+  const tick = () => { el.textContent = `${label}… ${Math.floor((performance.now() - start) / 1000)} s`; };
+  tick();
+  const id = setInterval(tick, 1000);
+  return () => clearInterval(id);
+}
+
 // ---- navigation ----------------------------------------------------------
 function show(page) {
   document.querySelectorAll(".page").forEach((p) => p.classList.toggle("active", p.id === "page-" + page));
@@ -105,9 +127,11 @@ function highlight(text, spans) {
   return out + esc(text.slice(pos, to)) + (to < text.length ? "…" : "");
 }
 async function loadCollectionChoices(select = "#search-collection") {
-  const cols = await api("/api/collections").catch(() => []);
-  const current = $(select).value;
-  $(select).innerHTML = cols.map((c) => `<option${c.name === current ? " selected" : ""}>${esc(c.name)}</option>`).join("");
+  const current = $(select).value, button = select === "#ask-collection" ? "#ask-form button" : "#search-form button";
+  await fillChoices(select, button, () => api("/api/collections"),
+    (c) => `<option${c.name === current ? " selected" : ""}>${esc(c.name)}</option>`).catch((err) => {
+    $(select === "#ask-collection" ? "#ask-error" : "#search-error").textContent = err.message;
+  });
 }
 async function search(event) {
   event.preventDefault();
@@ -151,6 +175,7 @@ async function ask(event) {
   const key = localStorage.getItem("textlens-key");
   if (key) headers["X-API-Key"] = key;
   const body = JSON.stringify({question: $("#ask-question").value, style: $("#ask-style").value, stream: true});
+  let stop = ticking($("#ask-meta"), "searching and reading the passages (the first question also loads the model)");
   try {
     const res = await fetch(`/api/collections/${encodeURIComponent(name)}/ask`, {method: "POST", headers, body});
     if (!res.ok) {
@@ -168,12 +193,14 @@ async function ask(event) {
         const block = buffer.slice(0, cut);
         buffer = buffer.slice(cut + 2);
         const event = block.match(/^event: (.*)$/m)[1], data = JSON.parse(block.match(/^data: (.*)$/m)[1]);
-        if (event === "token") $("#ask-answer .draft").textContent += data.text;
-        else if (event === "answer") renderAnswer(data);
+        if (event === "token") {
+          if (!$("#ask-answer .draft").textContent) { stop(); stop = ticking($("#ask-meta"), "writing"); }
+          $("#ask-answer .draft").textContent += data.text;
+        } else if (event === "answer") { stop(); renderAnswer(data); }
         else throw new Error(data.error + (data.hint ? " — " + data.hint : ""));
       }
     }
-  } catch (err) { $("#ask-error").textContent = err.message; }
+  } catch (err) { $("#ask-error").textContent = err.message; $("#ask-meta").textContent = ""; } finally { stop(); }
 }
 function renderAnswer(a) {
   const spans = {};
@@ -203,8 +230,8 @@ function showCitation(button) {
 // ---- collections ----------------------------------------------------------
 async function loadCollections() {
   const cols = await api("/api/collections").catch(() => []);
-  $("#col-table").innerHTML = "<tr><th>name<th>documents<th>encoder<th>path</tr>" +
-    cols.map((c) => `<tr><td>${esc(c.name)}<td>${(c.documents || 0).toLocaleString()}<td>${esc(c.encoder || c.error || "keyword only")}<td>${esc(c.path)}</tr>`).join("");
+  $("#col-table").innerHTML = "<tr><th>name<th>documents<th>encoder</tr>" +
+    cols.map((c) => `<tr><td>${esc(c.name)}<td>${(c.documents || 0).toLocaleString()}<td>${esc(c.encoder || c.error || "keyword only")}</tr>`).join("");
 }
 async function upload(event) {
   event.preventDefault();
@@ -239,14 +266,17 @@ async function runEval(event) {
   try {
     const request = $("#eval-beir").value.trim() ? {beir_dir: $("#eval-beir").value.trim(), modes}
       : {collection: $("#eval-collection").value.trim(), qrels: $("#eval-qrels").value.trim(), queries: $("#eval-queries").value.trim(), modes};
+    $("#eval-form button").disabled = true;
     let job = await api("/api/eval", {method: "POST", body: JSON.stringify(request)});
     bar.hidden = false;
+    const started = performance.now();
     while (job.status === "queued" || job.status === "running") {
       await new Promise((r) => setTimeout(r, 500));
       job = await api("/api/eval/" + job.id);
       const p = job.progress || {};
       if (p.total) { bar.max = p.total; bar.value = p.done; }
-      $("#eval-status").textContent = `${job.status}: ${p.stage || ""} ${p.done || 0}/${p.total || "?"}`;
+      const seconds = Math.floor((performance.now() - started) / 1000);
+      $("#eval-status").textContent = `${job.status}: ${p.stage || "starting"} ${p.done || 0}/${p.total || "?"} · ${seconds} s`;
     }
     bar.hidden = true;
     if (job.status === "failed") { $("#eval-status").textContent = "failed: " + job.error; return; }
@@ -262,7 +292,7 @@ async function runEval(event) {
           const v = q["ndcg@10"][m], r = q.first_relevant_rank[m];
           const cls = hi > lo && v === hi ? " style='background:#e3f4e6'" : (hi > lo && v === lo ? " style='background:#fbe4e4'" : "");
           return `<td${cls}>${v.toFixed(3)} <span class="muted">#${r ?? "–"}</span>`; }).join("") + "</tr>"; }).join("") + "</table>";
-  } catch (err) { $("#eval-status").textContent = err.message; bar.hidden = true; }
+  } catch (err) { $("#eval-status").textContent = err.message; bar.hidden = true; } finally { $("#eval-form button").disabled = false; }
 }
 
 // ---- keywords -----------------------------------------------------------------
@@ -295,13 +325,12 @@ async function findKeywords(event) {
 }
 
 // ---- inside ---------------------------------------------------------------------
-const inside = {data: null, head: 0};
+const inside = {data: null, head: 0, models: null};
 async function loadInsideModels() {
-  if ($("#in-model").options.length) return;
-  try {
-    const models = await api("/api/inside/models");
-    $("#in-model").innerHTML = models.map((m) => `<option value="${esc(m.name)}" ${m.available ? "" : "disabled"} title="${esc(m.error || m.facts.attention_type)}">${esc(m.name)}${m.available ? "" : " (not here)"}</option>`).join("");
-  } catch (err) { $("#in-error").textContent = err.message; }
+  if (inside.models) return;
+  inside.models = fillChoices("#in-model", "#in-form button", () => api("/api/inside/models"),
+    (m) => `<option value="${esc(m.name)}" ${m.available ? "" : "disabled"} title="${esc(m.error || m.facts.attention_type)}">${esc(m.name)}${m.available ? "" : " (not here)"}</option>`)
+    .catch((err) => { $("#in-error").textContent = err.message; inside.models = null; });
 }
 function paint(canvas, weights, cell, labels) {
   const n = weights.length, pad = labels ? 90 : 0;
@@ -334,11 +363,13 @@ function drawInside() {
 }
 async function showInside(e) {
   e.preventDefault();
-  $("#in-error").textContent = ""; $("#in-check").textContent = "computing…";
+  $("#in-error").textContent = "";
+  const stop = ticking($("#in-check"), "running the model and recomputing its attention");
   const body = {model: $("#in-model").value, text: $("#in-text").value, generate: +$("#in-generate").value || 0};
   if ($("#in-layer").value !== "") body.layer = +$("#in-layer").value;
   try {
     const d = await api("/api/inside/attention", {method: "POST", body: JSON.stringify(body)});
+    stop();
     inside.data = d; inside.head = Math.min(inside.head, d.heads - 1);
     const f = d.facts;
     $("#in-facts").textContent = `${f.name}: ${f.layers} layers × ${f.heads} heads (${f.kv_heads} KV heads, ${f.attention_type}), head size ${f.head_dim}, ${f.parameters.toLocaleString()} parameters; facts from ${f.source}`;
@@ -346,7 +377,7 @@ async function showInside(e) {
     const c = d.check;
     $("#in-check").textContent = c ? `Computed step by step here: weights differ from the model's by at most ${c.max_weight_error.toExponential(1)}, the output by ${c.max_output_error.toExponential(1)}.` + (c.notes.length ? " Note: " + c.notes.join(" ") : "") : "";
     $("#in-steps").innerHTML = c ? "<tr><th>step<th>what<th>shape</tr>" + c.steps.map((s, i) => `<tr><td>${i + 1}. ${esc(s.name)}<td style="text-align:left">${esc(s.formula)}<td>${s.shape.join(" × ")}</tr>`).join("") : "";
-  } catch (err) { $("#in-error").textContent = err.message; $("#in-check").textContent = ""; }
+  } catch (err) { stop(); $("#in-error").textContent = err.message; $("#in-check").textContent = ""; }
 }
 
 // ---- wiring -------------------------------------------------------------------
@@ -368,7 +399,10 @@ async function init() {
   document.addEventListener("keydown", (e) => {
     if (e.key === "/" && !["INPUT", "TEXTAREA"].includes(document.activeElement.tagName)) { e.preventDefault(); location.hash = "#search"; $("#search-query").focus(); }
   });
+  $("#tok-run").disabled = true;
+  $("#tok-picker").textContent = "loading the tokenizers…";
   state.tokenizers = await api("/api/tokenizers");
+  $("#tok-run").disabled = false;
   DEFAULTS.filter((n) => state.tokenizers.some((t) => t.name === n && t.available)).forEach((n) => state.selected.add(n));
   const probe = await api("/api/tokens/compare", {method: "POST", body: JSON.stringify({tokenizers: [], categories: false})}).catch(() => null);
   if (probe && !$("#tok-text").value) $("#tok-text").value = probe.text;
