@@ -60,7 +60,7 @@ def test_length_normalisation_moves_documents_and_defaults_stay_tantivy(tmp_path
         assert [(h.doc_id, h.score) for h in default] == [(h.doc_id, h.score) for h in same]
         col.add([Document("f", "solar")])  # a new generation: lengths and counts are recomputed
         assert "f" in [h.doc_id for h in col.search("solar", mode="keyword", bm25=(1.2, 0.0)).hits]
-        with pytest.raises(InputError, match="out of range"):
+        with pytest.raises(InputError, match="bm25 must be between 0 and 1, got 3"):  # b's range, named
             col.search("solar", mode="keyword", bm25=(1.2, 3.0))
 
 
