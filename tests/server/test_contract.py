@@ -115,6 +115,13 @@ def test_a_body_in_another_encoding_is_read_or_refused_in_the_shape(client) -> N
 
 def test_no_server_path_in_any_response(client, tmp_path) -> None:
     home = str(tmp_path)
+    broken = tmp_path / "home/collections/broken"
+    broken.mkdir(parents=True)
+    (broken / "collection.json").write_text("{not json")
+    listed = {c["name"]: c for c in client.get("/api/collections").json()}
+    assert listed["broken"]["error"] and home not in listed["broken"]["error"]
+    broken.joinpath("collection.json").unlink()
+    broken.rmdir()
     for res in (
         client.get("/api/collections"),
         client.get("/api/collections/solar"),

@@ -98,7 +98,8 @@ async def ask(name: CollectionName, body: AskRequest, request: Request) -> Respo
             on_text = lambda piece: put(_sse("token", {"text": piece}))  # noqa: E731
             put(_sse("answer", answer_collection(col, body.question, options, on_text=on_text).to_dict()))
         except TextlensError as exc:
-            put(_sse("error", {"error": exc.message, "hint": exc.rest_hint, "status": status_of(exc)}))
+            said = {"error": st.public(exc.message), "hint": exc.rest_hint and st.public(exc.rest_hint)}
+            put(_sse("error", {**said, "status": status_of(exc)}))
         except Exception as exc:  # reported in the stream; the status line has gone already
             log.error("ask stream failed: %s: %s", type(exc).__name__, exc)
             put(_sse("error", {"error": "internal error", "hint": "See the server log.", "status": 500}))

@@ -72,8 +72,10 @@ class DocumentsRequest(Body):
 @router.get("", response_model=list[CollectionSummary])
 def list_collections(request: Request) -> list[dict[str, Any]]:
     """The collections this server serves, with their documents and encoder."""
-    served = state(request).settings.collections
-    return [c for c in index.list_collections() if not served or c["name"] in served]
+    st = state(request)
+    served = st.settings.collections
+    listed = [c for c in index.list_collections() if not served or c["name"] in served]
+    return [{**c, "error": st.public(c["error"])} if c.get("error") else c for c in listed]
 
 
 @router.get("/{name}", response_model=CollectionInfo)
