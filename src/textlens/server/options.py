@@ -39,8 +39,11 @@ def request_model(
             kind = kind | None if f.default is None else kind
         bounds = {"ge": meta.get("ge"), "le": meta.get("le")}
         array = _as_array(kind, bounds)
-        field = Field(f.default, strict=False, max_length=(most or {}).get(f.name), description=meta["help"])
-        fields[f.name] = (array, field) if array else (kind, Field(f.default, description=meta["help"], **bounds))
+        if array is not None:  # the bounds hold for its items; ``most`` may cap its length
+            limit = (most or {}).get(f.name)
+            fields[f.name] = (array, Field(f.default, strict=False, max_length=limit, description=meta["help"]))
+        else:
+            fields[f.name] = (kind, Field(f.default, description=meta["help"], **bounds))
     base = type(f"{name}Base", (Body,), {"model_config": {"json_schema_extra": schema or {}}})
     return create_model(name, __base__=base, **fields)
 
