@@ -64,6 +64,12 @@ class InputError(TextlensError):
     """The text or file given by the user cannot be used as it is."""
 
 
+class ConflictingInput(InputError, Conflict):
+    """Well-formed input that does not fit what a collection holds now: a filter on a field no document has, a
+    question to an empty collection, an id twice in one add. An :class:`InputError` to Python callers; over REST
+    a 409, as the same request can succeed once the collection holds other documents."""
+
+
 class MissingDependency(TextlensError, ImportError):
     """An optional package a step needs is not installed (the hint names the pip extra)."""
 

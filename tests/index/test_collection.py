@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from textlens.corpus import Document
-from textlens.errors import InputError, TextlensError
+from textlens.errors import ConflictingInput, InputError, TextlensError
 from textlens.index import CollectionBase, CollectionConflict, CollectionError, create_collection, open_collection
 
 DOCS = [
@@ -106,8 +106,13 @@ def test_group_by_document(tmp_path: Path) -> None:
 
 def test_bad_batches(tmp_path: Path) -> None:
     with create_collection(tmp_path / "c", encoder=None) as c:
-        with pytest.raises(InputError, match="duplicate ids within one batch: x"):
+        with pytest.raises(ConflictingInput, match="duplicate ids within one batch: x"):  # a 409 over REST
             c.add([Document("x", "one"), Document("x", "two")])
+        assert len(c) == 0
+        # an upsert is its documents written in turn: the later copy wins, the earlier one counts as replaced
+        report = c.upsert([Document("x", "one"), Document("y", "why"), Document("x", "two")])
+        assert (report.added, report.replaced) == (2, 1) and c.get("x").text == "two"
+        c.delete(["x", "y"])
         report = c.add([Document("e1", ""), Document("e2", "  \n\t"), Document("ok", "fine")])
         assert report.skipped_empty == ["e1", "e2"] and report.added == 1
         assert len(c) == 1

@@ -75,9 +75,9 @@ def test_workers_answer_as_the_collection_does(served) -> None:
     filtered = {"query": "turbines", "mode": "hybrid", "filters": {"y": {"gte": 3}}}
     assert [h["doc_id"] for h in search(client, **filtered)["hits"]] == ["c"]
 
-    # an error raised in a worker keeps its status and its REST hint
+    # an error raised in a worker keeps its type (a filter on a field no document has: 409) and its REST hint
     bad = client.post(f"/api/collections/{NAME}/search", json={"query": "x", "filters": {"colour": "red"}})
-    assert bad.status_code == 400 and "colour" in bad.json()["error"] and bad.json()["hint"]
+    assert bad.status_code == 409 and "colour" in bad.json()["error"] and bad.json()["hint"]
 
     # a write in the server process is seen by the workers' next search
     new = {"id": "d", "text": "Geothermal plants tap the heat under volcanoes.", "title": "Geothermal"}

@@ -27,7 +27,7 @@ from textlens.ask.steps import (
     prompt,
     refusal,
 )
-from textlens.errors import InputError
+from textlens.errors import ConflictingInput, InputError
 from textlens.llm import get_generator
 from textlens.llm.base import Generation, Generator, OnText
 
@@ -42,6 +42,7 @@ __all__ = [
     "answer_collection",
     "answer_from",
     "ask",
+    "require_documents",
 ]
 
 SUPPORT_THRESHOLD = 0.5
@@ -119,18 +120,24 @@ def answer_collection(collection: Any, question: str, options: AskOptions, *, on
             from textlens.index import open_collection
 
             collection = stack.enter_context(open_collection(collection))
-        if len(collection) == 0:
-            raise InputError(
-                f"collection {collection.name!r} is empty: there is nothing to answer from",
-                hint=f"Add documents first: textlens index FILE --collection {collection.name}",
-                api_hint="Add documents to the collection first.",
-            )
+        require_documents(collection)
         started = time.perf_counter()
         mode = options.mode or ("hybrid" if collection.manifest.get("encoder") else "keyword")
         hits = collection.search(question, mode=mode, highlight=False, **options.retrieval()).hits
         rerank = options.rerank
         retrieval = {"mode": mode, "k": options.k, "rerank": rerank if isinstance(rerank, str | None) else "custom"}
         return answer_from(question, hits, options, on_text=on_text, retrieval=retrieval, started=started)
+
+
+def require_documents(collection: Any) -> None:
+    """:class:`~textlens.errors.ConflictingInput` (a 409 over REST) when ``collection`` holds nothing to answer
+    from; the server checks this before an answer stream begins, while the status line can still say so."""
+    if len(collection) == 0:
+        raise ConflictingInput(
+            f"collection {collection.name!r} is empty: there is nothing to answer from",
+            hint=f"Add documents first: textlens index FILE --collection {collection.name}",
+            api_hint="Add documents to the collection first.",
+        )
 
 
 def _check_question(question: Any) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from textlens.corpus.document import Document
-from textlens.errors import Conflict, InputError, NotFound, TextlensError
+from textlens.errors import Conflict, ConflictingInput, InputError, NotFound, TextlensError
 from textlens.progress import Progress
 from textlens.search.engine import search
 from textlens.search.options import SearchOptions
@@ -188,15 +188,22 @@ class CollectionBase(ABC):
         """The text this collection embeds for ``doc``: title and text, or the text alone (``embed_title``)."""
         return doc.titled_text if self.manifest.get("embed_title", True) else doc.text
 
-    def _checked(self, batch: list[Document], report: AddReport) -> list[Document]:
-        """The documents of ``batch`` to write (empty ones reported as skipped), after checking ids and metadata."""
+    def _checked(self, batch: list[Document], report: AddReport, upsert: bool) -> list[Document]:
+        """The documents of ``batch`` to write (empty ones reported as skipped), after checking ids and metadata.
+
+        A batch behaves as its documents written one after another: an id twice is a conflict for an add (the
+        second copy finds the id taken), and for an upsert the later copy replaces the earlier one."""
         dups = [i for i, c in Counter(d.id for d in batch).items() if c > 1]
-        if dups:
-            raise InputError(
+        if dups and not upsert:
+            raise ConflictingInput(
                 f"duplicate ids within one batch: {', '.join(dups[:10])}"
                 + (f" and {len(dups) - 10} more" if len(dups) > 10 else ""),
-                hint="Make ids unique, or pass the later versions in a separate upsert.",
+                hint="Make ids unique, or upsert (a later copy replaces an earlier one).",
             )
+        if dups:
+            last = {d.id: d for d in batch}  # in the order of first appearance, each id's last copy
+            report.replaced += len(batch) - len(last)
+            batch = list(last.values())
         for doc in batch:
             check_metadata(doc.id, doc.metadata)
         report.skipped_empty += [d.id for d in batch if not d.text.strip()]

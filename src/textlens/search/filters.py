@@ -13,10 +13,31 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from textlens.errors import InputError
+from textlens.errors import ConflictingInput, InputError
 from textlens.search.retriever import Filters
 
 OPS = {"eq": "=", "ne": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+_SCALAR = {"type": ["string", "number", "boolean"]}
+_LIST = {"type": "array", "items": _SCALAR}
+SCHEMA = {  # the Python form as JSON Schema (the REST API's document); field names depend on the collection
+    "anyOf": [
+        {
+            "type": "object",
+            "additionalProperties": {
+                "anyOf": [
+                    _SCALAR,
+                    _LIST,
+                    {
+                        "type": "object",
+                        "properties": {**dict.fromkeys(OPS, _SCALAR), "in": _LIST},
+                        "additionalProperties": False,
+                    },
+                ]
+            },
+        },
+        {"type": "null"},
+    ]
+}
 _CLI = re.compile(r"^\s*([\w.\-]+)\s*(>=|<=|!=|=|>|<|\s+in\s+)\s*(.*?)\s*$")
 _CLI_OPS = {">=": "gte", "<=": "lte", "!=": "ne", "=": "eq", ">": "gt", "<": "lt"}
 
@@ -63,11 +84,12 @@ def conditions(filters: Filters, known: set[str]) -> Iterator[tuple[str, str, An
     list (its values each checked), other values text, a number or a boolean.
 
     Raises:
-        InputError: an unknown field (the message lists the known ones) or operator, or a bad value.
+        ConflictingInput: a field no document has (the message lists the known ones).
+        InputError: an unknown operator, or a bad value.
     """
     for field, cond in filters.items():
         if field not in known:
-            raise InputError(
+            raise ConflictingInput(
                 f"unknown filter field {field!r}",
                 hint="Fields in this collection: " + (", ".join(sorted(known)) or "none") + ".",
             )

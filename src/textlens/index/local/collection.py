@@ -226,7 +226,7 @@ class LocalCollection(CollectionBase):
     def _write_batch(
         self, batch: list[Document], upsert: bool, report: AddReport, progress: Progress | None, done: int
     ) -> None:
-        keep = self._checked(batch, report)
+        keep = self._checked(batch, report, upsert)
         if not keep:
             return
         old = self.store.keys_of([d.id for d in keep])

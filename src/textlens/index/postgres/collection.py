@@ -262,7 +262,7 @@ class PgCollection(CollectionBase):
     def _write_batch(self, conn, batch, upsert, report, progress, done) -> None:
         from psycopg import sql
 
-        keep = self._checked(batch, report)
+        keep = self._checked(batch, report, upsert)
         if not keep:
             return
         ids = [d.id for d in keep]
@@ -277,7 +277,7 @@ class PgCollection(CollectionBase):
         report.added += len(keep) - len(old)
         report.replaced += len(old)
 
-    def _checked(self, batch: list[Document], report: AddReport) -> list[Document]:
+    def _checked(self, batch: list[Document], report: AddReport, upsert: bool) -> list[Document]:
         """As locally, and no NUL characters (PostgreSQL's text and jsonb cannot hold them)."""
         for doc in batch:
             for what, value in (("id", doc.id), ("title", doc.title), ("text", doc.text), ("parent", doc.parent)):
@@ -291,7 +291,7 @@ class PgCollection(CollectionBase):
                     f"document {doc.id!r}: its metadata holds a NUL character, which PostgreSQL jsonb cannot store",
                     hint="Remove the NUL characters (\\x00) from the metadata.",
                 )
-        return super()._checked(batch, report)
+        return super()._checked(batch, report, upsert)
 
     def _analyse(self, doc: Document) -> dict[str, list[str]]:
         body = doc.titled_text

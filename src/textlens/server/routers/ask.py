@@ -19,7 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import Field
 
-from textlens.ask import answer_collection
+from textlens.ask import answer_collection, require_documents
 from textlens.ask.answer import Answer
 from textlens.ask.options import AskOptions
 from textlens.errors import TextlensError
@@ -63,7 +63,7 @@ STREAM = {
 }
 
 
-@router.post("/{name}/ask", response_model=Answer, responses={200: STREAM, **responses(429, 502, 504)})
+@router.post("/{name}/ask", response_model=Answer, responses={200: STREAM, **responses(409, 429, 502, 504)})
 async def ask(name: CollectionName, body: AskRequest, request: Request) -> Response:
     """Answer a question from a collection with citations (see ``textlens ask``)."""
     from textlens.server.errors import status_of
@@ -73,7 +73,9 @@ async def ask(name: CollectionName, body: AskRequest, request: Request) -> Respo
     options = options_of(AskOptions, body, rerank=st.reranker(body.rerank))
     stream = body.stream or "text/event-stream" in request.headers.get("accept", "")
 
-    # refused before any byte is sent, so the status line tells: no model (403/503), a full queue (429)
+    # refused before any byte is sent, so the status line tells: nothing to answer from (409), no model
+    # (403/503), a full queue (429)
+    await run_in_threadpool(require_documents, col)
     options = options.replace(llm=await run_in_threadpool(st.generator))
     release = st.wait_for_model()
     if not stream:
