@@ -40,6 +40,7 @@ def option(
     cli: bool = True,
     rest: bool = True,
     objects: bool = False,
+    schema: dict[str, Any] | None = None,
 ) -> Any:
     """A field of an options dataclass.
 
@@ -57,10 +58,11 @@ def option(
         rest: whether the REST API offers it (a Python object such as a model instance cannot travel over HTTP;
             a server may decide a field for its clients).
         objects: besides the ``choices`` (names), Python callers may pass an object (a reducer, a clusterer).
+        schema: the JSON Schema of the value where its type says too little (the REST API's document).
     """
     meta = {"help": help, "choices": tuple(choices) if choices is not None else None, "ge": ge, "le": le}
     meta |= {"flags": tuple(flags) if flags else None, "cli_type": cli_type, "parse": parse, "cli": cli, "rest": rest}
-    meta["objects"] = objects
+    meta |= {"objects": objects, "schema": schema}
     return field(default=default, metadata=meta)
 
 

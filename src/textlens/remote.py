@@ -146,11 +146,13 @@ class RemoteCollection:
         ``encoder`` (one the server allows, or ``None`` for keyword only)."""
         report = AddReport()
         for batch in _batches(docs, batch_size):
+            report.skipped_empty += [d.id for d in batch if not d.text.strip()]  # as locally (the API refuses them)
+            if not (batch := [d for d in batch if d.text.strip()]):
+                continue
             body = {"documents": [_document(d) for d in batch], "upsert": upsert, "encoder": encoder}
             done = self.server.request("POST", self._path + "/documents", json=body)
             report.added += done["added"]
             report.replaced += done["replaced"]
-            report.skipped_empty += done["skipped_empty"]
             report.embedded += done["embedded"]
         return report
 

@@ -115,7 +115,17 @@ def test_error_paths(client) -> None:
     bad_filter = client.post(
         "/api/collections/c/search", json={"query": "x", "mode": "keyword", "filters": {"colour": "red"}}
     )
-    assert bad_filter.status_code == 400 and "unknown filter field" in bad_filter.json()["error"]
+    # a filter on a field no document has: a 409, as it fits once documents have the field
+    assert bad_filter.status_code == 409 and "unknown filter field" in bad_filter.json()["error"]
+    twice = client.post("/api/collections/c/documents", json={"documents": [DOCS[0], DOCS[0]]}, headers=KEY)
+    assert twice.status_code == 409 and "duplicate ids within one batch: a" in twice.json()["error"]
+    blank = client.post("/api/collections/c/documents", json={"documents": [{"id": "z", "text": " \n"}]}, headers=KEY)
+    assert blank.status_code == 422 and blank.json()["field"] == "body.documents.0.text"
+    from textlens.index import create_collection
+
+    create_collection("empty", encoder=None).close()  # asked before anything else: the status line says 409
+    empty = client.post("/api/collections/empty/ask", json={"question": "Anything?", "stream": True})
+    assert empty.status_code == 409 and "is empty" in empty.json()["error"]
     dense = client.post("/api/collections/c/search", json={"query": "x", "mode": "dense"})
     assert dense.status_code == 400 and "no vectors" in dense.json()["error"]
     huge = client.post(

@@ -8,6 +8,7 @@ from typing import Any
 
 from textlens.errors import InputError
 from textlens.options import Options, option, pair
+from textlens.search.filters import SCHEMA as FILTERS
 from textlens.search.filters import parse_cli_filters
 
 MODES = ("keyword", "dense", "hybrid")
@@ -29,7 +30,7 @@ class SearchOptions(Options):
     )  # fmt: skip
     k: int = option(10, ge=1, le=1000, flags=("--k", "-k"), help="How many hits to return.")
     filters: dict[str, Any] | None = option(
-        None, flags=("--filter", "-f"), cli_type=list[str], parse=_filters,
+        None, flags=("--filter", "-f"), cli_type=list[str], parse=_filters, schema=FILTERS,
         help="Metadata conditions: {field: value | {op: value}}, op eq, ne, gt, gte, lt, lte or in; on the CLI "
         "field=value, field>=n, 'field in a,b', once per condition.",
     )  # fmt: skip

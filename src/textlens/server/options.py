@@ -43,7 +43,8 @@ def request_model(
             limit = (most or {}).get(f.name)
             fields[f.name] = (array, Field(f.default, strict=False, max_length=limit, description=meta["help"]))
         else:
-            fields[f.name] = (kind, Field(f.default, description=meta["help"], **bounds))
+            extra = {"json_schema_extra": meta["schema"]} if meta.get("schema") else {}
+            fields[f.name] = (kind, Field(f.default, description=meta["help"], **bounds, **extra))
     base = type(f"{name}Base", (Body,), {"model_config": {"json_schema_extra": schema or {}}})
     return create_model(name, __base__=base, **fields)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from textlens import index
 from textlens.config import DEFAULT_ENCODER
@@ -47,12 +49,69 @@ SearchRequest = request_model(
 )
 
 
+NOT_BLANK = r"[^\s\x1c-\x1f]"
+SAFE = 2**53 - 1  # the largest whole number every JSON reader keeps exactly (RFC 7493, I-JSON)
+_VALUES = [
+    {"type": "string"},
+    {"type": "boolean"},
+    {"type": "number", "minimum": -SAFE, "maximum": SAFE},
+    {"type": "null"},
+]
+_FLAT = [*_VALUES, {"type": "array", "items": {"anyOf": _VALUES}}]
+# what DocumentIn._fits takes (the library keeps more: 64-bit integers and any depth; a schema that recurses
+# defeats generated clients): a value, a list of values, or an object of those
+METADATA_VALUE = {"anyOf": [*_FLAT, {"type": "object", "additionalProperties": {"anyOf": _FLAT}}]}
+
+
 class DocumentIn(Body):
     id: str = Field(..., min_length=1, max_length=512)
-    text: str
+    # a document has words (Python's add skips a blank one; a client that sends one is told, and nothing is kept
+    # under an id it would look for); \x1c-\x1f: what Python's str.isspace() counts as space beside \s
+    text: str = Field(
+        ..., description="The text: at least one character not a space.", json_schema_extra={"pattern": NOT_BLANK}
+    )
     title: str = ""
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(
+        default_factory=dict,
+        json_schema_extra={"additionalProperties": METADATA_VALUE},
+        description="Fields to filter on: text, booleans, null, numbers within +-(2**53 - 1) (larger ones as "
+        "text: JavaScript and other JSON readers lose their digits), and lists and objects of them.",
+    )
     parent: str | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, text: str) -> str:
+        if not re.search(NOT_BLANK, text):
+            raise PydanticCustomError("blank_text", "the text is blank: a document needs words")
+        return text
+
+    @field_validator("metadata")
+    @classmethod
+    def _fits(cls, metadata: dict[str, Any]) -> dict[str, Any]:
+        said = next((b for k, v in metadata.items() if (b := _unfit(v, k, objects=1))), None)
+        if said:
+            raise PydanticCustomError("metadata", said)
+        return metadata
+
+
+def _unfit(value: Any, path: str, objects: int) -> str | None:
+    """Why ``value`` (at ``path``) is not a METADATA_VALUE, with ``objects`` levels of object left; None if it is."""
+    if value is None or isinstance(value, str | bool):
+        return None
+    if isinstance(value, int | float):
+        return (
+            None
+            if -SAFE <= value <= SAFE
+            else f"{path} is {value}: beyond +-(2**53 - 1) JSON readers lose digits; send it as text"
+        )
+    if objects < 0:
+        return f"{path}: a list holds text, numbers, booleans and null, not lists or objects"
+    if isinstance(value, list):
+        return next((b for i, v in enumerate(value) if (b := _unfit(v, f"{path}[{i}]", objects=-1))), None)
+    if objects == 0:
+        return f"{path}: an object's fields hold values or lists of them, not objects"
+    return next((b for k, v in value.items() if (b := _unfit(v, f"{path}.{k}", objects - 1))), None)
 
 
 class DocumentsRequest(Body):
@@ -84,7 +143,7 @@ def get_collection(name: CollectionName, request: Request) -> dict[str, Any]:
     return state(request).collection(name).info()
 
 
-@router.post("/{name}/search", response_model=Results)
+@router.post("/{name}/search", response_model=Results, responses=responses(409))
 async def search(name: CollectionName, body: SearchRequest, request: Request) -> Response:
     """With search workers (``textlens serve --search-workers N``), a worker process answers the
     whole search, query embedding included; with a reranker, the server process does.

@@ -17,17 +17,36 @@ router = APIRouter(prefix="/api", tags=["keywords"], responses=responses(404, 42
 MAX_TEXTS = 100
 
 
-ONE_SOURCE = {  # texts, or a collection's documents by id: one of them
-    "oneOf": [
+LLM = {"llm": {"const": True}}
+NEVER = [  # KeywordOptions' rules between fields that a schema can state, each as what a body must not be
+    {
+        "required": ["threshold"],
+        "properties": {"threshold": {"type": "number"}},
+        "not": {"required": ["llm"], "properties": LLM},
+    },
+    {"required": ["threshold"], "properties": {"threshold": {"const": 0}}},
+    {"required": ["llm", "max_sum"], "properties": {**LLM, "max_sum": {"const": True}}},
+    *(
+        {"required": ["llm", f], "properties": {**LLM, f: {"type": "array", "minItems": 1}}}
+        for f in ("candidates", "seed_keywords")
+    ),
+    {
+        "required": ["max_sum", "diversity"],
+        "properties": {"max_sum": {"const": True}, "diversity": {"type": "number", "exclusiveMinimum": 0}},
+    },
+]
+SCHEMA = {
+    "oneOf": [  # texts, or a collection's documents by id: one of them
         {"required": ["texts"], "not": {"anyOf": [{"required": ["collection"]}, {"required": ["ids"]}]}},
         {"required": ["collection", "ids"], "not": {"required": ["texts"]}},
     ],
+    "allOf": [{"not": rule} for rule in NEVER],
     "examples": [{"texts": ["Mars is the fourth planet from the Sun."], "k": 3}],
 }
 KeywordsRequest = request_model(
     KeywordOptions,
     "KeywordsRequest",
-    schema=ONE_SOURCE,
+    schema=SCHEMA,
     most={"candidates": 1000, "seed_keywords": 50, "languages": 8, "stop_words": 10_000},
     texts=(list[str], Field(None, min_length=1, max_length=MAX_TEXTS, description="Documents (one pass for all).")),
     collection=(str, Field(None, pattern=NAME_PATTERN, description="Or: documents of this served collection...")),
@@ -46,7 +65,7 @@ def keywords(body: KeywordsRequest, request: Request) -> list[dict[str, Any]]:  
     st = request.app.state.textlens
     alone = body.texts is not None and body.collection is None and body.ids is None
     by_id = body.texts is None and body.collection is not None and body.ids is not None
-    if not (alone or by_id):  # ONE_SOURCE
+    if not (alone or by_id):  # SCHEMA's oneOf
         raise InputError(
             "send texts, or a collection with ids (one of them)",
             hint='{"texts": [...]} or {"collection": NAME, "ids": [...]}',
