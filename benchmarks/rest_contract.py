@@ -3,8 +3,9 @@
 
 Builds the collection in a scratch home (the first 300 Vital Articles, the default encoder), pulls nothing (the
 LLM must be pulled: ``textlens models pull smollm2-135m``), starts the server in a child process, runs
-``schemathesis run URL/openapi.json --checks all -n N --workers 1 --seed S`` with the API key, and reads its
-summary: the unique failures by kind and the operations they were found on. The run is kept under ``--label``
+``schemathesis --config-file benchmarks/rest_contract.toml run URL/openapi.json --checks all -n N --workers 1
+--seed S`` with the API key (the file sets the response-time limits: 10 s, two minutes where the LLM works), and
+reads its summary: the unique failures by kind and the operations they were found on. The run is kept under ``--label``
 (one row per label: the code before a change and after it side by side in ``benchmarks/results/rest_contract.json``;
 ``PYTHONPATH=OTHER_CHECKOUT/src`` serves another commit's code, and the row names the commit served).
 
@@ -33,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTICLES = ROOT.parent / "shared" / "data" / "wikipedia" / "vital_articles_en.jsonl"
 KEY = "contract-key"
 OUT = ROOT / "benchmarks/results/rest_contract.json"
+CONFIG = ROOT / "benchmarks/rest_contract.toml"  # the response-time limits: 10 s, two minutes for LLM work
 
 
 def build(home: Path, n: int) -> None:
@@ -92,7 +94,8 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         try:
             wait_ready(url, server)
-            st = [sys.executable, "-m", "schemathesis.cli", "run", url + "/openapi.json", "--checks", "all"]
+            st = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(CONFIG), "run", url + "/openapi.json"]
+            st += ["--checks", "all"]
             st += ["-n", str(args.examples), "--workers", "1", "--seed", str(args.seed), "-H", f"X-API-Key: {KEY}"]
             st += ["--no-color", "--generation-database", "none"]
             started = time.perf_counter()
@@ -117,7 +120,10 @@ def main() -> None:
     }
     last = json.loads(OUT.read_text(encoding="utf-8")) if OUT.is_file() else {}
     runs = [r for r in last.get("runs", []) if r["label"] != args.label] + [row]
-    command = f"schemathesis run URL/openapi.json --checks all -n {args.examples} --workers 1 --seed {args.seed}"
+    command = (
+        "schemathesis --config-file benchmarks/rest_contract.toml run URL/openapi.json --checks all "
+        f"-n {args.examples} --workers 1 --seed {args.seed}"
+    )
     write_result(OUT, {"command": command, "articles": args.articles, "llm": args.llm, "runs": runs})
     print(json.dumps(row, indent=2))
 
