@@ -70,6 +70,11 @@ class ConflictingInput(InputError, Conflict):
     a 409, as the same request can succeed once the collection holds other documents."""
 
 
+class TooLarge(InputError):
+    """Input too large for what has to hold it: a question that leaves no room for passages in the model's
+    context. Over REST a 413, as a schema's character limits cannot say how many tokens a text takes."""
+
+
 class MissingDependency(TextlensError, ImportError):
     """An optional package a step needs is not installed (the hint names the pip extra)."""
 

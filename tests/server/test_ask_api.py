@@ -67,6 +67,16 @@ def test_ask_json_and_streamed_give_the_same_answer(home):
     assert same == {k: v for k, v in answer.items() if k != "timings"}
 
 
+def test_a_question_the_context_cannot_hold_is_a_413_before_the_stream(home):
+    """The schema limits a question in characters; the model's context counts tokens (SmolLM2 spells digits one
+    token each): a question that leaves no room for passages is refused with the status line, streamed or not."""
+    too_long = {"question": "0" * 3_999 + "?", "max_tokens": 160, "stream": True}
+    with _client(llm="smollm2-135m") as client:
+        res = client.post("/api/collections/planets/ask", json=too_long)
+        assert res.status_code == 413 and "leave no room for passages" in res.json()["error"]
+        assert "max_tokens" in res.json()["hint"]
+
+
 def test_ask_refusals(home):
     with _client(llm=None) as client:
         res = client.post("/api/collections/planets/ask", json=QUESTION)

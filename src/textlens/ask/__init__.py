@@ -24,6 +24,7 @@ from textlens.ask.steps import (
     fit_to_context,
     grammar,
     parse_citations,
+    passage_budget,
     prompt,
     refusal,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "answer_from",
     "ask",
     "require_documents",
+    "require_room",
 ]
 
 SUPPORT_THRESHOLD = 0.5
@@ -121,6 +123,7 @@ def answer_collection(collection: Any, question: str, options: AskOptions, *, on
 
             collection = stack.enter_context(open_collection(collection))
         require_documents(collection)
+        require_room(question, options)
         started = time.perf_counter()
         mode = options.mode or ("hybrid" if collection.manifest.get("encoder") else "keyword")
         hits = collection.search(question, mode=mode, highlight=False, **options.retrieval()).hits
@@ -138,6 +141,14 @@ def require_documents(collection: Any) -> None:
             hint=f"Add documents first: textlens index FILE --collection {collection.name}",
             api_hint="Add documents to the collection first.",
         )
+
+
+def require_room(question: str, options: AskOptions) -> None:
+    """:class:`~textlens.errors.TooLarge` (a 413 over REST) when the question and the answer leave no room for
+    passages in the model's context: checked before retrieval, and by the server before an answer stream begins."""
+    generator = get_generator(options.llm)
+    count, context = generator.count_tokens, generator.context_size
+    passage_budget(question, count=count, context_size=context, max_tokens=options.max_tokens, style=options.style)
 
 
 def _check_question(question: Any) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from textlens.ask.answer import Citation, Claim, Passage, Sentence
 from textlens.ask.claims import UNIT_WORDS, Quantity, converted, quantities, same
-from textlens.errors import InputError
+from textlens.errors import TooLarge
 
 ABSTAIN = "NOT IN SOURCES"
 _CLOSING = " Only if no source answers the question, reply: " + ABSTAIN
@@ -96,6 +96,24 @@ def _shorten(text: str, tokens: int, count) -> str:
     return cut[: cut.rfind(" ")] if " " in cut and lo < len(text) else cut
 
 
+def passage_budget(question: str, *, count, context_size: int, max_tokens: int, style: str = "sentences") -> int:
+    """The tokens of the model's context left for passages after the instructions, the question and the answer.
+
+    Raises:
+        TooLarge: the question and the answer leave no room for a passage.
+    """
+    overhead = sum(count(m["content"]) for m in prompt(question, [], style)) + 32
+    budget = context_size - max_tokens - overhead
+    if budget < MIN_PASSAGE_TOKENS:
+        raise TooLarge(
+            f"the question and the answer leave no room for passages: the question takes {count(question)} "
+            f"tokens, the answer up to {max_tokens}, and the model's context holds {context_size}",
+            hint="Ask a shorter question, lower --max-tokens, or raise --context.",
+            api_hint="Ask a shorter question, lower max_tokens, or use a model with a larger context.",
+        )
+    return budget
+
+
 def fit_to_context(
     question: str,
     hits: Sequence[Any],
@@ -110,17 +128,9 @@ def fit_to_context(
     them within the context left after the instructions, the question and the answer.
 
     Raises:
-        InputError: the question alone leaves no room for a passage.
+        TooLarge: the question alone leaves no room for a passage.
     """
-    overhead = sum(count(m["content"]) for m in prompt(question, [], style)) + 32
-    budget = context_size - max_tokens - overhead
-    if budget < MIN_PASSAGE_TOKENS:
-        raise InputError(
-            f"the question and the answer leave no room for passages: the question takes {count(question)} "
-            f"tokens, the answer up to {max_tokens}, and the model's context holds {context_size}",
-            hint="Ask a shorter question, lower --max-tokens, or raise --context.",
-            api_hint="Ask a shorter question, lower max_tokens, or use a model with a larger context.",
-        )
+    budget = passage_budget(question, count=count, context_size=context_size, max_tokens=max_tokens, style=style)
     fitted = Fitted([], budget, 0)
     for hit in hits:
         number = len(fitted.passages) + 1

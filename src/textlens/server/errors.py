@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from textlens.errors import AssetError, Conflict, Forbidden, MissingDependency, NotFound, TextlensError
+from textlens.errors import AssetError, Conflict, Forbidden, MissingDependency, NotFound, TextlensError, TooLarge
 from textlens.llm.base import LLMError, LLMTimeout, LLMUnavailable
 from textlens.server.state import TooBusy
 
@@ -13,6 +13,7 @@ STATUS = (
     (NotFound, 404),
     (Conflict, 409),
     (Forbidden, 403),
+    (TooLarge, 413),
     (TooBusy, 429),
     (AssetError, 503),
     (MissingDependency, 503),
@@ -23,8 +24,8 @@ STATUS = (
 
 
 def status_of(exc: TextlensError) -> int:
-    """The HTTP status of an error, by its type: not found 404, conflict 409, forbidden 403, busy 429,
-    a file, package or LLM missing on the server 503, an LLM server that failed 502 or timed out 504;
+    """The HTTP status of an error, by its type: not found 404, conflict 409, forbidden 403, too large 413,
+    busy 429, a file, package or LLM missing on the server 503, an LLM server that failed 502 or timed out 504;
     any other error of the request 400."""
     return next((code for cls, code in STATUS if isinstance(exc, cls)), 400)
 

@@ -20,7 +20,8 @@ ERROR_STATUS = {
     404: "No such collection, document, job or tokenizer.",
     409: "Conflicts with the collection's current state: it exists already, another process is writing, the ids "
     "are taken (or sent twice), it is empty, or no document has the field a filter names.",
-    413: "The request body is larger than the server accepts.",
+    413: "The request body is larger than the server accepts, or a question leaves no room for passages in "
+    "the model's context.",
     422: "The body is not JSON, or a field breaks the schema (``field`` says which, ``error`` what is wrong).",
     429: "The server runs as many background jobs (or waiting questions) as it allows; try again later.",
     500: "Something failed inside the server (the server log says what).",

@@ -19,7 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import Field
 
-from textlens.ask import answer_collection, require_documents
+from textlens.ask import answer_collection, require_documents, require_room
 from textlens.ask.answer import Answer
 from textlens.ask.options import AskOptions
 from textlens.errors import TextlensError
@@ -74,9 +74,10 @@ async def ask(name: CollectionName, body: AskRequest, request: Request) -> Respo
     stream = body.stream or "text/event-stream" in request.headers.get("accept", "")
 
     # refused before any byte is sent, so the status line tells: nothing to answer from (409), no model
-    # (403/503), a full queue (429)
+    # (403/503), a question the model's context cannot hold with passages (413), a full queue (429)
     await run_in_threadpool(require_documents, col)
     options = options.replace(llm=await run_in_threadpool(st.generator))
+    await run_in_threadpool(require_room, body.question, options)
     release = st.wait_for_model()
     if not stream:
 
