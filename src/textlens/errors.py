@@ -70,6 +70,11 @@ class ConflictingInput(InputError, Conflict):
     a 409, as the same request can succeed once the collection holds other documents."""
 
 
+class MissingPart(InputError, NotFound):
+    """A part that what was named lacks: a layer or head a model does not have. An :class:`InputError` to Python
+    callers; over REST a 404, as the schema cannot know each model's size."""
+
+
 class TooLarge(InputError):
     """Input too large for what has to hold it: a question that leaves no room for passages in the model's
     context. Over REST a 413, as a schema's character limits cannot say how many tokens a text takes."""

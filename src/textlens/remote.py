@@ -27,7 +27,7 @@ from textlens.ask.answer import Answer
 from textlens.ask.options import AskOptions
 from textlens.config import DEFAULT_ENCODER
 from textlens.corpus import Document
-from textlens.errors import AssetError, Forbidden, InputError, TextlensError
+from textlens.errors import AssetError, ConflictingInput, Forbidden, InputError, TextlensError, TooLarge
 from textlens.index.base import AddReport, CollectionConflict, CollectionNotFound
 from textlens.llm.base import LLMError, LLMTimeout, OnText
 from textlens.options import Options
@@ -39,14 +39,20 @@ class ServerError(TextlensError):
     """The server could not be reached, was busy (429), or failed (500)."""
 
 
+class ServerConflict(CollectionConflict, ConflictingInput):
+    """A 409: what the local API raises as :class:`CollectionConflict` (the ids are taken, another writer) or as
+    :class:`~textlens.errors.ConflictingInput` (an id twice, a filter on a field no document has, an empty
+    collection); a status cannot tell which, so this is both, and either ``except`` catches it."""
+
+
 # the exception type of each status: the one the local API raises for the same fault
 ERRORS: dict[int, type[TextlensError]] = {
     400: InputError,
     401: Forbidden,
     403: Forbidden,
     404: CollectionNotFound,
-    409: CollectionConflict,
-    413: InputError,
+    409: ServerConflict,
+    413: TooLarge,
     422: InputError,
     429: ServerError,
     500: ServerError,

@@ -41,7 +41,7 @@ def test_attention_next_token_and_kv_cache(client) -> None:
     n = len(body["tokens"])
     assert all(len(row) == n for row in body["weights"][0][0])
     bad = client.post("/api/inside/attention", json={"model": ENCODER, "text": "x", "layer": 6})
-    assert bad.status_code == 400 and "layer 6 does not exist" in bad.json()["error"]
+    assert bad.status_code == 404 and "layer 6 does not exist" in bad.json()["error"]
     assert client.post("/api/inside/attention", json={"model": "/etc/passwd", "text": "x"}).status_code == 403
     nt = client.post("/api/inside/next-token", json={"model": "smollm2-135m", "prompt": "The capital of France is",
                                                       "steps": 2, "top": 3})  # fmt: skip

@@ -64,6 +64,9 @@ def test_errors_are_the_local_types(server) -> None:
         with pytest.raises(CollectionConflict, match="already in collection") as conflict:
             remote.collection("errs").add(DOCS[:1], encoder=None)
         assert "upsert" in conflict.value.hint
+        # as locally, a filter on a field no document has is an InputError (a 409: it may fit later)
+        with pytest.raises(InputError, match="unknown filter field 'colour'"):
+            remote.collection("errs").search("x", mode="keyword", filters={"colour": "red"})
         with pytest.raises(InputError, match="k must be between"):  # checked here, before any request
             remote.collection("errs").search("x", k=0)
         with pytest.raises(InputError, match=r"path\.name"):  # checked by the server's schema

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from textlens.errors import InputError
+from textlens.errors import InputError, MissingPart
 from textlens.inside.models import DEFAULT_MODEL, Architecture, LoadedModel, load
 
 
@@ -48,7 +48,7 @@ class AttentionMap:
     layers: list[int]
 
     def head(self, layer: int, head: int) -> np.ndarray:
-        """One head's ``n x n`` weights (a layer or head that does not exist: :class:`InputError`)."""
+        """One head's ``n x n`` weights (a layer or head that does not exist: :class:`~textlens.errors.MissingPart`)."""
         check_layer(self.facts, layer)
         check_head(self.facts, head)
         if layer not in self.layers:
@@ -88,7 +88,7 @@ class AttentionMap:
 
 def check_layer(facts: Architecture, layer: int) -> None:
     if not 0 <= layer < facts.layers:
-        raise InputError(
+        raise MissingPart(
             f"layer {layer} does not exist: {facts.name} has layers 0..{facts.layers - 1}",
             hint=f"Choose a layer from 0 to {facts.layers - 1}.",
         )
@@ -96,7 +96,7 @@ def check_layer(facts: Architecture, layer: int) -> None:
 
 def check_head(facts: Architecture, head: int) -> None:
     if not 0 <= head < facts.heads:
-        raise InputError(
+        raise MissingPart(
             f"head {head} does not exist: {facts.name} has heads 0..{facts.heads - 1} in each layer",
             hint=f"Choose a head from 0 to {facts.heads - 1}.",
         )

@@ -17,7 +17,7 @@ ERROR_STATUS = {
     401: "This endpoint needs the API key (header X-API-Key or Authorization: Bearer).",
     403: "Not allowed on this server: a collection, model or path its operator did not allow, "
     "or a state-changing request from a foreign web page.",
-    404: "No such collection, document, job or tokenizer.",
+    404: "No such collection, document, job or tokenizer, or a layer or head the model lacks.",
     409: "Conflicts with the collection's current state: it exists already, another process is writing, the ids "
     "are taken (or sent twice), it is empty, or no document has the field a filter names.",
     413: "The request body is larger than the server accepts, or a question leaves no room for passages in "
