@@ -31,9 +31,32 @@ from textlens.inside import (
     sampling,
     undertrained,
 )
+from textlens.inside.gguf_meta import ArrayOf, read_meta
+from textlens.inside.models import locate_model
 
 LLM, ENCODER = "smollm2-135m", "all-MiniLM-L6-v2"
 TEXT = "The cat sat on the mat because it was tired."
+
+
+def test_the_gguf_header_reads_as_the_gguf_package_reads_it(tmp_path) -> None:
+    """textlens reads a GGUF's fields and tensor sizes itself (the gguf package parses every token string into
+    numpy views: seconds): every field and tensor of SmolLM2's file as ``gguf.GGUFReader`` sees it."""
+    import gguf
+
+    path = locate_model(LLM).path
+    meta, reader = read_meta(path), gguf.GGUFReader(path)
+    assert meta.fields.keys() == {k for k in reader.fields if not k.startswith("GGUF.")}
+    for key, value in meta.fields.items():
+        theirs = reader.fields[key]
+        if isinstance(value, ArrayOf):
+            assert value.length == len(theirs.data), key
+        else:
+            assert value == pytest.approx(theirs.contents()), key
+    assert meta.tensors == {t.name: int(t.n_elements) for t in reader.tensors}
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(path.read_bytes()[:100_000])  # inside the vocabulary
+    with pytest.raises(InputError, match=r"not a readable GGUF file.*ends inside its metadata"):
+        architecture(str(cut))
 
 
 def test_facts_come_from_the_files_and_match_the_loaded_model() -> None:
@@ -51,6 +74,7 @@ def test_facts_come_from_the_files_and_match_the_loaded_model() -> None:
     assert facts.attention_type == "GQA" and facts.group_size == facts.heads // facts.kv_heads > 1
     assert facts.parameters == sum(p.numel() for p in model.parameters())  # tied embeddings once
     assert facts.rope_base == config.rope_parameters["rope_theta"] and facts.norm == "RMSNorm"
+    assert facts.activation == config.hidden_act  # llama.cpp's table agrees with transformers' definition
 
     bert = architecture(ENCODER)
     assert bert.source == "config.json" and bert.kind == "encoder" and bert.attention_type == "MHA"

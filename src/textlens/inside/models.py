@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from textlens.errors import AssetError, InputError, MissingDependency
+from textlens.inside.gguf_meta import ArrayOf, read_meta
 from textlens.loaded import Loaded
 from textlens.models.ref import ModelRef, resolve
 
@@ -145,31 +146,28 @@ def changed(found: ModelFile) -> int:
 
 @functools.lru_cache(maxsize=16)
 def _facts(name: str, path: Path, gguf: bool, _mtime_ns: int) -> Architecture:
-    """Facts of one file, read once while the file stays the same (a GGUF's metadata takes seconds)."""
+    """Facts of one file, read once while the file stays the same."""
     found = ModelFile(name, path, gguf)
     return _gguf_facts(found) if gguf else _config_facts(found)
 
 
 def _gguf_facts(found: ModelFile) -> Architecture:
-    import gguf
-
     try:
-        reader = gguf.GGUFReader(found.path)
-    except Exception as exc:  # a truncated or foreign file
+        meta = read_meta(found.path)
+    except (OSError, ValueError) as exc:  # a truncated or foreign file
         raise InputError(f"{found.path}: not a readable GGUF file ({exc})", hint="Pull the model again.") from exc
 
     def field(key: str, default: Any = None) -> Any:
-        f = reader.fields.get(key)
-        return default if f is None else f.contents()
+        return meta.fields.get(key, default)
 
     arch = field("general.architecture")
     if arch is None:
         raise InputError(f"{found.path}: no general.architecture in the GGUF metadata", hint="Re-convert the model.")
     heads = int(field(f"{arch}.attention.head_count"))
     hidden = int(field(f"{arch}.embedding_length"))
-    tokens = reader.fields.get("tokenizer.ggml.tokens")
-    vocab = field(f"{arch}.vocab_size") or (len(tokens.data) if tokens is not None else 0)
-    tensors = {t.name: int(t.n_elements) for t in reader.tensors}
+    tokens = field("tokenizer.ggml.tokens")
+    vocab = field(f"{arch}.vocab_size") or (tokens.length if isinstance(tokens, ArrayOf) else 0)
+    tensors = meta.tensors
     rms = field(f"{arch}.attention.layer_norm_rms_epsilon")
     return Architecture(
         name=found.name,
@@ -194,13 +192,19 @@ def _gguf_facts(found: ModelFile) -> Architecture:
     )
 
 
+# the activation llama.cpp's graph applies for a GGUF architecture (GGUF files do not state it)
+GGUF_ACTIVATION = {"llama": "silu", "mistral": "silu", "qwen2": "silu", "qwen3": "silu", "gemma3": "gelu_pytorch_tanh"}
+
+
 def _activation(arch: str) -> str:
-    """GGUF files do not state the activation: the architecture's definition in ``transformers`` does."""
+    """The activation of a GGUF architecture: llama.cpp's, or else the default of its ``transformers``
+    definition (importing transformers takes seconds: only for architectures not listed)."""
+    if arch in GGUF_ACTIVATION:
+        return GGUF_ACTIVATION[arch]
     from transformers import CONFIG_MAPPING
 
-    model_type = {"qwen2": "qwen2", "llama": "llama", "mistral": "mistral", "gemma3": "gemma3_text"}.get(arch, arch)
     try:
-        config = CONFIG_MAPPING[model_type]()
+        config = CONFIG_MAPPING[arch]()
     except KeyError:
         return "unknown"
     return str(getattr(config, "hidden_act", None) or getattr(config, "hidden_activation", "unknown"))

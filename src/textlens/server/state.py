@@ -7,7 +7,6 @@ never treats a client's string as a path or a model id it has not been told to t
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import logging
 import threading
@@ -264,8 +263,7 @@ class AppState:
     # -- start-up --------------------------------------------------------------
     def preload(self) -> None:
         """Load the encoders the served collections need and the tokenizers the UI compares by default
-        (a first comparison would otherwise wait seconds), then set :attr:`ready`; then read the inside models'
-        facts."""
+        (a first comparison would otherwise wait seconds), then set :attr:`ready`."""
         from textlens.embed import get_encoder
         from textlens.index import list_collections
         from textlens.tokens.registry import DEFAULT_COMPARE, availability, get_tokenizer
@@ -294,17 +292,6 @@ class AppState:
         # full passes (each walks every tracked object while the event loop waits)
         gc.freeze()
         self.ready.set()
-        self._read_inside_facts()
-
-    def _read_inside_facts(self) -> None:
-        """After start-up, read the facts of the models clients may look inside (a GGUF's metadata takes seconds
-        on a small machine), so the Inside page's list answers at once; a model not on this machine is the
-        list's to report."""
-        from textlens.inside import architecture
-
-        for name in self.settings.inside_models:
-            with contextlib.suppress(TextlensError):
-                architecture(name)
 
     @staticmethod
     def _llm_here(name: str) -> bool:
