@@ -123,7 +123,6 @@ def answer_collection(collection: Any, question: str, options: AskOptions, *, on
 
             collection = stack.enter_context(open_collection(collection))
         require_documents(collection)
-        require_room(question, options)
         started = time.perf_counter()
         mode = options.mode or ("hybrid" if collection.manifest.get("encoder") else "keyword")
         hits = collection.search(question, mode=mode, highlight=False, **options.retrieval()).hits
@@ -145,7 +144,8 @@ def require_documents(collection: Any) -> None:
 
 def require_room(question: str, options: AskOptions) -> None:
     """:class:`~textlens.errors.TooLarge` (a 413 over REST) when the question and the answer leave no room for
-    passages in the model's context: checked before retrieval, and by the server before an answer stream begins."""
+    passages in the model's context. The context fitting of :func:`answer_from` makes the same check; the server
+    makes it first, before an answer stream begins, while the status line can still say so."""
     generator = get_generator(options.llm)
     count, context = generator.count_tokens, generator.context_size
     passage_budget(question, count=count, context_size=context, max_tokens=options.max_tokens, style=options.style)
