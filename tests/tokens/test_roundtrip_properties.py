@@ -62,3 +62,15 @@ def test_byte_level_vocabularies_with_missing_bytes_lose_text(shared_tokenizers)
         report = analyze(get_tokenizer(name), text)
         assert not report.roundtrip.lossless
         assert report.roundtrip.losses == {"unknown": 1}, name
+
+
+def test_user_defined_tokens_decode_as_their_text(shared_tokenizers) -> None:
+    """DeepSeek's GGUF vocabularies give some letters (ü, õ, ÷...) user-defined tokens of their own: encoded whole,
+    and decoded as the letters (llama.cpp renders user-defined tokens as text), never dropped as special tokens."""
+    for name in ("deepseek-coder", "deepseek-llm"):
+        tok = get_tokenizer(name)
+        text = "Grüße, señor: õ ÷ ý ÿ ø ú þ ù ö û À Á"
+        ids = tok.encode(text, add_special_tokens=False)
+        assert tok.decode(ids) == text, name
+        u = tok.encode("ü", add_special_tokens=False)
+        assert len(u) == 1 and u[0] not in tok.special_ids and tok.token_bytes[u[0]] == "ü".encode()

@@ -139,14 +139,17 @@ class GGUFMetadata:
         return value
 
 
-def _special_added(tokens: list[str], types: np.ndarray) -> list[Any]:
+def _add_added(tok: Any, tokens: list[str], types: np.ndarray) -> None:
+    """Give ``tok`` the vocabulary's control tokens as special tokens and its user-defined ones as plain added
+    tokens: matched whole in the text, and kept by a decode that skips special tokens (``add_special_tokens`` would
+    make them all special: DeepSeek's user-defined ``ü`` would then vanish from decoded text)."""
     from tokenizers import AddedToken
 
-    return [
-        AddedToken(tokens[i], special=types[i] == CONTROL, normalized=False)
-        for i in np.flatnonzero((types == CONTROL) | (types == USER_DEFINED))
-        if tokens[i]
-    ]
+    def added(kind: int) -> list[Any]:
+        return [AddedToken(tokens[i], special=kind == CONTROL, normalized=False) for i in np.flatnonzero(types == kind)]
+
+    tok.add_special_tokens([t for t in added(CONTROL) if t.content])
+    tok.add_tokens([t for t in added(USER_DEFINED) if t.content])
 
 
 def _bos_template(tok: _HFTokenizer, bos: str | None, eos: str | None) -> None:
@@ -175,7 +178,7 @@ def _build_bpe(meta: GGUFMetadata, tokens: list[str], types: np.ndarray) -> _HFT
         [*splits, pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]
     )
     tok.decoder = decoders.ByteLevel()
-    tok.add_special_tokens(_special_added(tokens, types))
+    _add_added(tok, tokens, types)
     return tok
 
 
@@ -223,7 +226,7 @@ def _build_spm(meta: GGUFMetadata, tokens: list[str], types: np.ndarray) -> _HFT
             *([decoders.Strip(" ", 1, 0)] if meta.get("add_space_prefix", True) else []),
         ]
     )
-    tok.add_special_tokens(_special_added(tokens, types))
+    _add_added(tok, tokens, types)
     return tok
 
 
@@ -244,11 +247,11 @@ def _build_wpm(meta: GGUFMetadata, tokens: list[str], types: np.ndarray) -> _HFT
     )
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tok.decoder = decoders.WordPiece()
-    tok.add_special_tokens(_special_added(tokens, types))
+    _add_added(tok, tokens, types)
     return tok
 
 
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2  # 2: user-defined tokens are plain added tokens, not special ones
 
 
 def _cache_path(path: Path, add_bos: bool | None) -> Path:

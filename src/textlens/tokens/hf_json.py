@@ -94,7 +94,21 @@ class HFTokenizer(Tokenizer):
         return [e.ids for e in out]
 
     def decode(self, ids: Sequence[int]) -> str:
+        if self._decode_bytes:
+            table, special = self.token_bytes, self.special_ids
+            data = b"".join(table[i] for i in ids if i not in special and 0 <= i < len(table))
+            return data.decode("utf-8", "replace")
         return self._tok.decode(list(ids), skip_special_tokens=True)
+
+    @cached_property
+    def _decode_bytes(self) -> bool:
+        """Whether to decode by joining the tokens' bytes: a byte-level vocabulary with plain (not special) added
+        tokens written as raw text, such as DeepSeek's ``ü``, which the engine's byte-level decoder would read
+        as byte symbols and garble. Joining bytes is exact for byte-level BPE."""
+        if self.piece_style != "byte_level":
+            return False
+        added = self._tok.get_added_tokens_decoder().values()
+        return any(not t.special and not t.content.isascii() for t in added)
 
     def token_spans(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
         enc = self._tok.encode(text, add_special_tokens=False)
