@@ -46,7 +46,8 @@ def _environment(tmp_path_factory: pytest.TempPathFactory) -> None:
 
     users_model = settings().models / catalog()[TEST_LLM].file
     os.environ.setdefault("TEXTLENS_ASSETS", str(SHARED_TOKENIZERS))
-    os.environ.setdefault("TEXTLENS_DATA", str(SHARED / "data/wikipedia"))
+    data = (SHARED / "data" / d for d in ("wikipedia", "multilingual"))
+    os.environ.setdefault("TEXTLENS_DATA", os.pathsep.join(map(str, data)))
     os.environ["TEXTLENS_HOME"] = str(tmp_path_factory.mktemp("textlens-home"))
     os.environ["TEXTLENS_OFFLINE"] = "1"
     models = tmp_path_factory.mktemp("models")

@@ -20,16 +20,20 @@ from textlens.server.options import rest_fields
 from textlens.server.routers.ask import AskRequest
 from textlens.server.routers.collections import SearchRequest
 from textlens.server.routers.keywords import KeywordsRequest
+from textlens.server.routers.tokens import LanguagesRequest
+from textlens.tokens.languages import LanguageOptions
 from textlens.topics import TopicModel
 from textlens.topics.options import TopicOptions
 
 COMMANDS = {name: cmd for name, cmd in typer.main.get_command(app).commands.items()}
+COMMANDS["tokens languages"] = COMMANDS["tokens"].commands["languages"]
 TASKS = [
     # options, the Python functions that take them, the CLI command, the REST request model
     (SearchOptions, [textlens.Collection.search], "search", SearchRequest),
     (AskOptions, [textlens.Collection.ask, textlens.ask], "ask", AskRequest),
     (TopicOptions, [TopicModel.__init__], "topics", None),  # no REST endpoint for topics
     (KeywordOptions, [textlens.extract_keywords], "keywords", KeywordsRequest),
+    (LanguageOptions, [], "tokens languages", LanguagesRequest),  # languages() takes options=, or changes by name
 ]
 
 

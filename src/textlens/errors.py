@@ -65,9 +65,9 @@ class InputError(TextlensError):
 
 
 class ConflictingInput(InputError, Conflict):
-    """Well-formed input that does not fit what a collection holds now: a filter on a field no document has, a
-    question to an empty collection, an id twice in one add. An :class:`InputError` to Python callers; over REST
-    a 409, as the same request can succeed once the collection holds other documents."""
+    """Well-formed input that does not fit the data it is about: a filter on a field no document has, a question to
+    an empty collection, an id twice in one add, a pivot language the parallel text lacks. An :class:`InputError`
+    to Python callers; over REST a 409, as the same request can succeed with other data."""
 
 
 class MissingPart(InputError, NotFound):

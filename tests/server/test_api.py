@@ -73,6 +73,43 @@ def test_tokenizers_and_compare(client, shared_tokenizers) -> None:
     assert empty.status_code == 400 and empty.json()["hint"]
 
 
+def test_token_premiums_by_language(client, shared_tokenizers) -> None:
+    """The UDHR by default: a job the first time (each tokenizer counted once), then at once from the counts the
+    server kept, whatever the other options; or a parallel text in the request, at once."""
+    started = client.post("/api/tokens/languages", json={"tokenizers": ["gpt-4o"], "top": 3})
+    assert started.status_code == 202 and started.json()["kind"] == "languages"
+    deadline = time.time() + 120
+    while (job := client.get(f"/api/tokens/languages/jobs/{started.json()['id']}").json())["finished"] is None:
+        assert time.time() < deadline
+        time.sleep(0.2)
+    assert job["status"] == "done" and job["progress"] == {"stage": "tokenizers", "done": 1, "total": 1}
+    body = job["result"]
+    assert len(body["languages"]) == 527 and body["pivot"] == "eng" and len(body["tokenizers"][0]["dearest"]) == 3
+    again = client.post("/api/tokens/languages", json={"tokenizers": ["gpt-4o"], "top": 5, "words": 10})
+    assert again.status_code == 200 and len(again.json()["tokenizers"][0]["dearest"]) == 5
+    assert [r["cells"]["gpt-4o"]["premium"] for r in again.json()["languages"]] == [
+        r["cells"]["gpt-4o"]["premium"] for r in body["languages"]
+    ]
+    assert client.get("/api/tokens/languages/jobs/nope").status_code == 404
+    texts = {"en": {"1": "Good morning.", "2": "Thank you."}, "de": {"1": "Guten Morgen."}, "xx": " "}
+    mine = client.post(
+        "/api/tokens/languages",
+        json={"tokenizers": ["gpt-4"], "pivot": "en", "texts": texts, "prices": {"gpt-4": 10}, "words": 500},
+    )
+    assert mine.status_code == 200, mine.text
+    data = mine.json()
+    german = data["languages"][1]["cells"]["gpt-4"]
+    assert data["languages"][1]["segments"] == 1 and german["doc_cost_usd"] == german["doc_tokens"] * 10 / 1e6
+    assert {n["kind"] for n in data["notes"]} >= {"missing", "empty"} and "xx" in data["left_out"]
+    missing = client.post("/api/tokens/languages", json={"tokenizers": ["gpt-4"], "texts": texts})
+    assert missing.status_code == 409 and "pivot language 'eng' is not in the request" in missing.json()["error"]
+    assert "en" in missing.json()["hint"]
+    path = client.post("/api/tokens/languages", json={"tokenizers": ["/etc/passwd"], "texts": texts})
+    assert path.status_code == 403
+    assert client.post("/api/tokens/languages", json={"prices": {"gpt-4": 0}}).status_code == 422
+    assert client.post("/api/tokens/languages", json={"lang_field": "x"}).status_code == 422  # files only
+
+
 def test_documents_search_delete_and_the_api_key(client) -> None:
     body = {"documents": DOCS, "encoder": None}
     assert client.post("/api/collections/energy/documents", json=body).status_code == 401

@@ -28,6 +28,24 @@ def test_tokenizer_page_compares_the_probe_text(page, server, shot, shared_token
     shot("compare")
 
 
+def test_languages_table_measures_the_udhr_and_sorts(page, server, shot, shared_tokenizers) -> None:
+    """The tokenizer page's languages part: a job on the server the first time, then a heatmap table of 527
+    languages that sorts by a tokenizer's premium when its header is clicked (twice: most expensive first)."""
+    page.goto(server + "/#tokens?t=gpt-4,gpt-4o")
+    expect(page.locator("#tok-stats")).to_contain_text("gpt-4o", timeout=30_000)
+    page.locator("#lang-run").click()
+    expect(page.locator("#lang-status")).to_contain_text("527 languages", timeout=180_000)
+    expect(page.locator("#lang-summary")).to_contain_text("median premium")
+    assert page.locator("#lang-table tbody tr").count() == 527
+    header = page.locator("#lang-table th", has_text="gpt-4o")
+    header.click()
+    header.click()
+    first = page.locator("#lang-table tbody tr").first
+    assert float(first.locator("td").nth(3).inner_text()) > 10  # the dearest language first
+    assert "hsl(0," in first.locator("td").nth(3).get_attribute("style")  # red: over 8x
+    shot("languages")
+
+
 def test_search_page_shows_three_modes_and_the_document(page, server, shot) -> None:
     page.goto(server + "/#search")
     expect(page.locator("#search-collection option")).to_have_text("demo", timeout=30_000)

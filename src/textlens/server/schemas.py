@@ -150,7 +150,11 @@ class Job(BaseModel):
     kind: str
     status: str = Field(description="queued, running, done or failed")
     progress: dict[str, Any] = Field(description="stage, done, total")
-    result: dict[str, Any] | None = Field(None, description="When done: the evaluation (as textlens eval --json).")
+    result: dict[str, Any] | None = Field(
+        None,
+        description="When done: its result (an evaluation as textlens eval --json; token premiums as textlens "
+        "tokens languages --json).",
+    )
     error: str | None = None
     started: float
     finished: float | None = None

@@ -91,7 +91,7 @@ class ServerSettings:
 
 @dataclass
 class Job:
-    """A background job (an evaluation) whose progress can be polled."""
+    """A background job (an evaluation, token premiums on the UDHR) whose progress can be polled."""
 
     id: str
     kind: str
@@ -115,6 +115,10 @@ class Job:
         }
 
 
+JOB_KINDS = {"eval": ("evaluation", "POST /api/eval"), "languages": ("languages", "POST /api/tokens/languages")}
+"""What each kind of job is called in an error, and how one is started."""
+
+
 class AppState:
     """Collections opened once and shared by requests (LRU-bounded); jobs run in threads and expire."""
 
@@ -124,14 +128,29 @@ class AppState:
         self._lock = threading.Lock()
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._jobs_lock = threading.Lock()
+        self._job_threads: list[threading.Thread] = []
+        self.closing = threading.Event()
         self.ready = threading.Event()
         self.loading: dict[str, str] = {}  # model -> "loading" | "ready" | error text
         self._asks = threading.BoundedSemaphore(settings.max_waiting_asks)
+        self._udhr: dict[bool, tuple[Any, dict]] = {}
+        self._udhr_lock = threading.Lock()
         self.searchers = None
         if settings.search_workers:
             from textlens.server.workers import SearchWorkers
 
             self.searchers = SearchWorkers(settings.search_workers, warm=self._served())
+
+    # -- token premiums on the UDHR ----------------------------------------------
+    def udhr(self, complete_only: bool, *, read: bool = True) -> tuple[Any, dict] | None:
+        """The UDHR, read once (``read``; else ``None`` until it has been), and the token counts measured on it so
+        far, by tokenizer and pivot (seconds per tokenizer the first time, then reused whatever the other options)."""
+        from textlens.tokens.parallel import read_parallel
+
+        with self._udhr_lock:
+            if complete_only not in self._udhr and read:
+                self._udhr[complete_only] = (read_parallel(None, complete_only=complete_only), {})
+            return self._udhr.get(complete_only)
 
     # -- collections -----------------------------------------------------------
     def allowed(self, name: str) -> str:
@@ -178,6 +197,12 @@ class AppState:
         return tuple(c["name"] for c in list_collections() if not served or c["name"] in served)
 
     def close(self) -> None:
+        """Stop the running jobs (each ends at its next progress report) and wait for them, then close what is
+        open. A job left running in native code when the interpreter exits would abort the process."""
+        self.closing.set()
+        deadline = time.monotonic() + 120
+        for thread in self._job_threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         if self.searchers is not None:
             self.searchers.close()
         with self._lock:
@@ -301,12 +326,13 @@ class AppState:
         return name not in catalog() or locate(spec(name), verify=False) is not None
 
     # -- jobs ------------------------------------------------------------------
-    def job(self, job_id: str) -> Job:
+    def job(self, job_id: str, kind: str = "eval") -> Job:
         with self._jobs_lock:
             self._expire()
             job = self._jobs.get(job_id)
-        if job is None:
-            raise NotFound(f"no evaluation job {job_id!r}", hint="Start one with POST /api/eval.")
+        if job is None or job.kind != kind:
+            what, start = JOB_KINDS[kind]
+            raise NotFound(f"no {what} job {job_id!r}", hint=f"Start one with {start}.")
         return job
 
     def _expire(self) -> None:
@@ -345,5 +371,19 @@ class AppState:
                 )
             job.finished = time.time()
 
-        threading.Thread(target=run, name=f"job-{job.id}", daemon=True).start()
+        thread = threading.Thread(target=run, name=f"job-{job.id}", daemon=True)
+        with self._jobs_lock:
+            self._job_threads = [t for t in self._job_threads if t.is_alive()] + [thread]
+        thread.start()
         return job
+
+    def progress_of(self, job: Job) -> Callable[[str, int, int], None]:
+        """A progress callback for ``job``'s work: records where it is, and stops it (an error) once the server is
+        shutting down."""
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if self.closing.is_set():
+                raise TextlensError("the server is shutting down", hint="Start the job again when it is back.")
+            job.progress = {"stage": stage, "done": done, "total": total}
+
+        return progress

@@ -160,3 +160,54 @@ def print_corpus_stats(console: Console, stats: CorpusStats) -> None:
         console.print(f"[yellow]skipped[/] {what}: {why}")
     if len(stats.skipped) > 20:
         console.print(f"[yellow]... and {len(stats.skipped) - 20} more skipped[/]")
+
+
+def print_languages(console: Console, report, *, metric: str = "premium", rows: int = 0) -> None:
+    """The premium report in the terminal: a line per tokenizer, then languages × tokenizers (``metric``),
+    grouped by script, then the notes on the input."""
+    names = {r.code: r.name for r in report.rows}
+    summary = Table(title=f"Token premiums over {report.pivot} ({len(report.rows)} languages)", title_justify="left")
+    for col in ("tokenizer", "median", "pivot tokens/word", "cheapest", "most expensive", f"{report.words:,} words"):
+        summary.add_column(col, justify="right" if col in ("median", "pivot tokens/word") else "left", overflow="fold")
+    for t in report.tokenizers:
+        cost = ""
+        if t.price and t.price.usd_per_million:
+            per = t.price.usd_per_million / 1e6 * report.words * t.pivot_tokens_per_word
+            cost = f"${per:.4f} {report.pivot}, ${per * t.median_premium:.4f} median ({t.price.model})"
+        summary.add_row(
+            t.name,
+            f"{t.median_premium:.2f}×",
+            f"{t.pivot_tokens_per_word:.2f}",
+            ", ".join(f"{names.get(c, c)} {p:.2f}" for c, p in t.cheapest[:3]),
+            ", ".join(f"{names.get(c, c)} {p:.1f}" for c, p in t.dearest[:5]),
+            cost,
+        )
+    console.print(summary)
+    title = f"{metric} per language (struck: round trip loses over {report.lossy_above:.0%})"
+    table = Table(title=title, title_justify="left")
+    table.add_column("language", overflow="fold")
+    table.add_column("code")
+    table.add_column("script", overflow="fold")
+    for t in report.tokenizers:
+        table.add_column(t.name, justify="right")
+    shown = report.rows if rows <= 0 else report.rows[:rows]
+    for r in shown:
+        cells = []
+        for t in report.tokenizers:
+            c = r.cells[t.name]
+            value = getattr(c, metric)
+            text = "-" if value is None else (f"{value:,}" if isinstance(value, int) else f"{value:.3g}")
+            cells.append(f"[strike dim]{text}[/]" if c.roundtrip_loss > report.lossy_above else text)
+        table.add_row(r.name, r.code, r.script_name, *cells)
+    console.print(table)
+    if len(shown) < len(report.rows):
+        console.print(f"[dim]{len(report.rows) - len(shown)} more rows: --rows 0 shows all, --csv writes them[/]")
+    kinds: dict[str, list[str]] = {}
+    for note in report.notes:
+        kinds.setdefault(note.kind, []).append(str(note))
+    for kind, lines in kinds.items():
+        console.print(f"[yellow]{kind}[/] ({len(lines)}): " + "; ".join(lines[:3]) + (" ..." if len(lines) > 3 else ""))
+    if report.left_out:
+        left = "; ".join(f"{code}: {why}" for code, why in list(report.left_out.items())[:5])
+        more = " ..." if len(report.left_out) > 5 else ""
+        console.print(f"[yellow]left out[/] ({len(report.left_out)}): {left}{more}")

@@ -83,9 +83,7 @@ def start_eval(body: EvalRequest, request: Request) -> dict[str, Any]:
         raise InputError("nothing to evaluate", hint="Send beir_dir, or collection with qrels and queries.")
 
     def work(job) -> dict[str, Any]:
-        def progress(stage: str, done: int, total: int) -> None:
-            job.progress = {"stage": stage, "done": done, "total": total}
-
+        progress = st.progress_of(job)
         if body.beir_dir:
             result = evaluate_beir(beir_dir, specs, split=body.split, progress=progress)
         else:

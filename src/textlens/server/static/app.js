@@ -380,12 +380,56 @@ async function showInside(e) {
   } catch (err) { stop(); $("#in-error").textContent = err.message; $("#in-check").textContent = ""; }
 }
 
+// ---- languages: token premiums on a parallel text ----------------------------------------------------------
+const heat = (p) => { const x = Math.min(Math.max(Math.log2(Math.max(p, 1e-9)), 0), 3) / 3; return `hsl(${Math.round(120 * (1 - x))},70%,${Math.round(85 - 20 * x)}%)`; };
+const langs = {rows: [], names: [], key: null, dir: 1};
+async function measureLanguages() {
+  $("#lang-error").textContent = "";
+  const names = [...state.selected];
+  let stop = () => {};
+  $("#lang-run").disabled = true;
+  try {
+    // at once where the server has counted these tokenizers before; else a job to poll (each tokenizer once)
+    let data = await api("/api/tokens/languages", {method: "POST", body: JSON.stringify({tokenizers: names.length ? names : null, pivot: $("#lang-pivot").value.trim() || "eng"})});
+    if (data.kind === "languages" && data.id) {
+      stop = ticking($("#lang-status"), `counting ${names.length} tokenizers on 527 languages`);
+      let job = data;
+      while (job.status === "queued" || job.status === "running") {
+        await new Promise((r) => setTimeout(r, 500));
+        job = await api("/api/tokens/languages/jobs/" + job.id);
+      }
+      if (job.status === "failed") throw new Error(job.error);
+      data = job.result;
+    }
+    stop();
+    $("#lang-status").textContent = `${data.languages.length} languages of ${data.source}, pivot ${data.pivot}; ${data.seconds.toFixed(1)} s`;
+    const byCode = Object.fromEntries(data.languages.map((l) => [l.code, l.name]));
+    $("#lang-summary").innerHTML = "<tr><th>tokenizer<th>median premium<th>cheapest<th>most expensive</tr>" + data.tokenizers.map((t) =>
+      `<tr><td>${esc(t.name)}<td>${t.median_premium.toFixed(2)}×<td style="text-align:left">${t.cheapest.slice(0, 3).map(([c, p]) => esc(byCode[c] || c) + " " + p.toFixed(2)).join(", ")}` +
+      `<td style="text-align:left">${t.dearest.slice(0, 5).map(([c, p]) => esc(byCode[c] || c) + " " + p.toFixed(1)).join(", ")}</tr>`).join("");
+    langs.rows = data.languages; langs.names = data.tokenizers.map((t) => t.name); langs.key = null;
+    drawLanguages();
+  } catch (err) { stop(); $("#lang-status").textContent = ""; $("#lang-error").textContent = err.message; }
+  finally { $("#lang-run").disabled = false; }
+}
+function drawLanguages() {
+  const value = (r, key) => key === "name" || key === "script_name" ? r[key] : r.cells[key].premium;
+  const rows = langs.key ? [...langs.rows].sort((a, b) => { const x = value(a, langs.key), y = value(b, langs.key);
+    return langs.dir * (typeof x === "string" ? x.localeCompare(y) : x - y); }) : langs.rows;
+  $("#lang-table").innerHTML = `<thead><tr><th data-key="name">language<th data-key="script_name">script` + langs.names.map((n) => `<th data-key="${esc(n)}">${esc(n)}`).join("") + "</tr></thead><tbody>" +
+    rows.map((r) => `<tr><td>${esc(r.name)} <span class="muted">${esc(r.code)}</span><td>${esc(r.script_name)}` + langs.names.map((n) => { const c = r.cells[n];
+      return `<td${c.roundtrip_loss > 0.1 ? " class='lossy'" : ""} style="background:${heat(c.premium)}" title="${c.tokens} tokens · ${c.bytes_per_token.toFixed(2)} bytes/token · byte tokens ${(100 * c.byte_share).toFixed(1)}% · unknown ${(100 * c.unk_share).toFixed(1)}%">${c.premium.toFixed(2)}`; }).join("") + "</tr>").join("") + "</tbody>";
+}
+
 // ---- wiring -------------------------------------------------------------------
 async function init() {
   $("#api-key").value = localStorage.getItem("textlens-key") || "";
   $("#api-key").addEventListener("change", (e) => localStorage.setItem("textlens-key", e.target.value));
   $("#tok-run").addEventListener("click", compare);
   $("#tok-ws").addEventListener("change", compare);
+  $("#lang-run").addEventListener("click", measureLanguages);
+  $("#lang-table").addEventListener("click", (e) => { const th = e.target.closest("th"); if (!th) return;
+    langs.dir = langs.key === th.dataset.key ? -langs.dir : 1; langs.key = th.dataset.key; drawLanguages(); });
   $("#search-form").addEventListener("submit", search);
   $("#upload-form").addEventListener("submit", upload);
   $("#eval-form").addEventListener("submit", runEval);
