@@ -32,8 +32,9 @@ import tokenizers
 
 from provenance import write_result
 from textlens.assets import resolve
-from textlens.tokens.languages import languages, price_table
+from textlens.tokens.languages import languages
 from textlens.tokens.parallel import read_parallel
+from textlens.tokens.prices import price_table
 from textlens.tokens.registry import availability, names, spec
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -148,6 +148,7 @@ SETUP: dict[tuple[str, int], dict] = {
         "stand_ins": [('"http://search.internal:8000"', "URL"), ('api_key="..."', 'api_key="team-key"')],
     },
     ("tokens.md", 0): {"inputs": few_texts},
+    ("tokens.md", 1): {},  # the UDHR (TEXTLENS_DATA: ../shared/data/multilingual) with two tokenizers
     ("training.md", 0): {
         "lane": "training",
         "inputs": scifact_folder,

