@@ -11,11 +11,10 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from textlens.cli.common import handle_errors, read_text_input
+from textlens.cli.common import handle_errors, read_text_input, staged_progress
 from textlens.cli.options import with_options
 from textlens.errors import InputError
 from textlens.tokens.languages import METRICS, LanguageOptions
-from textlens.tokens.prices import Price
 
 app = typer.Typer(help="Compare how trained tokenizers cut text.", no_args_is_help=True)
 console = Console()
@@ -162,34 +161,16 @@ def languages_cmd(
 ) -> None:
     """What each tokenizer charges each language: tokens over the pivot language's for the same text (the token
     premium), bytes and characters per token, byte and unknown tokens, round-trip loss, and cost."""
-    from dataclasses import replace
-
     from textlens.tokens.languages import languages
-    from textlens.tokens.prices import parse_price, price_table
+    from textlens.tokens.prices import parse_price, price_table, with_prices
     from textlens.tokens.render import print_languages
 
     if metric not in METRICS:
         raise InputError(f"--metric {metric!r} is not one of {', '.join(METRICS)}")
-    table = price_table(prices)
-    for item in price:
-        name, usd = parse_price(item)
-        table[name] = replace(table.get(name, Price(model=name)), usd_per_million=usd)
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-        disable=as_json,
-    ) as bar:
-        task = bar.add_task("tokenizers", total=None)
+    table = with_prices(price_table(prices), dict(parse_price(item) for item in price))
+    with staged_progress(disable=as_json) as progress:
         report = languages(
-            source,
-            tokenizer or None,
-            options=options,
-            prices=table,
-            num_threads=threads,
-            progress=lambda _stage, done, total: bar.update(task, completed=done, total=total),
+            source, tokenizer or None, options=options, prices=table, num_threads=threads, progress=progress
         )
     written = []
     if csv_out is not None:

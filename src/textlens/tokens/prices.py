@@ -4,7 +4,7 @@ it (``prices.json``, dated list prices; a JSON file of the same shape, or ``--pr
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -61,3 +61,8 @@ def parse_price(text: str) -> tuple[str, float]:
     if not sep or not name.strip() or not usd > 0:
         raise InputError(f"--price takes NAME=USD (dollars per million tokens), got {text!r}", hint="gpt-4o=2.5")
     return name.strip(), usd
+
+
+def with_prices(table: dict[str, Price], usd: dict[str, float]) -> dict[str, Price]:
+    """``table`` with these prices per million input tokens, by tokenizer name (a name it lacks is added)."""
+    return table | {name: replace(table.get(name, Price(model=name)), usd_per_million=v) for name, v in usd.items()}

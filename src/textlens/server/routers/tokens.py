@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
@@ -12,7 +11,6 @@ from textlens.errors import Forbidden, InputError
 from textlens.server.options import options_of, request_model
 from textlens.server.schemas import Body, Comparison, Job, Tokenizer, responses
 from textlens.tokens.languages import LanguageOptions
-from textlens.tokens.prices import Price
 
 router = APIRouter(prefix="/api", tags=["tokens"], responses=responses(404, 503))
 
@@ -50,8 +48,9 @@ def compare_tokens(body: CompareRequest, request: Request) -> dict[str, Any]:
     return compare(body.text, body.tokenizers, categories=body.categories).to_dict(with_segments=body.segments)
 
 
-def _named_only(names: list[str] | None) -> None:
-    """Refuse a file path or Hub id (403) and an unknown name (404, with the known names) before anything loads."""
+def _named_only(names: list[str] | None) -> list[str] | None:
+    """The registry's own names for ``names`` (an alias becomes its name); a file path or Hub id is refused (403),
+    an unknown name too (404, with the known names), before anything loads."""
     from textlens.tokens.registry import is_named, spec
 
     for name in names or ():
@@ -60,7 +59,7 @@ def _named_only(names: list[str] | None) -> None:
                 f"tokenizer {name!r}: this server loads named tokenizers only, no files or Hub ids",
                 hint="Use a name from GET /api/tokenizers.",
             )
-        spec(name)
+    return [spec(name).name for name in names] if names is not None else None
 
 
 LanguagesRequest = request_model(
@@ -110,22 +109,20 @@ def token_languages(body: LanguagesRequest, request: Request, response: Response
     from textlens.tokens.compare import default_tokenizers
     from textlens.tokens.languages import languages
     from textlens.tokens.parallel import parallel_from_mapping
-    from textlens.tokens.prices import price_table
+    from textlens.tokens.prices import price_table, with_prices
 
     st = request.app.state.textlens
-    _named_only(body.tokenizers)
+    named = _named_only(body.tokenizers)
     options = options_of(LanguageOptions, body)
-    table = price_table()
-    for name, usd in (body.prices or {}).items():
-        table[name] = replace(table.get(name, Price(model=name)), usd_per_million=usd)
+    table = with_prices(price_table(), body.prices or {})
     if body.texts is not None:
         size = sum(len(v) if isinstance(v, str) else sum(map(len, v.values())) for v in body.texts.values())
         limit = st.settings.max_text_chars
         if size > limit:
             raise InputError(f"the texts hold {size:,} characters; this server accepts up to {limit:,}")
         parallel = parallel_from_mapping(body.texts)
-        return languages(parallel, body.tokenizers, options=options, prices=table, num_threads=1).to_dict()
-    names = body.tokenizers or default_tokenizers()[0]
+        return languages(parallel, named, options=options, prices=table, num_threads=1).to_dict()
+    names = named or default_tokenizers()[0]
 
     def report(progress=None) -> dict[str, Any]:
         parallel, counted = st.udhr(options.complete_only)
