@@ -9,8 +9,11 @@
     Directories searched first for named files such as tokenizer definitions,
     separated by ``os.pathsep`` (``:`` on Linux). Tests and CI point it at
     ``../shared/tokenizers``.
+``TEXTLENS_DATA``
+    Directories searched first for data sets textlens can fetch (the Wikipedia Vital Articles, the UDHR), separated
+    by ``os.pathsep``. Tests and CI point it at ``../shared/data/...``.
 ``TEXTLENS_OFFLINE``
-    When ``1`` (or ``HF_HUB_OFFLINE=1``), never contact the Hugging Face Hub.
+    When ``1`` (or ``HF_HUB_OFFLINE=1``), never contact the Hugging Face Hub or the npm registry.
 ``TEXTLENS_BACKEND``
     Where collections live: ``local`` (default: folders under ``TEXTLENS_HOME``) or a
     ``postgresql://`` URL (PostgreSQL with pgvector; see :mod:`textlens.index.postgres`).
@@ -67,3 +70,9 @@ def settings() -> Settings:
     home = home.expanduser()
     models = Path(os.environ.get("TEXTLENS_MODELS") or home / "models").expanduser()
     return Settings(home=home, asset_dirs=dirs, offline=offline, backend=backend, models=models)
+
+
+def data_dirs() -> list[Path]:
+    """The directories in ``TEXTLENS_DATA``, in order."""
+    raw = os.environ.get("TEXTLENS_DATA", "")
+    return [Path(p).expanduser() for p in raw.split(os.pathsep) if p.strip()]

