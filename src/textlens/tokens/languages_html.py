@@ -150,13 +150,14 @@ def _notes(report: LanguageReport) -> str:
 
 
 def report_fragment(report: LanguageReport, *, standalone: bool = True) -> str:
-    """The report's body (with the sorting script when ``standalone``; Jupyter runs no inline script)."""
+    """The report's body: with the sorting script for a page of its own (``standalone``), with its styles for
+    Jupyter (which runs no inline script)."""
     intro = (
         f"<h1>Token premiums by language</h1><p class=meta>{len(report.rows)} languages of {_esc(report.source)}; "
         f"pivot {_esc(report.pivot)}; {len(report.tokenizers)} tokenizers; measured in {report.seconds:.1f} s.</p>"
     )
     parts = [intro, _summary(report), _script_chart(report), _dearest(report), _heatmap(report), _notes(report)]
-    return "".join(parts) + (_SORT if standalone else "")
+    return "".join(parts) + (_SORT if standalone else f"<style>{_CSS}</style>")
 
 
 def report_html(report: LanguageReport) -> str:
