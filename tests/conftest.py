@@ -46,8 +46,9 @@ def _environment(tmp_path_factory: pytest.TempPathFactory) -> None:
 
     users_model = settings().models / catalog()[TEST_LLM].file
     os.environ.setdefault("TEXTLENS_ASSETS", str(SHARED_TOKENIZERS))
-    data = (SHARED / "data" / d for d in ("wikipedia", "multilingual"))
-    os.environ.setdefault("TEXTLENS_DATA", os.pathsep.join(map(str, data)))
+    data = [p for p in os.environ.get("TEXTLENS_DATA", "").split(os.pathsep) if p]
+    data += [str(SHARED / "data" / d) for d in ("wikipedia", "multilingual") if str(SHARED / "data" / d) not in data]
+    os.environ["TEXTLENS_DATA"] = os.pathsep.join(data)  # the shared data sets, whatever else the caller names
     os.environ["TEXTLENS_HOME"] = str(tmp_path_factory.mktemp("textlens-home"))
     os.environ["TEXTLENS_OFFLINE"] = "1"
     models = tmp_path_factory.mktemp("models")
