@@ -117,7 +117,8 @@ def test_segments_aligned_by_id_and_a_missing_segment_is_reported(tmp_path: Path
         {"lang": "de", "id": 1, "text": "Alle Menschen sind frei geboren."},
         {"lang": "de", "id": 3, "text": "Niemand darf in Sklaverei gehalten werden."},
     ]
-    report = languages(_jsonl(tmp_path / "p.jsonl", rows), ["gpt-4"], pivot="en")
+    report = languages(_jsonl(tmp_path / "p.jsonl", rows), ["gpt-4", "cl100k_base"], pivot="en")
+    assert [t.name for t in report.tokenizers] == ["gpt-4"]  # named twice (an alias): counted once
     gpt4 = get_tokenizer("gpt-4")
     count = lambda s: len(gpt4.encode(s, add_special_tokens=False))  # noqa: E731
     german = report.row("de").cells["gpt-4"]

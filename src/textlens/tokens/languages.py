@@ -227,6 +227,7 @@ def languages(
     pivot = _pivot(parallel, opts.pivot)
     texts, notes, unaligned = _aligned(parallel, pivot)
     loaded = [t if isinstance(t, Tokenizer) else get_tokenizer(t) for t in (tokenizers or default_tokenizers()[0])]
+    loaded = list({t.name: t for t in loaded}.values())  # a tokenizer named twice (or by an alias) counts once
     if not loaded:
         raise InputError("no tokenizer to measure", hint="Name one or more: -t gpt-4 -t llama-3.")
     table = price_table() if prices is None else prices
