@@ -29,6 +29,7 @@ import sentencepiece
 import tiktoken
 import tiktoken.load
 import tokenizers
+from scipy.stats import spearmanr
 
 from provenance import write_result
 from textlens.assets import resolve
@@ -106,27 +107,6 @@ def _shared(texts, code: str, pivot: str) -> list[str]:
     return [s for s in texts[code].segments if s in texts[pivot].segments]
 
 
-def _ranks(values: list[float]) -> list[float]:
-    order = sorted(range(len(values)), key=lambda i: values[i])
-    ranks = [0.0] * len(values)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[order[k]] = (i + j) / 2 + 1
-        i = j + 1
-    return ranks
-
-
-def spearman(a: list[float], b: list[float]) -> float:
-    ra, rb = _ranks(a), _ranks(b)
-    ma, mb = statistics.fmean(ra), statistics.fmean(rb)
-    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb, strict=True))
-    return cov / math.sqrt(sum((x - ma) ** 2 for x in ra) * sum((y - mb) ** 2 for y in rb))
-
-
 def petrov_rows(report) -> list[dict]:
     """FLORES-200 premiums (Petrov et al.'s lengths over English's) against the UDHR's, per shared tokenizer."""
     with PETROV.open(encoding="utf-8") as fh:
@@ -151,7 +131,7 @@ def petrov_rows(report) -> list[dict]:
                 "tokenizer": name,
                 "flores_column": column,
                 "languages": len(pairs),
-                "spearman_rho": round(spearman(flores, udhr), 4),
+                "spearman_rho": round(float(spearmanr(flores, udhr).statistic), 4),
                 "median_flores_premium": round(statistics.median(flores), 3),
                 "median_udhr_premium": round(statistics.median(udhr), 3),
                 "median_udhr_over_flores": round(math.exp(statistics.median(logs)), 3),

@@ -108,7 +108,7 @@ def token_stats(tok: Tokenizer, text: str, ids: list[int], content: list[int]) -
     added = Counter(ids)
     added.subtract(content)
     special_added = [tok.token_bytes[i].decode("utf-8", "replace") for i in ids if added[i] > 0]
-    is_partial = [_is_partial(table[i]) for i in content]  # each token decoded once
+    is_partial = [is_partial_utf8(table[i]) for i in content]  # each token decoded once
     partial = sum(is_partial)
     n = len(content)
     n_bytes = len(text.encode("utf-8"))
@@ -134,7 +134,8 @@ def token_stats(tok: Tokenizer, text: str, ids: list[int], content: list[int]) -
     )
 
 
-def _is_partial(data: bytes) -> bool:
+def is_partial_utf8(data: bytes) -> bool:
+    """Whether a token's bytes are not whole UTF-8 characters (a byte-level token holding part of one)."""
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:

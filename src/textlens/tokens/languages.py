@@ -34,7 +34,7 @@ import numpy as np
 
 from textlens.errors import ConflictingInput, InputError
 from textlens.progress import Progress
-from textlens.tokens.analysis import count_words
+from textlens.tokens.analysis import count_words, is_partial_utf8
 from textlens.tokens.base import Tokenizer
 from textlens.tokens.options import LanguageOptions
 from textlens.tokens.parallel import LanguageText, Note, ParallelText, read_parallel
@@ -102,6 +102,11 @@ class TokenizerSummary:
     price: Price | None
     seconds: float
     lossy: list[str] = field(default_factory=list)  # languages left out of the median and rankings (LOSSY)
+
+    def doc_cost(self, words: int, premium: float = 1.0) -> float | None:
+        """US dollars for a document of ``words`` pivot words in a language of this ``premium``; ``None`` without
+        a price."""
+        return self.price.cost(words * self.pivot_tokens_per_word * premium) if self.price else None
 
 
 @dataclass
@@ -271,7 +276,7 @@ def _cell(row: LanguageRow, c: dict[str, int], pivot_doc_tokens: float, price: P
     document of ``words`` words."""
     premium = c["tokens"] / c["pivot_tokens"] if c["pivot_tokens"] else 0.0
     doc_tokens = round(pivot_doc_tokens * premium)
-    usd = price.usd_per_million if price else None
+    cost = price.cost(doc_tokens) if price else None
     context = price.context if price else None
     return Cell(
         tokens=c["tokens"],
@@ -282,7 +287,7 @@ def _cell(row: LanguageRow, c: dict[str, int], pivot_doc_tokens: float, price: P
         unk_share=_ratio(c["unk_tokens"], c["tokens"]),
         roundtrip_loss=_ratio(c["lost_chars"], c["core_chars"]),
         doc_tokens=doc_tokens,
-        doc_cost_usd=round(doc_tokens * usd / 1e6, 6) if usd else None,
+        doc_cost_usd=round(cost, 6) if cost is not None else None,
         context_share=round(doc_tokens / context, 4) if context else None,
     )
 
@@ -373,12 +378,7 @@ def _ratio(a: float, b: float) -> float:
 def _token_masks(tok: Tokenizer) -> tuple[np.ndarray, np.ndarray]:
     """Per id: whether it is a byte token (byte fallback, or bytes that are not a whole character), and unknown."""
     table = tok.token_bytes
-    byte = np.zeros(len(table), dtype=bool)
-    for i, data in enumerate(table):
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            byte[i] = True
+    byte = np.fromiter(map(is_partial_utf8, table), dtype=bool, count=len(table))
     for i in tok.byte_fallback_ids:
         if i < len(byte):
             byte[i] = True

@@ -41,11 +41,8 @@ def _summary(report: LanguageReport) -> str:
     rows = []
     for t in report.tokenizers:
         price = t.price
-        cost = ""
-        if price and price.usd_per_million:
-            median_doc = report.words * t.pivot_tokens_per_word * t.median_premium
-            cost = f"${report.words * t.pivot_tokens_per_word * price.usd_per_million / 1e6:.4f} / "
-            cost += f"${median_doc * price.usd_per_million / 1e6:.4f}"
+        pivot, median = t.doc_cost(report.words), t.doc_cost(report.words, t.median_premium)
+        cost = f"${pivot:.4f} / ${median:.4f}" if pivot is not None else ""
         context = f"{price.context:,}" if price and price.context else ""
         cheap = ", ".join(f"{c} {p:.2f}" for c, p in t.cheapest)
         rows.append(

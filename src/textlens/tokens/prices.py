@@ -20,6 +20,10 @@ class Price:
     usd_per_million: float | None = None
     context: int | None = None
 
+    def cost(self, tokens: float) -> float | None:
+        """US dollars for ``tokens`` input tokens; ``None`` without a price."""
+        return tokens * self.usd_per_million / 1e6 if self.usd_per_million else None
+
 
 def price_table(path: str | Path | None = None) -> dict[str, Price]:
     """Prices and context windows per tokenizer name: textlens's table (list prices on the date it gives), or a

@@ -170,10 +170,8 @@ def print_languages(console: Console, report, *, metric: str = "premium", rows: 
     for col in ("tokenizer", "median", "pivot tokens/word", "cheapest", "most expensive", f"{report.words:,} words"):
         summary.add_column(col, justify="right" if col in ("median", "pivot tokens/word") else "left", overflow="fold")
     for t in report.tokenizers:
-        cost = ""
-        if t.price and t.price.usd_per_million:
-            per = t.price.usd_per_million / 1e6 * report.words * t.pivot_tokens_per_word
-            cost = f"${per:.4f} {report.pivot}, ${per * t.median_premium:.4f} median ({t.price.model})"
+        pivot, median = t.doc_cost(report.words), t.doc_cost(report.words, t.median_premium)
+        cost = f"${pivot:.4f} {report.pivot}, ${median:.4f} median ({t.price.model})" if pivot is not None else ""
         summary.add_row(
             t.name,
             f"{t.median_premium:.2f}×",
