@@ -37,6 +37,7 @@ demo: install-demo
 
 test: install-test browser
 	$(BIN)/textlens models pull smollm2-135m
+	$(BIN)/textlens postgres install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(MAKE) docs

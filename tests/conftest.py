@@ -45,6 +45,8 @@ def _environment(tmp_path_factory: pytest.TempPathFactory) -> None:
     from textlens.models.llms import catalog
 
     users_model = settings().models / catalog()[TEST_LLM].file
+    # PostgreSQL's programs (`textlens postgres install`, run by `make test`) are shared with the user's home
+    os.environ.setdefault("TEXTLENS_POSTGRES", str(settings().home / "postgres"))
     os.environ.setdefault("TEXTLENS_ASSETS", str(SHARED_TOKENIZERS))
     data = [p for p in os.environ.get("TEXTLENS_DATA", "").split(os.pathsep) if p]
     data += [str(SHARED / "data" / d) for d in ("wikipedia", "multilingual") if str(SHARED / "data" / d) not in data]
@@ -70,7 +72,7 @@ LANES = {
     "inside": ("tests/inside/", "tests/server/test_inside_api.py"),
     "training": ("tests/train/",),
     "topics": ("tests/topics/",),  # UMAP and numba: compiling and fitting take a minute
-    "postgres": ("tests/index/test_postgres.py",),
+    "postgres": ("tests/index/test_postgres.py", "tests/index/test_pg_textsearch.py"),
     "ray": ("tests/index/test_ray.py",),
     "browser": ("tests/ui/",),
     "notebook": ("tests/test_notebook.py",),
@@ -120,3 +122,19 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def pg_url(pg_server) -> str:
     return pg_server.get_uri()
+
+
+@pytest.fixture(scope="session")
+def pg17(tmp_path_factory: pytest.TempPathFactory):
+    """A PostgreSQL 17 with pg_textsearch, pgvector and pgvectorscale, started by textlens on 127.0.0.1."""
+    from textlens.index.postgres.server import PgServer
+
+    server = PgServer(tmp_path_factory.mktemp("pg17") / "primary")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg17_url(pg17) -> str:
+    return pg17.url()

@@ -12,6 +12,7 @@ from textlens.cli.demo import demo_cmd
 from textlens.cli.evaluate import eval_cmd
 from textlens.cli.inside import app as inside_app
 from textlens.cli.keywords import keywords_cmd
+from textlens.cli.postgres import app as postgres_app
 from textlens.cli.serve import serve_cmd
 from textlens.cli.tokens import app as tokens_app
 from textlens.cli.topics import topics_cmd
@@ -36,6 +37,7 @@ app.command("topics")(topics_cmd)
 app.add_typer(classify_app, name="classify")
 app.add_typer(inside_app, name="inside")
 app.add_typer(train_app, name="train")
+app.add_typer(postgres_app, name="postgres")
 
 
 def _version(value: bool) -> None:

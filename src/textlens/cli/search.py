@@ -58,7 +58,12 @@ def index_cmd(
     no_encoder: bool = typer.Option(False, "--no-encoder", help="Keyword search only (no vectors)."),
     language: str = typer.Option("english", "--language", help="Stemming and stop words."),
     vector_index: str = typer.Option(
-        "auto", "--vector-index", help="auto, exact, hnsw, int8 or binary (PostgreSQL: hnsw or exact)."
+        "auto", "--vector-index", help="auto, exact, hnsw, int8 or binary (PostgreSQL: hnsw, diskann or exact)."
+    ),
+    keyword_index: str = typer.Option(
+        "auto",
+        "--keyword-index",
+        help="PostgreSQL: pg_textsearch (BM25 index; auto where the server has it) or sql (BM25 in SQL).",
     ),
     embed_title: bool = typer.Option(
         True, "--embed-title/--no-embed-title", help="Embed title and text together (new collections)."
@@ -100,6 +105,7 @@ def index_cmd(
         encoder=None if no_encoder else (encoder or DEFAULT_ENCODER),
         language=language,
         vector_index=vector_index,
+        keyword_index=keyword_index,
         embed_title=embed_title,
     )
     report, info = _add(col, docs, upsert=upsert, ray=ray, quiet=as_json)
@@ -285,7 +291,7 @@ def collections_import(
     file: Path = typer.Argument(..., help="A file written by textlens collections export."),
     name: str = typer.Argument(None, help="Collection to build or complete (default: the exported one's name)."),
     vector_index: str = typer.Option(
-        "auto", "--vector-index", help="For a new collection (PostgreSQL: hnsw or exact)."
+        "auto", "--vector-index", help="For a new collection (PostgreSQL: hnsw, diskann or exact)."
     ),
     reembed: bool = typer.Option(False, "--reembed", help="Embed the texts again instead of using the file's vectors."),
     as_json: bool = typer.Option(False, "--json"),

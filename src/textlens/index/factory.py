@@ -72,6 +72,7 @@ def create_collection(
     encoder: str | Any | None = DEFAULT_ENCODER,
     language: str = "english",
     vector_index: str = "auto",
+    keyword_index: str = "auto",
     embed_title: bool = True,
     exist_ok: bool = False,
     backend: str | None = None,
@@ -82,7 +83,10 @@ def create_collection(
         name: a collection name, or (local backend) a folder path.
         encoder: embedding model id, folder or :class:`~textlens.embed.Encoder`; ``None`` for keyword search only.
         language: stemming and stop words of the keyword index.
-        vector_index: ``auto``, ``exact``, ``hnsw``, ``int8`` or ``binary`` (PostgreSQL: ``hnsw``, ``exact``).
+        vector_index: ``auto``, ``exact``, ``hnsw``, ``int8`` or ``binary`` (PostgreSQL: ``hnsw``, ``diskann``,
+            ``exact``).
+        keyword_index: ``auto``; PostgreSQL: ``pg_textsearch`` (BM25 index; ``auto`` where the server has it) or
+            ``sql`` (BM25 computed in SQL; any PostgreSQL with pgvector). Local collections use tantivy.
         embed_title: embed title and text together (as BEIR evaluations do), not the text alone.
         exist_ok: open the collection if it exists (with the same encoder) instead of failing.
         backend: ``None`` (``TEXTLENS_BACKEND``, else local), ``"local"`` or a ``postgresql://`` URL.
@@ -92,7 +96,12 @@ def create_collection(
     if url is not None:
         from textlens.index.postgres import PgCollection
 
-        return PgCollection.create(str(name), url, exist_ok=exist_ok, **options)
+        return PgCollection.create(str(name), url, exist_ok=exist_ok, keyword_index=keyword_index, **options)
+    if keyword_index not in ("auto", "tantivy"):
+        raise InputError(
+            f"keyword index {keyword_index!r} is PostgreSQL's; a local collection keeps its keywords in tantivy",
+            hint="Drop --keyword-index, or name a postgresql:// backend.",
+        )
     return LocalCollection.create(collection_path(name), exist_ok=exist_ok, **options)
 
 

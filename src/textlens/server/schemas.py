@@ -100,6 +100,7 @@ class CollectionInfo(BaseModel):
     encoder: dict[str, Any] | None = Field(None, description="name, dim, ... of the embedding model; null: keyword")
     language: str
     vector_index: str
+    keyword_index: str | None = Field(None, description="PostgreSQL: pg_textsearch or sql (local: tantivy).")
     fields: list[str] = Field(description="Metadata fields the documents hold (filterable).")
     keyword_titles: bool
     bytes_on_disk: int

@@ -294,6 +294,7 @@ class LocalCollection(CollectionBase):
             "vector_index": self.manifest["vector_index"],
             "fields": sorted(self.store.fields()),
             # False for a keyword index written before titles had a field: no title boost until rebuilt
+            "keyword_index": "tantivy",
             "keyword_titles": self.keyword.has_titles,
             "bytes_on_disk": size,
             "created": self.manifest["created"],

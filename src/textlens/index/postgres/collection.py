@@ -57,19 +57,28 @@ from textlens.index.base import (
     load_encoder,
 )
 from textlens.index.postgres.connection import (
+    BM25_HINT,
+    KEYWORD_INDEXES,
     LOCK_CLASS,
     REGISTRY,
+    VECTOR_INDEXES,
     BackendError,
+    bm25_missing,
     connect,
     create_tables,
+    enable,
     ensure_registry,
     last_line,
     lost_connection,
     redact,
     tables_of,
+    version_tuple,
 )
+from textlens.index.postgres.replicas import ReplicaLost, Replicas, split_hosts
 from textlens.index.postgres.snapshot import FIELDS, PgSnapshot, fieldnorm
 from textlens.progress import Progress
+from textlens.search.engine import search
+from textlens.search.options import SearchOptions
 
 FORMAT_VERSION = 1
 
@@ -78,9 +87,9 @@ class PgCollection(CollectionBase):
     """A collection in PostgreSQL (see the module's docstring). Open with ``Collection.create`` /
     ``Collection.open`` and ``backend="postgresql://..."``."""
 
-    def __init__(self, url: str, conn, cid: int, name: str, manifest: dict[str, Any]) -> None:
+    def __init__(self, url: str, conn, cid: int, name: str, manifest: dict[str, Any], replicas: Replicas) -> None:
         super().__init__()
-        self.url, self.cid, self.name, self.manifest = url, cid, name, manifest
+        self.url, self.cid, self.name, self.manifest, self.replicas = url, cid, name, manifest, replicas
         self.path = f"{redact(url)}#{name}"
         self.t = tables_of(cid)
         self.analysis = Terms(manifest["language"])
@@ -107,6 +116,7 @@ class PgCollection(CollectionBase):
             with contextlib.suppress(Exception):
                 conn.close()
         self._all = []
+        self.replicas.close()
         self._writer_conn = None
 
     # -- lifecycle -----------------------------------------------------------
@@ -119,6 +129,7 @@ class PgCollection(CollectionBase):
         encoder=None,
         language: str = "english",
         vector_index: str = "auto",
+        keyword_index: str = "auto",
         embed_title: bool = True,
         exist_ok: bool = False,
     ) -> PgCollection:
@@ -126,18 +137,25 @@ class PgCollection(CollectionBase):
 
         check_name(name)
         analyzer(language)
-        if vector_index not in ("auto", "hnsw", "exact"):
+        if vector_index not in VECTOR_INDEXES:
             raise InputError(
                 f"vector index {vector_index!r} is not one PostgreSQL offers",
-                hint="Use hnsw (pgvector's HNSW, the default) or exact.",
+                hint="Use hnsw (pgvector's HNSW, the default), diskann (pgvectorscale's StreamingDiskANN) or exact.",
             )
-        conn = connect(url)
+        if keyword_index not in KEYWORD_INDEXES:
+            raise InputError(
+                f"keyword index {keyword_index!r} is not one PostgreSQL offers",
+                hint="Use pg_textsearch (BM25 with block-max WAND; auto when the server has it) or sql.",
+            )
+        given, (url, replicas) = url, split_hosts(url)
+        conn, standbys = connect(url), Replicas([])
         try:
+            standbys = _replicas(conn, url, replicas)
             ensure_registry(conn, url)
             if conn.execute(f"SELECT 1 FROM {REGISTRY} WHERE name = %s", (name,)).fetchone():
-                conn.close()
+                _abandon(conn, standbys)
                 if exist_ok:
-                    return cls.open(name, url, encoder=encoder)
+                    return cls.open(name, given, encoder=encoder)
                 raise CollectionConflict(
                     f"collection {name!r} already exists in {redact(url)}",
                     hint="Open it, add to it, or delete it with `textlens collections delete`.",
@@ -152,7 +170,7 @@ class PgCollection(CollectionBase):
                 "vector_index": "hnsw" if vector_index == "auto" else vector_index,
                 "embed_title": embed_title,
                 "encoder": encoder_entry(enc) if enc else None,
-            }
+            } | _indexes(conn, url, keyword_index, vector_index if enc else "exact")
             with conn.transaction():
                 cid = conn.execute(
                     f"INSERT INTO {REGISTRY} (name, format_version, manifest) VALUES (%s, %s, %s) RETURNING id",
@@ -160,26 +178,28 @@ class PgCollection(CollectionBase):
                 ).fetchone()[0]
                 create_tables(conn, cid, manifest)
         except BaseException:
-            conn.close()
+            _abandon(conn, standbys)
             raise
-        col = cls(url, conn, cid, name, manifest)
+        col = cls(url, conn, cid, name, manifest, standbys)
         col._encoder = enc
         return col
 
     @classmethod
     def open(cls, name: str, url: str, *, encoder=None) -> PgCollection:
         check_name(name)
-        conn = connect(url)
+        url, replicas = split_hosts(url)
+        conn, standbys = connect(url), Replicas([])
         try:
+            standbys = _replicas(conn, url, replicas)
             ensure_registry(conn, url)
             row = conn.execute(
                 f"SELECT id, format_version, manifest FROM {REGISTRY} WHERE name = %s", (name,)
             ).fetchone()
         except BaseException:
-            conn.close()
+            _abandon(conn, standbys)
             raise
         if row is None:
-            conn.close()
+            _abandon(conn, standbys)
             raise CollectionNotFound(
                 f"no collection {name!r} in {redact(url)}",
                 hint="List collections with `textlens collections list --backend URL`; create one with "
@@ -188,13 +208,18 @@ class PgCollection(CollectionBase):
             )
         cid, version, manifest = row
         if version > FORMAT_VERSION:
-            conn.close()
+            _abandon(conn, standbys)
             raise BackendError(
                 f"collection {name!r} in {redact(url)} has format version {version}; this textlens reads up to "
                 f"{FORMAT_VERSION}",
                 hint="Upgrade textlens to open it.",
             )
-        col = cls(url, conn, cid, name, manifest)
+        try:
+            _check_extensions(conn, url, name, manifest)
+            col = cls(url, conn, cid, name, manifest, standbys)
+        except BaseException:
+            _abandon(conn, standbys)
+            raise
         if encoder is not None:
             col._check_encoder(encoder)
         return col
@@ -274,6 +299,8 @@ class PgCollection(CollectionBase):
             vecs = self._embed(keep, report, progress, done)
         analysed = [self._analyse(d) for d in keep]
         self._commit(conn, keep, analysed, vecs, list(old.values()), report)
+        if self.replicas:
+            self.replicas.wrote(conn)
         report.added += len(keep) - len(old)
         report.replaced += len(old)
 
@@ -301,6 +328,11 @@ class PgCollection(CollectionBase):
             "c": cjk_bigrams(body),
         }
 
+    @property
+    def bm25(self) -> bool:
+        """Whether keyword search runs on pg_textsearch's index (else BM25 computed in SQL over the terms)."""
+        return self.manifest.get("keyword_index") == "pg_textsearch"
+
     def _commit(self, conn, docs, analysed, vecs, replace: list[int], report: AddReport) -> None:
         """Insert ``docs`` with their terms, retire ``replace`` and move the statistics, in one transaction."""
         from psycopg import sql
@@ -322,21 +354,16 @@ class PgCollection(CollectionBase):
                 conn.execute(sql.SQL("DELETE FROM {} WHERE key = ANY(%s)").format(t["docs"]), [replace])
             keys = list(range(first, first + len(docs)))
             columns = "key, id, parent, title, text, metadata" + (", embedding" if vecs is not None else "")
+            columns += ", bm25_body, bm25_title" if self.bm25 else ""
             with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(t["docs"], sql.SQL(columns))) as copy:
                 for i, (key, d) in enumerate(zip(keys, docs, strict=True)):
                     row = [key, d.id, d.parent, d.title, d.text, json.dumps(d.metadata, ensure_ascii=False)]
-                    copy.write_row([*row, vecs[i]] if vecs is not None else row)
-            added = {"b": 0, "t": 0, "c": 0}
-            with conn.cursor().copy(
-                sql.SQL("COPY {} (field, term, key, tf, length, norm) FROM STDIN").format(t["terms"])
-            ) as copy:
-                for key, terms in zip(keys, analysed, strict=True):
-                    for field, words in terms.items():
-                        n = len(words)
-                        added[field] += n
-                        norm = fieldnorm(n)
-                        for word, tf in Counter(words).items():
-                            copy.write_row((field, word, key, tf, n, norm))
+                    row += [vecs[i]] if vecs is not None else []
+                    if self.bm25:  # CJK bigrams join the body's terms (one field, where the SQL path has two)
+                        terms = analysed[i]
+                        row += [" ".join(terms["b"] + terms["c"]), " ".join(terms["t"])]
+                    copy.write_row(row)
+            added = {"b": 0, "t": 0, "c": 0} if self.bm25 else self._copy_terms(conn, keys, analysed)
             names = sorted({f for d in docs for f in d.metadata})
             if names:
                 conn.execute(
@@ -355,6 +382,23 @@ class PgCollection(CollectionBase):
                     self.cid,
                 ),
             )
+
+    def _copy_terms(self, conn, keys: list[int], analysed: list[dict[str, list[str]]]) -> dict[str, int]:
+        """The SQL path's term rows of new documents; returns the tokens added per field."""
+        from psycopg import sql
+
+        added = {"b": 0, "t": 0, "c": 0}
+        with conn.cursor().copy(
+            sql.SQL("COPY {} (field, term, key, tf, length, norm) FROM STDIN").format(self.t["terms"])
+        ) as copy:
+            for key, terms in zip(keys, analysed, strict=True):
+                for field, words in terms.items():
+                    n = len(words)
+                    added[field] += n
+                    norm = fieldnorm(n)
+                    for word, tf in Counter(words).items():
+                        copy.write_row((field, word, key, tf, n, norm))
+        return added
 
     def delete(self, ids: Sequence[str]) -> int:
         """Delete documents by id; a whole-document id also deletes its chunks. Returns the count."""
@@ -387,6 +431,8 @@ class PgCollection(CollectionBase):
                     tokens_c = tokens_c - %s, generation = generation + 1 WHERE id = %s""",
                     (len(keys), *(int(tokens.get(f, 0)) for f in FIELDS), self.cid),
                 )
+            if self.replicas:
+                self.replicas.wrote(conn)
             return len(keys)
 
     # -- reading -------------------------------------------------------------
@@ -430,6 +476,9 @@ class PgCollection(CollectionBase):
             "language": self.manifest["language"],
             "vector_index": self.manifest["vector_index"],
             "fields": sorted(self._fields(self.db)),
+            "keyword_index": self.manifest.get("keyword_index", "sql"),
+            "extensions": self.manifest.get("extensions", {}),
+            "replicas": self.replicas.describe(),
             "keyword_titles": True,
             "bytes_on_disk": int(size),
             "created": self.manifest["created"],
@@ -440,20 +489,50 @@ class PgCollection(CollectionBase):
         )
 
     @contextlib.contextmanager
-    def snapshot(self) -> Iterator[PgSnapshot]:
+    def snapshot(self, *, replica: bool = False) -> Iterator[PgSnapshot]:
         """One REPEATABLE READ, READ ONLY transaction: every retriever and row fetched inside sees one
-        committed state."""
+        committed state; with ``replica``, on the next replica that is up (see :mod:`.replicas`), else on the
+        primary."""
         import psycopg
 
-        db = self.db
+        replica = self.replicas.pick() if replica and self.replicas else None
         try:
+            db = replica.conn if replica else self.db
             db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        except (psycopg.OperationalError, BackendError) as exc:
+            if replica is None:
+                if isinstance(exc, BackendError):
+                    raise
+                raise lost_connection(self.url, exc) from exc
+            self.replicas.down(replica, exc)
+            raise ReplicaLost(f"replica {redact(replica.url)} failed: {last_line(exc)}") from exc
+        try:
             yield PgSnapshot(self, db)
         except psycopg.OperationalError as exc:  # the server went away; the next call connects again
+            if replica is not None:
+                self.replicas.down(replica, exc)
+                raise ReplicaLost(f"replica {redact(replica.url)} failed: {last_line(exc)}") from exc
             raise lost_connection(self.url, exc) from exc
         finally:
             with contextlib.suppress(psycopg.Error):
                 db.execute("COMMIT")  # after an error inside: PostgreSQL rolls back instead
+
+    def search(self, query: str, options=None, *, encoder=None, query_vector=None, **changes: Any):
+        """As :meth:`CollectionBase.search`, on a replica when the collection has some: one that fails meanwhile
+        is passed over and the search runs again on the next (the primary when none is left). Keyword search on
+        pg_textsearch stays on the primary: pg_textsearch 0.6 does not replicate its index to hot standbys
+        (timescale/pg_textsearch#342 and #345, fixed after 0.6.1)."""
+        opts = SearchOptions.merged(options, **changes)
+        if encoder is not None:
+            self._check_encoder(encoder)
+        tries = len(self.replicas.members) if self.replicas and not (self.bm25 and opts.mode != "dense") else 0
+        for attempt in range(tries + 1):
+            try:
+                with self.snapshot(replica=attempt < tries) as snap:
+                    return search(snap, query, opts, query_vector=query_vector)
+            except ReplicaLost:
+                continue
+        raise AssertionError("unreachable: the last try reads from the primary")
 
     def document_ids(self) -> set[str]:
         from psycopg import sql
@@ -470,3 +549,53 @@ class PgCollection(CollectionBase):
 
         stmt = sql.SQL("SELECT 1 FROM {} WHERE parent IS NOT NULL LIMIT 1").format(self.t["docs"])
         return self.db.execute(stmt).fetchone() is not None
+
+
+def _indexes(conn, url: str, keyword_index: str, vector_index: str) -> dict[str, Any]:
+    """The manifest's ``keyword_index`` (``auto``: pg_textsearch where the server has it) and the versions of
+    the extensions the collection's indexes are made with; a clear error when a named one is missing."""
+    missing = bm25_missing(conn)
+    if keyword_index == "auto":
+        keyword_index = "sql" if missing else "pg_textsearch"
+    elif keyword_index == "pg_textsearch" and missing:
+        raise BackendError(f"the PostgreSQL server at {redact(url)} {missing}", hint=BM25_HINT)
+    extensions = {}
+    if keyword_index == "pg_textsearch":
+        extensions["pg_textsearch"] = enable(conn, url, "pg_textsearch", BM25_HINT)
+    if vector_index == "diskann":
+        hint = "Install pgvectorscale (`textlens postgres start` runs a server with it), or use --vector-index hnsw."
+        extensions["vectorscale"] = enable(conn, url, "vectorscale", hint)
+    return {"keyword_index": keyword_index, "extensions": extensions}
+
+
+def _check_extensions(conn, url: str, name: str, manifest: dict[str, Any]) -> None:
+    """The server still has each extension the collection's indexes were made with, at that version or newer."""
+    for extension, made in manifest.get("extensions", {}).items():
+        row = conn.execute("SELECT extversion FROM pg_extension WHERE extname = %s", (extension,)).fetchone()
+        if row is None or version_tuple(row[0]) < version_tuple(made):
+            now = "does not have it" if row is None else f"has {row[0]}"
+            raise BackendError(
+                f"collection {name!r} in {redact(url)} was indexed with {extension} {made}; the server {now}",
+                hint=f"Install {extension} {made} or newer (ALTER EXTENSION {extension} UPDATE;), or rebuild the "
+                "collection with --keyword-index sql.",
+            )
+    if manifest.get("keyword_index") == "pg_textsearch":
+        missing = bm25_missing(conn)
+        if missing:
+            raise BackendError(f"collection {name!r} needs pg_textsearch; {redact(url)} {missing}", hint=BM25_HINT)
+
+
+def _abandon(conn, standbys: Replicas) -> None:
+    conn.close()
+    standbys.close()
+
+
+def _replicas(conn, url: str, urls: list[str]) -> Replicas:
+    replicas = Replicas(urls)
+    if replicas:
+        try:
+            replicas.check_roles(conn, url)
+        except BaseException:
+            replicas.close()
+            raise
+    return replicas

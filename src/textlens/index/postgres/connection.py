@@ -92,6 +92,46 @@ def ensure_vector(conn, url: str) -> None:
         ) from exc
 
 
+KEYWORD_INDEXES = ("auto", "pg_textsearch", "sql")
+VECTOR_INDEXES = ("auto", "hnsw", "diskann", "exact")
+
+BM25_HINT = (
+    "Use PostgreSQL 17 with pg_textsearch in shared_preload_libraries (`textlens postgres start` runs one), or "
+    'create the collection with --keyword-index sql (keyword_index="sql"): BM25 computed in SQL, slower.'
+)
+
+
+def bm25_missing(conn) -> str | None:
+    """Why pg_textsearch cannot serve on this server, or ``None`` when it can."""
+    if conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_textsearch'").fetchone() is None:
+        return "has no pg_textsearch extension"
+    preload = conn.execute("SHOW shared_preload_libraries").fetchone()[0]
+    if "pg_textsearch" not in [p.strip() for p in preload.split(",")]:
+        return "has pg_textsearch but does not preload it (shared_preload_libraries)"
+    return None
+
+
+def enable(conn, url: str, extension: str, hint: str) -> str:
+    """``CREATE EXTENSION IF NOT EXISTS`` (with what it needs); returns the version enabled."""
+    import psycopg
+
+    try:
+        conn.execute(f"CREATE EXTENSION IF NOT EXISTS {extension} CASCADE")
+    except psycopg.errors.UndefinedFile as exc:
+        raise BackendError(f"the PostgreSQL server at {redact(url)} has no {extension} extension", hint=hint) from exc
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise BackendError(
+            f"{extension} is installed on {redact(url)} but not enabled in this database, and this user may not "
+            "enable it",
+            hint=f"Run CREATE EXTENSION {extension} CASCADE; in the database as its owner or a superuser.",
+        ) from exc
+    return conn.execute("SELECT extversion FROM pg_extension WHERE extname = %s", (extension,)).fetchone()[0]
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split(".") if p.isdigit())
+
+
 def tables_of(cid: int) -> dict[str, Any]:
     from psycopg import sql
 
@@ -140,12 +180,21 @@ def create_tables(conn, cid: int, manifest: dict[str, Any]) -> None:
     t = tables_of(cid)
     enc = manifest.get("encoder")
     vector = sql.SQL(", embedding vector({})").format(sql.Literal(enc["dim"])) if enc else sql.SQL("")
+    bm25 = manifest.get("keyword_index") == "pg_textsearch"
+    terms = sql.SQL(", bm25_body text NOT NULL, bm25_title text NOT NULL" if bm25 else "")
     conn.execute(
         sql.SQL(
             "CREATE TABLE {} (key bigint PRIMARY KEY, id text UNIQUE NOT NULL, parent text, title text NOT NULL, "
-            "text text NOT NULL, metadata jsonb NOT NULL{})"
-        ).format(t["docs"], vector)
+            "text text NOT NULL, metadata jsonb NOT NULL{}{})"
+        ).format(t["docs"], vector, terms)
     )
+    if bm25:  # the analysed terms, space-separated: 'simple' keeps them as they are (see snapshot.py)
+        for column in ("bm25_body", "bm25_title"):
+            conn.execute(
+                sql.SQL(
+                    "CREATE INDEX {} ON {} USING bm25 ({}) WITH (text_config = 'simple', k1 = 1.2, b = 0.75)"
+                ).format(bm25_index(cid, column), t["docs"], sql.Identifier(column))
+            )
     conn.execute(sql.SQL("CREATE INDEX ON {} (parent)").format(t["docs"]))
     conn.execute(
         sql.SQL(
@@ -158,6 +207,18 @@ def create_tables(conn, cid: int, manifest: dict[str, Any]) -> None:
     conn.execute(sql.SQL("CREATE TABLE {} (name text PRIMARY KEY)").format(t["fields"]))
     if enc and manifest["vector_index"] == "hnsw":
         conn.execute(sql.SQL("CREATE INDEX ON {} USING hnsw (embedding vector_cosine_ops)").format(t["docs"]))
+    if enc and manifest["vector_index"] == "diskann":  # plain: SBQ learns from the rows there when it is made (none)
+        conn.execute(
+            sql.SQL("CREATE INDEX ON {} USING diskann (embedding vector_cosine_ops) WITH (storage_layout = plain)")
+            .format(t["docs"])
+        )
+
+
+def bm25_index(cid: int, column: str):
+    """The name of a pg_textsearch index (``to_bm25query`` names it)."""
+    from psycopg import sql
+
+    return sql.Identifier(f"textlens_c{cid}_{column}")
 
 
 def list_pg_collections(url: str) -> list[dict[str, Any]]:

@@ -125,6 +125,58 @@ class PgKeywordRetriever:
         return {int(key): float(score) for key, score in snap.db.execute(query_sql, args)}
 
 
+class PgBm25Retriever:
+    """BM25 from pg_textsearch's index (block-max WAND top-k) over the analysed terms stored as text.
+
+    The body's index holds textlens's analysed terms of title and text (and CJK bigrams), the title's those of
+    the title, both with PostgreSQL's ``simple`` configuration, which keeps space-separated terms as they are: so
+    stemming and stop words are textlens's own, the same as the local engine's. The title boost adds the title
+    index's score times the boost: the candidates are the body index's top ``n`` and the title index's top
+    ``n``, re-scored by the two together. pg_textsearch scores exact lengths (tantivy: one byte per length), and
+    CJK bigrams share the body field, so scores differ slightly from the local engine's. Under a filter, the
+    allowed rows are scored exactly (no index scan that could stop short of ``n``)."""
+
+    def __init__(self, snap: PgSnapshot, title_boost: float) -> None:
+        self.snap, self.title_boost = snap, title_boost
+
+    def search(self, query: str, n: int, allowed: PgAllowed | None) -> dict[int, float]:
+        from psycopg import sql
+
+        snap = self.snap
+        title = " ".join(snap.analyzer.terms(query))
+        text = " ".join([title, *cjk_bigrams(query)]).strip()
+        if not text or n <= 0:
+            return {}
+        docs, cid = snap.t["docs"], snap.col.cid
+        body_q = sql.SQL("to_bm25query(%s, {})").format(sql.Literal(f"textlens_c{cid}_bm25_body"))
+        title_q = sql.SQL("to_bm25query(%s, {})").format(sql.Literal(f"textlens_c{cid}_bm25_title"))
+        boosted = self.title_boost > 0 and bool(title)
+        score, score_args = sql.SQL("-(bm25_body <@> {})").format(body_q), [text]
+        if boosted:
+            score = sql.SQL("{} - %s * (bm25_title <@> {})").format(score, title_q)
+            score_args += [float(self.title_boost), title]
+        if allowed is None:  # the top n of each index, re-scored together
+            top = sql.SQL("(SELECT key FROM {} ORDER BY bm25_body <@> {} LIMIT %s)").format(docs, body_q)
+            args: list[Any] = [text, n]
+            if boosted:
+                top = sql.SQL("{} UNION (SELECT key FROM {} ORDER BY bm25_title <@> {} LIMIT %s)").format(
+                    top, docs, title_q
+                )
+                args += [title, n]
+            stmt = sql.SQL(
+                "WITH c AS ({}) SELECT key, {} AS s FROM {} WHERE key IN (SELECT key FROM c) ORDER BY s DESC, key "
+                "LIMIT %s"
+            ).format(top, score, docs)
+            args += [*score_args, n]
+        else:
+            stmt = sql.SQL(
+                "WITH c AS MATERIALIZED (SELECT key, bm25_body, bm25_title FROM {} WHERE {}) "
+                "SELECT key, s FROM (SELECT key, {} AS s FROM c) x WHERE s > 0 ORDER BY s DESC, key LIMIT %s"
+            ).format(docs, allowed.where, score)
+            args = [*allowed.params, *score_args, n]
+        return {int(key): float(s) for key, s in snap.db.execute(stmt, args) if s > 0}
+
+
 class PgDenseRetriever:
     """Cosine similarity by pgvector: HNSW (``hnsw.ef_search`` at least ``n``) or exact."""
 
@@ -147,7 +199,13 @@ class PgDenseRetriever:
         qv = self.vector if self.vector is not None else snap.col.encoder.encode_queries([query])[0]
         qv = np.asarray(qv, dtype=np.float32)
         if allowed is None:
-            snap.db.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(min(1000, max(40, n)))))
+            if snap.col.manifest["vector_index"] == "diskann":  # pgvectorscale's knobs (its defaults 100 and 50)
+                snap.db.execute(
+                    sql.SQL("SET LOCAL diskann.query_search_list_size = {}").format(sql.Literal(max(100, 2 * n)))
+                )
+                snap.db.execute(sql.SQL("SET LOCAL diskann.query_rescore = {}").format(sql.Literal(max(50, n))))
+            else:
+                snap.db.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(min(1000, max(40, n)))))
             stmt = sql.SQL(
                 "SELECT key, 1 - (embedding <=> %s) FROM {} WHERE embedding IS NOT NULL "
                 "ORDER BY embedding <=> %s LIMIT %s"
@@ -189,7 +247,16 @@ class PgSnapshot:
             params = TANTIVY_DEFAULT if bm25 is None else check_params(bm25)
             if params == TANTIVY_DEFAULT:
                 boost = TITLE_BOOST if title_boost is None else check_title_boost(title_boost)
+                if self.col.bm25:
+                    return PgBm25Retriever(self, boost)
                 return PgKeywordRetriever(self, None, boost)
+            if self.col.bm25:
+                raise InputError(
+                    f"collection {self.name!r} keeps its keyword index in pg_textsearch, whose k1 and b are fixed "
+                    "when the index is made (1.2, 0.75)",
+                    hint="Drop --bm25, or rebuild the collection with --keyword-index sql to choose them per search.",
+                    api_hint="Drop bm25, or rebuild the collection with keyword_index sql.",
+                )
             if title_boost:
                 raise InputError(
                     "a title boost and BM25 parameters cannot be combined: the BM25 re-scorer scores the body only",

@@ -1,0 +1,226 @@
+"""PostgreSQL 17 started by textlens (``textlens postgres``): keyword search on pg_textsearch's BM25 index, DiskANN
+vectors, and read replicas (two hot standbys streaming from the primary), against a real server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from tests.index.test_postgres import QUERIES, _scifact
+from textlens.cli import app
+from textlens.errors import InputError
+from textlens.index import create_collection, open_collection
+from textlens.index.postgres import BackendError, PgCollection
+from textlens.index.postgres.replicas import split_hosts
+from textlens.index.postgres.server import PgServer
+
+
+def _name() -> str:
+    return "b-" + uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="module")
+def trio(pg17_url, tmp_path_factory):
+    """The same 300 SciFact abstracts locally, on pg_textsearch and on the SQL path (vectors exact, then DiskANN)."""
+    docs = _scifact(300)
+    local = create_collection(tmp_path_factory.mktemp("local") / "scifact")
+    local.add(docs)
+    bm25 = create_collection(_name(), backend=pg17_url, vector_index="diskann")
+    bm25.add(docs, batch_size=128)
+    sql = create_collection(_name(), backend=pg17_url, keyword_index="sql", encoder=None)
+    sql.add(docs)
+    yield local, bm25, sql
+    local.close()
+    bm25.delete_collection()
+    sql.delete_collection()
+
+
+def _scores(results) -> dict[str, float]:
+    return {h.doc_id: h.score for h in results.hits}
+
+
+def test_auto_chooses_pg_textsearch_and_says_so(trio):
+    _, bm25, sql = trio
+    assert isinstance(bm25, PgCollection)
+    info = bm25.info()
+    assert info["keyword_index"] == "pg_textsearch" and info["extensions"]["pg_textsearch"] == "0.6.1"
+    assert info["vector_index"] == "diskann" and info["extensions"]["vectorscale"] == "0.9.0"
+    assert sql.info()["keyword_index"] == "sql" and sql.info()["extensions"] == {}
+
+
+@pytest.mark.parametrize("options", [{}, {"title_boost": 0}, {"title_boost": 1.5}])
+def test_pg_textsearch_ranks_as_the_local_engine(trio, options):
+    """textlens's analysed terms in a 'simple' index: the same matching documents and the same BM25 scores."""
+    local, bm25, _ = trio
+    for query in QUERIES:
+        a = local.search(query, mode="keyword", k=1000, **options)
+        b = bm25.search(query, mode="keyword", k=1000, **options)
+        assert set(a.ids()) == set(b.ids()), query
+        assert a.ids()[:10] == b.ids()[:10], query
+        assert [h.score for h in b.hits] == pytest.approx([h.score for h in a.hits], rel=1e-5)
+    assert bm25.search("the of and", mode="keyword").hits == []  # stop words only: no keyword hits
+
+
+def test_filters_score_the_allowed_rows_as_without_them(trio):
+    local, bm25, _ = trio
+    for query in QUERIES[:4]:
+        whole = _scores(bm25.search(query, mode="keyword", k=1000))
+        odd = bm25.search(query, mode="keyword", k=1000, filters={"odd": True})
+        assert odd.hits and all(h.metadata["odd"] for h in odd.hits)
+        assert _scores(odd) == pytest.approx({d: s for d, s in whole.items() if d in _scores(odd)}, rel=1e-5)
+        assert set(odd.ids()) == {h.doc_id for h in local.search(query, mode="keyword", k=1000).hits
+                                  if h.metadata["odd"]}  # fmt: skip
+
+
+def test_bm25_parameters_are_the_indexs_own(trio):
+    _, bm25, sql = trio
+    with pytest.raises(InputError, match="k1 and b are fixed"):
+        bm25.search("cancer", mode="keyword", bm25=(0.9, 0.4))
+    assert sql.search("cancer", mode="keyword", bm25=(0.9, 0.4)).hits
+
+
+def test_diskann_finds_what_exact_search_finds(trio):
+    local, bm25, _ = trio
+    found = [len(set(bm25.search(q, mode="dense").ids()) & set(local.search(q, mode="dense").ids())) for q in QUERIES]
+    assert sum(found) >= 0.9 * 10 * len(QUERIES)
+    assert bm25.search(QUERIES[2], mode="hybrid").hits
+
+
+def test_upsert_and_delete_reach_the_bm25_index(pg17_url):
+    from textlens.corpus import Document
+
+    col = create_collection(_name(), backend=pg17_url, encoder=None)
+    col.add([Document("a", "zebras cross roads"), Document("b", "lions sleep")])
+    col.upsert([Document("a", "giraffes eat leaves")])
+    assert col.search("zebra", mode="keyword").ids() == []
+    assert col.search("giraffe", mode="keyword").ids() == ["a"]
+    col.delete(["b"])
+    assert col.search("lion", mode="keyword").ids() == [] and len(col) == 1
+    col.delete_collection()
+
+
+def test_a_server_without_pg_textsearch_falls_back_or_says_how(tmp_path):
+    stock = PgServer(tmp_path / "stock")
+    url = stock.start(bm25=False)
+    try:
+        assert stock.status().bm25 is False
+        with pytest.raises(BackendError, match="does not preload it") as err:
+            create_collection(_name(), backend=url, keyword_index="pg_textsearch")
+        assert "--keyword-index sql" in err.value.hint and "textlens postgres start" in err.value.hint
+        col = create_collection(_name(), backend=url, encoder=None)  # auto: the SQL path
+        assert col.info()["keyword_index"] == "sql"
+        with pytest.raises(InputError, match="not one PostgreSQL offers"):
+            create_collection(_name(), backend=url, keyword_index="tantivy")
+    finally:
+        stock.stop()
+
+
+def test_an_index_made_with_a_newer_extension_is_refused(pg17_url):
+    from textlens.corpus import Document
+
+    name = _name()
+    with create_collection(name, backend=pg17_url, encoder=None) as col:
+        col.add([Document("a", "text")])
+    with psycopg.connect(pg17_url, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE textlens_collections SET manifest = jsonb_set(manifest, '{extensions,pg_textsearch}', "
+            "'\"9.1.0\"') WHERE name = %s",
+            (name,),
+        )
+    with pytest.raises(BackendError, match=r"indexed with pg_textsearch 9\.1\.0; the server has 0\.6\.1") as err:
+        open_collection(name, backend=pg17_url)
+    assert "ALTER EXTENSION pg_textsearch UPDATE" in err.value.hint
+
+
+def test_the_local_backend_has_no_keyword_index_choice(tmp_path):
+    with pytest.raises(InputError, match="PostgreSQL's"):
+        create_collection(tmp_path / "c", keyword_index="pg_textsearch")
+
+
+@pytest.fixture(scope="module")
+def standbys(pg17, tmp_path_factory):
+    """Two hot standbys of the primary, each started by textlens from a base backup."""
+    root = tmp_path_factory.mktemp("standbys")
+    servers = [PgServer(root / f"r{i}") for i in (1, 2)]
+    for server in servers:
+        server.start(standby_of=pg17.url())
+    yield servers
+    for server in servers:
+        server.stop()
+
+
+def _multi(primary: PgServer, *others: PgServer) -> str:
+    hosts = ",".join(f"127.0.0.1:{s.port}" for s in (primary, *others))
+    return f"postgresql://postgres@{hosts}/postgres"
+
+
+def test_replicas_serve_searches_see_this_process_writes_and_survive_a_death(pg17, standbys):
+    from textlens.corpus import Document
+
+    url = _multi(pg17, *standbys)
+    assert len(split_hosts(url)[1]) == 2
+    col = create_collection(_name(), backend=url, encoder=None, keyword_index="sql")
+    col.add(_scifact(50))
+    col.add([Document("new", "a quokka smiles")])
+    assert col.search("quokka", mode="keyword").ids() == ["new"]  # read-your-writes: the replica waited
+    for _ in range(4):
+        assert col.search(QUERIES[2], mode="keyword").hits
+    assert all(m["searches"] >= 2 for m in col.info()["replicas"])  # turn by turn
+    standbys[0].kill()
+    try:
+        failed = 0
+        for _ in range(10):
+            try:
+                assert col.search(QUERIES[2], mode="keyword").hits
+            except BackendError:
+                failed += 1
+        assert failed == 0
+        assert [m["up"] for m in col.info()["replicas"]] == [False, True]
+    finally:
+        standbys[0].start()
+    col.replicas.members[0].down_until = 0  # as when RETRY_AFTER has passed
+    assert col.search(QUERIES[2], mode="keyword").hits
+    assert [m["up"] for m in col.info()["replicas"]] == [True, True]
+    col.delete_collection()
+
+
+def test_pg_textsearch_keyword_search_stays_on_the_primary(pg17, standbys):
+    from textlens.corpus import Document
+
+    col = create_collection(_name(), backend=_multi(pg17, *standbys), encoder=None)
+    assert col.info()["keyword_index"] == "pg_textsearch"
+    col.add([Document("a", "wombats dig burrows")])
+    assert col.search("wombat", mode="keyword").ids() == ["a"]
+    assert [m["searches"] for m in col.info()["replicas"]] == [0, 0]
+    col.delete_collection()
+
+
+def test_roles_in_the_url_are_checked(pg17, standbys):
+    with pytest.raises(BackendError, match=r"is a standby \(read-only\): the first host must be the primary"):
+        create_collection(_name(), backend=_multi(standbys[0], pg17), encoder=None)
+    with pytest.raises(BackendError, match="is named as a replica but is a primary"):
+        create_collection(_name(), backend=_multi(pg17, pg17), encoder=None)
+
+
+def test_the_cli_starts_stops_and_reports_a_server(tmp_path):
+    runner = CliRunner()
+    data = tmp_path / "cli"
+    assert "no server in" in runner.invoke(app, ["postgres", "status", "--data", str(data)]).stdout
+    started = runner.invoke(app, ["postgres", "start", "--data", str(data)])
+    assert started.exit_code == 0, started.output
+    try:
+        status = json.loads(runner.invoke(app, ["postgres", "status", "--data", str(data), "--json"]).stdout)
+        assert status["running"] and status["role"] == "primary" and status["bm25"]
+        assert f"TEXTLENS_BACKEND={status['url']}" in started.stdout
+        with psycopg.connect(status["url"]) as conn:
+            assert conn.execute("SHOW server_version").fetchone()[0].startswith("17.")
+        again = runner.invoke(app, ["postgres", "start", "--data", str(data), "--standby-of", status["url"]])
+        assert again.exit_code == 2 and "already holds a data folder" in again.output
+    finally:
+        stopped = runner.invoke(app, ["postgres", "stop", "--data", str(data)])
+    assert stopped.stdout.strip() == "stopped"
+    assert "stopped" in runner.invoke(app, ["postgres", "status", "--data", str(data)]).stdout
