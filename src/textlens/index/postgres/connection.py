@@ -209,8 +209,9 @@ def create_tables(conn, cid: int, manifest: dict[str, Any]) -> None:
         conn.execute(sql.SQL("CREATE INDEX ON {} USING hnsw (embedding vector_cosine_ops)").format(t["docs"]))
     if enc and manifest["vector_index"] == "diskann":  # plain: SBQ learns from the rows there when it is made (none)
         conn.execute(
-            sql.SQL("CREATE INDEX ON {} USING diskann (embedding vector_cosine_ops) WITH (storage_layout = plain)")
-            .format(t["docs"])
+            sql.SQL(
+                "CREATE INDEX ON {} USING diskann (embedding vector_cosine_ops) WITH (storage_layout = plain)"
+            ).format(t["docs"])
         )
 
 
