@@ -54,15 +54,33 @@ def test_auto_chooses_pg_textsearch_and_says_so(trio):
 
 @pytest.mark.parametrize("options", [{}, {"title_boost": 0}, {"title_boost": 1.5}])
 def test_pg_textsearch_ranks_as_the_local_engine(trio, options):
-    """textlens's analysed terms in a 'simple' index: the same matching documents and the same BM25 scores."""
+    """textlens's analysed terms in a 'simple' index: the same matching documents, nearly the same ranking, and
+    BM25 over exact lengths (tantivy rounds a length to one byte: scores differ by up to a few percent)."""
     local, bm25, _ = trio
     for query in QUERIES:
         a = local.search(query, mode="keyword", k=1000, **options)
         b = bm25.search(query, mode="keyword", k=1000, **options)
         assert set(a.ids()) == set(b.ids()), query
-        assert a.ids()[:10] == b.ids()[:10], query
-        assert [h.score for h in b.hits] == pytest.approx([h.score for h in a.hits], rel=1e-5)
+        top = a.ids()[:10]
+        assert len(set(top) & set(b.ids()[:10])) >= len(top) - 1, query
+        assert _scores(b) == pytest.approx(_scores(a), rel=0.05)
     assert bm25.search("the of and", mode="keyword").hits == []  # stop words only: no keyword hits
+
+
+def test_a_100_kb_query_is_answered(trio):
+    query = " ".join([QUERIES[2]] * 2000)
+    assert len(query.encode()) > 100_000
+    found = trio[1].search(query, mode="keyword").ids()
+    assert found and found[0] in trio[0].search(query, mode="keyword").ids()
+
+
+def test_pg_textsearch_scores_are_bm25_over_exact_lengths(trio):
+    local, bm25, _ = trio
+    for query in QUERIES[:4]:
+        exact = local.search(query, mode="keyword", k=1000, bm25=(1.2000001, 0.75))  # the re-scorer: exact lengths
+        found = bm25.search(query, mode="keyword", k=1000, title_boost=0)
+        assert found.ids() == exact.ids(), query
+        assert _scores(found) == pytest.approx(_scores(exact), rel=1e-5)
 
 
 def test_filters_score_the_allowed_rows_as_without_them(trio):
@@ -224,3 +242,15 @@ def test_the_cli_starts_stops_and_reports_a_server(tmp_path):
         stopped = runner.invoke(app, ["postgres", "stop", "--data", str(data)])
     assert stopped.stdout.strip() == "stopped"
     assert "stopped" in runner.invoke(app, ["postgres", "status", "--data", str(data)]).stdout
+
+
+def test_a_multi_host_url_is_one_connection_string_per_host():
+    from psycopg.conninfo import conninfo_to_dict
+
+    primary, replicas = split_hosts("postgresql://u:secret@p:5432,r1:5433,r2/db?connect_timeout=3")
+    got = [conninfo_to_dict(c) for c in [primary, *replicas]]
+    assert [(c["host"], c.get("port")) for c in got] == [("p", "5432"), ("r1", "5433"), ("r2", "")]
+    assert all(c["dbname"] == "db" and c["password"] == "secret" and c["connect_timeout"] == "3" for c in got)
+    assert split_hosts("postgresql://u@one:5432/db") == ("postgresql://u@one:5432/db", [])
+    with pytest.raises(BackendError, match="names 2 hosts and 3 ports"):
+        split_hosts("host=a,b port=1,2,3 dbname=db")

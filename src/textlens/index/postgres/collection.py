@@ -75,7 +75,7 @@ from textlens.index.postgres.connection import (
     version_tuple,
 )
 from textlens.index.postgres.replicas import ReplicaLost, Replicas, split_hosts
-from textlens.index.postgres.snapshot import FIELDS, PgSnapshot, fieldnorm
+from textlens.index.postgres.snapshot import FIELDS, STATS, PgSnapshot, fieldnorm
 from textlens.progress import Progress
 from textlens.search.engine import search
 from textlens.search.options import SearchOptions
@@ -498,7 +498,10 @@ class PgCollection(CollectionBase):
         replica = self.replicas.pick() if replica and self.replicas else None
         try:
             db = replica.conn if replica else self.db
-            db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            # one round trip: the transaction and the collection's statistics in it (no parameters: the cid is ours)
+            cur = db.execute(f"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; {STATS} WHERE id = {int(self.cid)}")
+            cur.nextset()
+            stats = cur.fetchone()
         except (psycopg.OperationalError, BackendError) as exc:
             if replica is None:
                 if isinstance(exc, BackendError):
@@ -507,7 +510,7 @@ class PgCollection(CollectionBase):
             self.replicas.down(replica, exc)
             raise ReplicaLost(f"replica {redact(replica.url)} failed: {last_line(exc)}") from exc
         try:
-            yield PgSnapshot(self, db)
+            yield PgSnapshot(self, db, stats)
         except psycopg.OperationalError as exc:  # the server went away; the next call connects again
             if replica is not None:
                 self.replicas.down(replica, exc)

@@ -10,8 +10,8 @@ recovery). A search goes to the next replica in turn; one that fails (its server
 is marked down for :data:`RETRY_AFTER` seconds and the search runs again on the next (the primary when none is
 left), so a replica dying costs no search; it rejoins when a connection succeeds again. Read-your-writes: after
 this process writes, a search waits (at most :data:`CATCH_UP` seconds) until its replica has replayed the
-write's WAL position, else it reads from the primary. A replica more than :data:`MAX_LAG` bytes of WAL behind
-the primary is passed over until it catches up.
+write's WAL position, else it reads from the primary; one more than :data:`MAX_LAG` bytes of WAL behind that
+write is passed over at once. A replica that far behind the primary when the collection opens is logged.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from textlens.index.postgres.collection import PgCollection
 
 FIELDS = ("b", "t", "c")  # body (title + text), title, CJK bigrams
+STATS = f"SELECT docs, tokens_b, tokens_t, tokens_c, generation FROM {REGISTRY}"  # a collection's, by id
 
 
 def fieldnorm(length: int) -> int:
@@ -130,51 +131,71 @@ class PgBm25Retriever:
 
     The body's index holds textlens's analysed terms of title and text (and CJK bigrams), the title's those of
     the title, both with PostgreSQL's ``simple`` configuration, which keeps space-separated terms as they are: so
-    stemming and stop words are textlens's own, the same as the local engine's. The title boost adds the title
-    index's score times the boost: the candidates are the body index's top ``n`` and the title index's top
-    ``n``, re-scored by the two together. pg_textsearch scores exact lengths (tantivy: one byte per length), and
-    CJK bigrams share the body field, so scores differ slightly from the local engine's. Under a filter, the
-    allowed rows are scored exactly (no index scan that could stop short of ``n``)."""
+    stemming and stop words are textlens's own (CJK bigrams share the body field here). The title boost adds the
+    title index's score times the boost over the union of both indexes' top ``n``: each index scan gives its rows'
+    scores
+    (``bm25_get_current_score()``); a score one scan did not reach is computed for that row. Under a filter, the
+    index's top hits are filtered, ten times ``n`` deep at first, then deeper until ``n`` pass or none are left.
+    pg_textsearch scores exact document lengths; tantivy rounds a length to one byte, so scores differ from the
+    local engine's by up to a few percent (the local ``bm25=(k1, b)`` re-scorer's exact lengths: equal)."""
 
     def __init__(self, snap: PgSnapshot, title_boost: float) -> None:
         self.snap, self.title_boost = snap, title_boost
 
     def search(self, query: str, n: int, allowed: PgAllowed | None) -> dict[int, float]:
-        from psycopg import sql
-
-        snap = self.snap
-        title = " ".join(snap.analyzer.terms(query))
+        title = " ".join(self.snap.analyzer.terms(query))
         text = " ".join([title, *cjk_bigrams(query)]).strip()
         if not text or n <= 0:
             return {}
+        depth = n if allowed is None else max(100, 10 * n)
+        while True:  # under a filter: deeper until n pass it or the index has no more
+            found, reached = self._top(text, title, n, depth, allowed)
+            if allowed is None or len(found) >= n or reached < depth:
+                return found
+            depth *= 8
+
+    def _top(self, text: str, title: str, n: int, depth: int, allowed: PgAllowed | None):
+        """The best ``n`` (that pass ``allowed``) of each index's top ``depth``, and how many rows the body's
+        index gave (counted under a filter only)."""
+        from psycopg import sql
+
+        snap = self.snap
         docs, cid = snap.t["docs"], snap.col.cid
         body_q = sql.SQL("to_bm25query(%s, {})").format(sql.Literal(f"textlens_c{cid}_bm25_body"))
         title_q = sql.SQL("to_bm25query(%s, {})").format(sql.Literal(f"textlens_c{cid}_bm25_title"))
-        boosted = self.title_boost > 0 and bool(title)
-        score, score_args = sql.SQL("-(bm25_body <@> {})").format(body_q), [text]
-        if boosted:
-            score = sql.SQL("{} - %s * (bm25_title <@> {})").format(score, title_q)
-            score_args += [float(self.title_boost), title]
-        if allowed is None:  # the top n of each index, re-scored together
-            top = sql.SQL("(SELECT key FROM {} ORDER BY bm25_body <@> {} LIMIT %s)").format(docs, body_q)
-            args: list[Any] = [text, n]
-            if boosted:
-                top = sql.SQL("{} UNION (SELECT key FROM {} ORDER BY bm25_title <@> {} LIMIT %s)").format(
-                    top, docs, title_q
-                )
-                args += [title, n]
+        top = "SELECT key, bm25_get_current_score() AS s FROM {} ORDER BY {} <@> {} LIMIT %s"
+        where, params = (allowed.where, allowed.params) if allowed is not None else (sql.SQL("true"), [])
+        reached = sql.SQL("(SELECT count(*) FROM b)" if allowed is not None else "0")
+        if self.title_boost > 0 and title:
             stmt = sql.SQL(
-                "WITH c AS ({}) SELECT key, {} AS s FROM {} WHERE key IN (SELECT key FROM c) ORDER BY s DESC, key "
-                "LIMIT %s"
-            ).format(top, score, docs)
-            args += [*score_args, n]
+                """WITH b AS MATERIALIZED ({body}), t AS MATERIALIZED ({title}),
+                u AS (SELECT key, b.s AS bs, t.s AS ts FROM b FULL JOIN t USING (key))
+                SELECT key, id, -coalesce(u.bs, bm25_body <@> {bq}) - %s * coalesce(u.ts, bm25_title <@> {tq}) AS s,
+                  {reached} FROM u JOIN {docs} USING (key) WHERE {where} ORDER BY s DESC, key LIMIT %s"""
+            ).format(
+                body=sql.SQL(top).format(docs, sql.Identifier("bm25_body"), body_q),
+                title=sql.SQL(top).format(docs, sql.Identifier("bm25_title"), title_q),
+                bq=body_q,
+                tq=title_q,
+                reached=reached,
+                docs=docs,
+                where=where,
+            )
+            args = [text, depth, title, depth, text, float(self.title_boost), title, *params, n]
         else:
             stmt = sql.SQL(
-                "WITH c AS MATERIALIZED (SELECT key, bm25_body, bm25_title FROM {} WHERE {}) "
-                "SELECT key, s FROM (SELECT key, {} AS s FROM c) x WHERE s > 0 ORDER BY s DESC, key LIMIT %s"
-            ).format(docs, allowed.where, score)
-            args = [*allowed.params, *score_args, n]
-        return {int(key): float(s) for key, s in snap.db.execute(stmt, args) if s > 0}
+                """WITH b AS MATERIALIZED ({body}) SELECT key, id, -b.s AS s, {reached}
+                FROM b JOIN {docs} USING (key) WHERE b.s < 0 AND {where} ORDER BY s DESC, key LIMIT %s"""
+            ).format(
+                body=sql.SQL(top).format(docs, sql.Identifier("bm25_body"), body_q),
+                reached=reached,
+                docs=docs,
+                where=where,
+            )
+            args = [text, depth, *params, n]
+        rows = snap.db.execute(stmt, args).fetchall()
+        snap.known_ids.update((int(key), did) for key, did, _, _ in rows)
+        return {int(key): float(s) for key, _, s, _ in rows if s > 0}, (rows[0][3] if rows else 0)
 
 
 class PgDenseRetriever:
@@ -224,12 +245,11 @@ class PgSnapshot:
     """:class:`~textlens.search.retriever.Snapshot` of a :class:`PgCollection`: one REPEATABLE READ,
     READ ONLY transaction."""
 
-    def __init__(self, col: PgCollection, db) -> None:
+    def __init__(self, col: PgCollection, db, row: tuple | None) -> None:
+        """``row``: the collection's :data:`STATS` read in this transaction (``None``: it was deleted)."""
         self.col, self.db, self.name, self.t = col, db, col.name, col.t
         self.analyzer = col.analysis
-        row = db.execute(
-            f"SELECT docs, tokens_b, tokens_t, tokens_c, generation FROM {REGISTRY} WHERE id = %s", (col.cid,)
-        ).fetchone()
+        self.known_ids: dict[int, str] = {}  # ids the retrievers fetched with their keys
         if row is None:
             raise CollectionNotFound(f"collection {col.name!r} was deleted", hint="Create it again.")
         self.stats = dict(zip(("docs", "tokens_b", "tokens_t", "tokens_c", "generation"), row, strict=True))
@@ -277,8 +297,12 @@ class PgSnapshot:
     def ids(self, keys: Iterable[int]) -> dict[int, str]:
         from psycopg import sql
 
-        stmt = sql.SQL("SELECT key, id FROM {} WHERE key = ANY(%s)").format(self.t["docs"])
-        return {int(k): i for k, i in self.db.execute(stmt, [list(keys)])}
+        keys = set(keys)
+        found = {k: self.known_ids[k] for k in keys if k in self.known_ids}
+        if len(found) < len(keys):
+            stmt = sql.SQL("SELECT key, id FROM {} WHERE key = ANY(%s)").format(self.t["docs"])
+            found |= {int(k): i for k, i in self.db.execute(stmt, [list(keys - found.keys())])}
+        return found
 
     def rows(self, keys: Iterable[int]) -> dict[int, dict[str, Any]]:
         return self.col._rows(self.db, "key = ANY(%s)", [list(keys)])
