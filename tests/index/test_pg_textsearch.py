@@ -254,3 +254,29 @@ def test_a_multi_host_url_is_one_connection_string_per_host():
     assert split_hosts("postgresql://u@one:5432/db") == ("postgresql://u@one:5432/db", [])
     with pytest.raises(BackendError, match="names 2 hosts and 3 ports"):
         split_hosts("host=a,b port=1,2,3 dbname=db")
+
+
+def test_vectors_load_into_an_empty_collection_before_their_index_is_built(pg17_url):
+    docs = _scifact(40)
+    col = create_collection(_name(), backend=pg17_url, vector_index="hnsw")
+    index = f"textlens_c{col.cid}_vectors"
+
+    def indexes() -> list[str]:
+        with psycopg.connect(pg17_url) as conn:
+            rows = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", (index,)).fetchall()
+        return [r[0] for r in rows]
+
+    assert "USING hnsw" in indexes()[0]  # made with the collection
+    col.add(docs[:20])  # dropped for the load, built again at its end
+    assert "USING hnsw" in indexes()[0]
+    col.add(docs[20:])  # not empty: rows join the index as they come
+    before = col.search(QUERIES[2], mode="dense").ids()
+    with psycopg.connect(pg17_url, autocommit=True) as conn:
+        conn.execute(f'DROP INDEX "{index}"')  # as when a load stopped before its index was built
+    assert open_collection(col.name, backend=pg17_url).search(QUERIES[2], mode="dense").ids() == before  # exact
+    assert indexes() == []  # the writer still holds the collection: no index is built under its load
+    col.close()
+    again = open_collection(col.name, backend=pg17_url)
+    assert "USING hnsw" in indexes()[0]
+    assert again.search(QUERIES[2], mode="dense").ids() == before
+    again.delete_collection()

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import threading
 import time
 from collections import Counter
@@ -72,6 +73,7 @@ from textlens.index.postgres.connection import (
     lost_connection,
     redact,
     tables_of,
+    vector_index,
     version_tuple,
 )
 from textlens.index.postgres.replicas import ReplicaLost, Replicas, split_hosts
@@ -81,6 +83,8 @@ from textlens.search.engine import search
 from textlens.search.options import SearchOptions
 
 FORMAT_VERSION = 1
+
+log = logging.getLogger("textlens.postgres")
 
 
 class PgCollection(CollectionBase):
@@ -217,6 +221,7 @@ class PgCollection(CollectionBase):
         try:
             _check_extensions(conn, url, name, manifest)
             col = cls(url, conn, cid, name, manifest, standbys)
+            col._mend_vector_index(conn)
         except BaseException:
             _abandon(conn, standbys)
             raise
@@ -257,7 +262,6 @@ class PgCollection(CollectionBase):
         upsert: bool = False,
     ) -> AddReport:
         """Add documents (an id already present is an error unless ``upsert``); one transaction a batch."""
-        import psycopg
 
         from textlens.corpus.readers import batched
 
@@ -265,24 +269,71 @@ class PgCollection(CollectionBase):
         start = time.perf_counter()
         with self._write_lock:
             conn = self._writer()
-            done = 0
-            for batch in batched(docs, batch_size):
-                try:
-                    self._write_batch(conn, batch, upsert, report, progress, done)
-                except psycopg.OperationalError as exc:
-                    self._writer_conn = None
-                    raise BackendError(
-                        f"the connection to PostgreSQL at {redact(self.url)} was lost while writing documents "
-                        f"{done + 1}-{done + len(batch)} of collection {self.name!r}: that batch was rolled back; "
-                        f"the {done:,} before it are committed ({last_line(exc)})",
-                        hint="Check the server, then run the same command again with --upsert (upsert=True): "
-                        "committed documents are replaced by themselves, the rest are added.",
-                    ) from exc
-                done += len(batch)
-                if progress:
-                    progress("indexed", done, 0)
+            rebuild = self._drop_vector_index(conn)
+            try:
+                self._add_batches(conn, batched(docs, batch_size), upsert, report, progress)
+            finally:
+                if rebuild:
+                    self._make_vector_index(conn)
         report.seconds = time.perf_counter() - start
         return report
+
+    def _add_batches(self, conn, batches, upsert: bool, report: AddReport, progress: Progress | None) -> None:
+        import psycopg
+
+        done = 0
+        for batch in batches:
+            try:
+                self._write_batch(conn, batch, upsert, report, progress, done)
+            except psycopg.OperationalError as exc:
+                self._writer_conn = None
+                raise BackendError(
+                    f"the connection to PostgreSQL at {redact(self.url)} was lost while writing documents "
+                    f"{done + 1}-{done + len(batch)} of collection {self.name!r}: that batch was rolled back; "
+                    f"the {done:,} before it are committed ({last_line(exc)})",
+                    hint="Check the server, then run the same command again with --upsert (upsert=True): "
+                    "committed documents are replaced by themselves, the rest are added.",
+                ) from exc
+            done += len(batch)
+            if progress:
+                progress("indexed", done, 0)
+
+    def _drop_vector_index(self, conn) -> bool:
+        """Into an empty collection, vectors load without their index, which is built once at the end (an HNSW
+        or DiskANN build from all rows is many times faster than growing it row by row); meanwhile searches are
+        exact. ``True`` when dropped."""
+        if vector_index(self.cid, self.manifest) is None or len(self) > 0:
+            return False
+        name = f"textlens_c{self.cid}_vectors"
+        if conn.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", (name,)).fetchone() is None:
+            return False  # a collection made before the index had this name
+        conn.execute(f'DROP INDEX "{name}"')
+        return True
+
+    def _mend_vector_index(self, conn) -> None:
+        """Build the vector index a bulk load left unbuilt (it stopped first), unless a writer loads now."""
+        if (
+            vector_index(self.cid, self.manifest) is None
+            or conn.execute(
+                "SELECT 1 FROM pg_indexes WHERE tablename = %s AND indexdef ~ 'USING (hnsw|diskann)'",
+                (f"textlens_c{self.cid}_docs",),
+            ).fetchone()
+        ):
+            return
+        if conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_CLASS, self.cid)).fetchone()[0]:
+            self._make_vector_index(conn)
+            conn.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_CLASS, self.cid))
+
+    def _make_vector_index(self, conn) -> None:
+        """(Re)build the vector index; a failure is logged (searches stay exact) and retried at the next open."""
+        import psycopg
+
+        try:
+            conn.execute("SET maintenance_work_mem = '1GB'")
+            conn.execute(vector_index(self.cid, self.manifest))
+            conn.execute("RESET maintenance_work_mem")
+        except psycopg.Error as exc:
+            log.warning("the vector index of collection %r was not built: %s", self.name, last_line(exc))
 
     def _write_batch(self, conn, batch, upsert, report, progress, done) -> None:
         from psycopg import sql

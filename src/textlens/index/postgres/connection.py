@@ -205,14 +205,25 @@ def create_tables(conn, cid: int, manifest: dict[str, Any]) -> None:
     )
     conn.execute(sql.SQL("CREATE INDEX ON {} (key)").format(t["terms"]))
     conn.execute(sql.SQL("CREATE TABLE {} (name text PRIMARY KEY)").format(t["fields"]))
-    if enc and manifest["vector_index"] == "hnsw":
-        conn.execute(sql.SQL("CREATE INDEX ON {} USING hnsw (embedding vector_cosine_ops)").format(t["docs"]))
-    if enc and manifest["vector_index"] == "diskann":  # plain: SBQ learns from the rows there when it is made (none)
-        conn.execute(
-            sql.SQL(
-                "CREATE INDEX ON {} USING diskann (embedding vector_cosine_ops) WITH (storage_layout = plain)"
-            ).format(t["docs"])
-        )
+    stmt = vector_index(cid, manifest)
+    if stmt is not None:
+        conn.execute(stmt)
+
+
+def vector_index(cid: int, manifest: dict[str, Any]):
+    """``CREATE INDEX IF NOT EXISTS textlens_cN_vectors`` for the manifest's HNSW or DiskANN index, or ``None``.
+    DiskANN in the plain layout: its compressed layout learns from the rows there when the index is made."""
+    from psycopg import sql
+
+    kind = manifest["vector_index"]
+    if not manifest.get("encoder") or kind not in ("hnsw", "diskann"):
+        return None
+    return sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING {} (embedding vector_cosine_ops){}").format(
+        sql.Identifier(f"textlens_c{cid}_vectors"),
+        tables_of(cid)["docs"],
+        sql.SQL(kind),
+        sql.SQL(" WITH (storage_layout = plain)" if kind == "diskann" else ""),
+    )
 
 
 def bm25_index(cid: int, column: str):
