@@ -20,7 +20,7 @@ clients.
    failed searches counted, and the searches each standby served.
 
 Usage: python benchmarks/postgres_bm25.py [--stages conformance,keyword,speed,replicas] [--passages N]
-           [--vector-passages N]
+           [--vector-passages N] [--systems postgresql]
 Writes benchmarks/results/postgres_bm25.json.
 """
 
@@ -126,14 +126,17 @@ VECTOR_SYSTEMS = (
 )
 
 
-def speed(url: str, n: int | None, n_queries: int, tmp: Path, save, systems=VECTOR_SYSTEMS) -> dict:
-    """Index the first ``n`` paragraphs in each system, then time every query per mode at 1 and 16 clients."""
+def speed(url: str, n: int | None, n_queries: int, tmp: Path, save, systems=VECTOR_SYSTEMS, earlier=None) -> dict:
+    """Index the first ``n`` paragraphs in each system, then time every query per mode at 1 and 16 clients
+    (``earlier``: the figures of systems not run again, kept)."""
     from textlens.embed import get_encoder
 
     docs = list(wiki_passages(n))
     queries = _queries(docs, n_queries)
     vectors = get_encoder(VECTORS).encode_queries(queries)
     out: dict = {"passages": len(docs), "encoder": VECTORS, "queries": len(queries), "systems": {}}
+    if earlier and earlier.get("passages") == len(docs):
+        out["systems"] = dict(earlier["systems"])
     systems = tuple((label, url if backend == "URL" else backend, options) for label, backend, options in systems)
     truth = None
     for label, backend, options in systems:
@@ -286,6 +289,9 @@ def main() -> None:
     parser.add_argument("--stages", default="conformance,keyword,speed,replicas")
     parser.add_argument("--passages", type=int, default=None, help="keyword stage; default: all 345,653")
     parser.add_argument("--vector-passages", type=int, default=None, help="speed stage; default: all 345,653")
+    parser.add_argument(
+        "--systems", default="", help="speed stage: only the systems whose names hold one of these (comma-separated)"
+    )
     parser.add_argument("--replica-passages", type=int, default=55_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--failover-seconds", type=float, default=30.0)
@@ -306,9 +312,11 @@ def main() -> None:
                         lambda out: write_result(OUT, result | {"keyword": out}), KEYWORD_SYSTEMS,
                     )  # fmt: skip
                 elif stage == "speed":
+                    chosen = tuple(s for s in VECTOR_SYSTEMS if s[0] == "local (exact)" or not args.systems
+                                   or any(part in s[0] for part in args.systems.split(",")))  # fmt: skip
                     result["speed"] = speed(
                         url, args.vector_passages, args.queries, root,
-                        lambda out: write_result(OUT, result | {"speed": out}),
+                        lambda out: write_result(OUT, result | {"speed": out}), chosen, result.get("speed"),
                     )  # fmt: skip
                 elif stage == "replicas":
                     server.stop()  # its cores go to the three servers of this stage

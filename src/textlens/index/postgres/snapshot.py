@@ -133,11 +133,11 @@ class PgBm25Retriever:
     the title, both with PostgreSQL's ``simple`` configuration, which keeps space-separated terms as they are: so
     stemming and stop words are textlens's own (CJK bigrams share the body field here). The title boost adds the
     title index's score times the boost over the union of both indexes' top ``n``: each index scan gives its rows'
-    scores
-    (``bm25_get_current_score()``); a score one scan did not reach is computed for that row. Under a filter, the
-    index's top hits are filtered, ten times ``n`` deep at first, then deeper until ``n`` pass or none are left.
-    pg_textsearch scores exact document lengths; tantivy rounds a length to one byte, so scores differ from the
-    local engine's by up to a few percent (the local ``bm25=(k1, b)`` re-scorer's exact lengths: equal)."""
+    scores (``bm25_get_current_score()``); a score a full scan (``n`` rows) did not reach is computed for that row
+    (a scan that gave fewer rows gave every match: the score is 0). Under a filter, the index's top hits are
+    filtered, ten times ``n`` deep at first, then deeper until ``n`` pass or none are left. pg_textsearch scores
+    exact document lengths; tantivy rounds a length to one byte, so scores differ from the local engine's by up to
+    a few percent (the local ``bm25=(k1, b)`` re-scorer's exact lengths: equal)."""
 
     def __init__(self, snap: PgSnapshot, title_boost: float) -> None:
         self.snap, self.title_boost = snap, title_boost
@@ -170,8 +170,10 @@ class PgBm25Retriever:
             stmt = sql.SQL(
                 """WITH b AS MATERIALIZED ({body}), t AS MATERIALIZED ({title}),
                 u AS (SELECT key, b.s AS bs, t.s AS ts FROM b FULL JOIN t USING (key))
-                SELECT key, id, -coalesce(u.bs, bm25_body <@> {bq}) - %s * coalesce(u.ts, bm25_title <@> {tq}) AS s,
-                  {reached} FROM u JOIN {docs} USING (key) WHERE {where} ORDER BY s DESC, key LIMIT %s"""
+                SELECT key, id,
+                  -coalesce(u.bs, CASE WHEN (SELECT count(*) FROM b) < %s THEN 0 ELSE bm25_body <@> {bq} END)
+                  - %s * coalesce(u.ts, CASE WHEN (SELECT count(*) FROM t) < %s THEN 0 ELSE bm25_title <@> {tq} END)
+                  AS s, {reached} FROM u JOIN {docs} USING (key) WHERE {where} ORDER BY s DESC, key LIMIT %s"""
             ).format(
                 body=sql.SQL(top).format(docs, sql.Identifier("bm25_body"), body_q),
                 title=sql.SQL(top).format(docs, sql.Identifier("bm25_title"), title_q),
@@ -181,7 +183,7 @@ class PgBm25Retriever:
                 docs=docs,
                 where=where,
             )
-            args = [text, depth, title, depth, text, float(self.title_boost), title, *params, n]
+            args = [text, depth, title, depth, depth, text, float(self.title_boost), depth, title, *params, n]
         else:
             stmt = sql.SQL(
                 """WITH b AS MATERIALIZED ({body}) SELECT key, id, -b.s AS s, {reached}
@@ -199,7 +201,8 @@ class PgBm25Retriever:
 
 
 class PgDenseRetriever:
-    """Cosine similarity by pgvector: HNSW (``hnsw.ef_search`` at least ``n``) or exact."""
+    """Cosine similarity by pgvector: HNSW (``hnsw.ef_search`` at least 100 and twice ``n``), pgvectorscale's
+    DiskANN, or exact."""
 
     def __init__(self, snap: PgSnapshot, vector: np.ndarray | None) -> None:
         self.snap, self.vector = snap, vector
@@ -226,7 +229,9 @@ class PgDenseRetriever:
                 )
                 snap.db.execute(sql.SQL("SET LOCAL diskann.query_rescore = {}").format(sql.Literal(max(50, n))))
             else:
-                snap.db.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(min(1000, max(40, n)))))
+                snap.db.execute(
+                    sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(min(1000, max(100, 2 * n))))
+                )
             stmt = sql.SQL(
                 "SELECT key, 1 - (embedding <=> %s) FROM {} WHERE embedding IS NOT NULL "
                 "ORDER BY embedding <=> %s LIMIT %s"
