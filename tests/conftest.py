@@ -59,6 +59,18 @@ def _environment(tmp_path_factory: pytest.TempPathFactory) -> None:
         (models / users_model.name).symlink_to(users_model)
 
 
+@pytest.fixture(autouse=True)
+def _backend_restored():
+    """``--backend`` sets ``TEXTLENS_BACKEND`` for the rest of the process (the CLI's way); a test that runs the
+    CLI in this process must not leave it set for the tests after it."""
+    before = os.environ.get("TEXTLENS_BACKEND")
+    yield
+    if before is None:
+        os.environ.pop("TEXTLENS_BACKEND", None)
+    else:
+        os.environ["TEXTLENS_BACKEND"] = before
+
+
 @pytest.fixture(scope="session")
 def shared_tokenizers() -> Path:
     return shared("tokenizers/manifest.json").parent

@@ -35,3 +35,15 @@ def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically."""
     with atomic_open(path, "w", encoding="utf-8") as fh:
         json.dump(data, fh, indent=2, ensure_ascii=False)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs (one of another user's counts): a leftover named after a dead
+    process's id is safe to remove."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

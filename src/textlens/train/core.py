@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from textlens.atomic import write_json
+from textlens.atomic import process_alive, write_json
 from textlens.errors import Conflict, InputError
 from textlens.progress import Progress
 
@@ -328,7 +328,7 @@ def check_output(output: Path, overwrite: bool) -> None:
     """An output folder must be new (or ``overwrite``); leftovers of killed runs beside it are removed."""
     for stale in output.parent.glob(f".{output.name}.partial-*"):
         pid = stale.name.rsplit("-", 1)[-1]
-        if not pid.isdigit() or not _alive(int(pid)):
+        if not pid.isdigit() or int(pid) == os.getpid() or not process_alive(int(pid)):
             shutil.rmtree(stale, ignore_errors=True)
     if output.exists() and not output.is_dir():
         raise Conflict(f"{output} is a file, not a model folder", hint="Name a folder to write the model into.")
@@ -338,16 +338,6 @@ def check_output(output: Path, overwrite: bool) -> None:
             hint="Name a new folder, or pass --overwrite to replace it once the new model is written.",
             api_hint="Name a new folder, or pass overwrite=True.",
         )
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return pid != os.getpid()
 
 
 @contextlib.contextmanager

@@ -31,13 +31,13 @@ import socket
 import stat
 import subprocess
 import tempfile
-import time
 import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from textlens.atomic import process_alive
 from textlens.config import data_dirs, settings
 from textlens.errors import AssetError, InputError, TextlensError
 
@@ -51,8 +51,6 @@ CONF = "textlens.conf"  # the settings textlens owns, included from postgresql.c
 
 class ServerError(TextlensError):
     """The PostgreSQL programs cannot be had here, or the server would not start or stop."""
-
-    status_code = 500
 
 
 def programs_root() -> Path:
@@ -267,10 +265,9 @@ class PgServer:
         pid = None
         pidfile = self.data / "postmaster.pid"
         if initialised and pidfile.is_file():
-            with contextlib.suppress(ValueError, OSError):
+            with contextlib.suppress(ValueError, OSError, IndexError):
                 pid = int(pidfile.read_text().split()[0])
-                os.kill(pid, 0)
-        if pid is not None and not _alive(pid):
+        if pid is not None and not process_alive(pid):
             pid = None
         conf = self._conf()
         return Status(
@@ -301,16 +298,6 @@ class PgServer:
                 hint=f"Its full output: {' | '.join(said[-8:])}",
             )
         return done.stdout
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def free_port() -> int:
@@ -345,12 +332,3 @@ def _traversable(path: Path) -> None:
         mode = folder.stat().st_mode
         if not mode & stat.S_IXOTH:
             folder.chmod(mode | stat.S_IXOTH)
-
-
-def wait_until(check, *, timeout: float, what: str) -> None:
-    """Call ``check`` until it returns true, at most ``timeout`` seconds."""
-    end = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > end:
-            raise ServerError(f"{what} did not happen within {timeout:.0f} s")
-        time.sleep(0.1)
