@@ -245,6 +245,10 @@ class CollectionBase(ABC):
         opts = SearchOptions.merged(options, **changes)
         if encoder is not None:
             self._check_encoder(encoder)
+        return self._search(query, opts, query_vector)
+
+    def _search(self, query: str, opts: SearchOptions, query_vector: Any) -> Results:
+        """The search itself, in one read snapshot (a backend with several servers chooses where)."""
         with self.snapshot() as snap:
             return search(snap, query, opts, query_vector=query_vector)
 

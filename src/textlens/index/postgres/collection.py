@@ -577,14 +577,11 @@ class PgCollection(CollectionBase):
             with contextlib.suppress(psycopg.Error):
                 db.execute("COMMIT")  # after an error inside: PostgreSQL rolls back instead
 
-    def search(self, query: str, options=None, *, encoder=None, query_vector=None, **changes: Any):
-        """As :meth:`CollectionBase.search`, on a replica when the collection has some: one that fails meanwhile
-        is passed over and the search runs again on the next (the primary when none is left). Keyword search on
-        pg_textsearch stays on the primary: pg_textsearch 0.6 does not replicate its index to hot standbys
-        (timescale/pg_textsearch#342 and #345, fixed after 0.6.1)."""
-        opts = SearchOptions.merged(options, **changes)
-        if encoder is not None:
-            self._check_encoder(encoder)
+    def _search(self, query: str, opts: SearchOptions, query_vector: Any):
+        """On a replica when the collection has some: one that fails meanwhile is passed over and the search runs
+        again on the next (the primary when none is left). Keyword search on pg_textsearch stays on the primary:
+        pg_textsearch 0.6 does not replicate its index to hot standbys (timescale/pg_textsearch#342 and #345,
+        fixed after 0.6.1)."""
         tries = len(self.replicas.members) if self.replicas and not (self.bm25 and opts.mode != "dense") else 0
         for attempt in range(tries + 1):
             try:
