@@ -50,3 +50,44 @@ def scifact_slice(out: Path, queries: int = 20, others: int = 60) -> Path:
     judged_rows = ["query-id\tcorpus-id\tscore"] + ["\t".join(r) for r in qrels if r[0] in qids]
     (out / "qrels/train.tsv").write_text("\n".join(judged_rows) + "\n", encoding="utf-8")
     return out
+
+
+def _byte_symbols() -> list[str]:
+    """GPT-2's printable stand-ins for the 256 bytes (the alphabet of a byte-level BPE such as CLIP's)."""
+    kept = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    moved = [b for b in range(256) if b not in kept]
+    return [chr(b) for b in kept] + [chr(256 + n) for n in range(len(moved))]
+
+
+def tiny_clip(out: Path, *, sentence_transformers_layout: bool = False) -> Path:
+    """A CLIP model of random weights at ``out`` as Hugging Face writes one (config, weights, tokenizer, image
+    processor), 16-dim vectors: what a Hub CLIP folder is, small. ``sentence_transformers_layout`` adds the
+    ``modules.json`` of sentence-transformers' ``clip-ViT-B-32``."""
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor, CLIPTokenizer
+
+    vocab = {s: n for n, s in enumerate(_byte_symbols())}
+    vocab |= {s + "</w>": len(vocab) + n for n, s in enumerate(_byte_symbols())}
+    vocab |= {"<|startoftext|>": len(vocab), "<|endoftext|>": len(vocab) + 1}
+    tokenizer = CLIPTokenizer(vocab=vocab, merges=[])
+    small = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2}
+    config = CLIPConfig(
+        text_config={
+            **small,
+            "vocab_size": len(vocab),
+            "max_position_embeddings": 77,
+            "bos_token_id": vocab["<|startoftext|>"],
+            "eos_token_id": vocab["<|endoftext|>"],
+        },
+        vision_config={**small, "image_size": 32, "patch_size": 8},
+        projection_dim=16,
+    )
+    import torch
+
+    torch.manual_seed(0)
+    CLIPModel(config).save_pretrained(out)
+    processor = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    CLIPProcessor(image_processor=processor, tokenizer=tokenizer).save_pretrained(out)
+    if sentence_transformers_layout:
+        modules = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.CLIPModel"}]
+        (out / "modules.json").write_text(json.dumps(modules), encoding="utf-8")
+    return out

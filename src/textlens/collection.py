@@ -120,6 +120,7 @@ class Collection:
         overlap: int = 0,
         format: str | None = None,
         fields: FieldMap | None = None,
+        captions: str | Path | None = None,
         upsert: bool = False,
         progress: Progress | None = None,
     ) -> AddReport:
@@ -133,12 +134,15 @@ class Collection:
                 ``chunk_size`` and ``overlap`` as there.
             format: as :func:`~textlens.corpus.read_documents` takes it (default: guessed from the path).
             fields: which record fields hold id, text and title (default ``id``, ``text``, ``title``).
+            captions: pictures: a JSONL of captions joined by file name (default: the folder's ``metadata.jsonl``);
+                the caption is the ``fields.text`` field. A folder of pictures is read as images (see
+                :func:`~textlens.corpus.images.image_documents`); an image-text encoder embeds their pixels.
             upsert: replace documents whose id exists. Otherwise the add resumes: documents (and chunks) already
                 in the collection are skipped, so running it again after an interruption adds only the rest.
             progress: ``progress(stage, done, total)`` as documents are embedded and indexed.
         """
         chunker = Chunker(chunk, size=chunk_size, overlap=overlap)  # type: ignore[arg-type]
-        docs: Iterable[Document] = chunker(_read(path, format=format, fields=fields))
+        docs: Iterable[Document] = chunker(_read(path, format=format, fields=fields, captions=captions))
         if not upsert:
             stored = self.backend.stored_ids()
             docs = (d for d in docs if d.id not in stored)
@@ -171,12 +175,15 @@ class Collection:
         title_boost: float | None = SearchOptions.title_boost,
         highlight: bool = SearchOptions.highlight,
         encoder: str | Any | None = None,
+        image: str | Path | bytes | Any | None = None,
     ) -> Results:
-        """Search by keywords, meaning or both.
+        """Search by keywords, meaning or both; or by a picture.
 
-        Every option but ``encoder`` is a field of :class:`~textlens.search.options.SearchOptions`, whose help
-        says what it does; the defaults here are its defaults. ``encoder``, if given, must be the one the
-        collection was built with.
+        Every option but ``encoder`` and ``image`` is a field of :class:`~textlens.search.options.SearchOptions`,
+        whose help says what it does; the defaults here are its defaults. ``encoder``, if given, must be the one
+        the collection was built with. ``image`` (a path, bytes or a PIL image; the collection's encoder must read
+        images): search by the picture's vector (``query`` may be ``""``; with words and ``mode="hybrid"``, BM25
+        reads the words).
         """
         options = SearchOptions(
             mode=mode,
@@ -193,7 +200,7 @@ class Collection:
             title_boost=title_boost,
             highlight=highlight,
         )
-        return self.backend.search(query, options, encoder=encoder)
+        return self.backend.search(query, options, encoder=encoder, image=image)
 
     def ask(
         self,
@@ -278,7 +285,9 @@ class Collection:
         self.close()
 
 
-def _read(path: str | Path, *, format: str | None, fields: FieldMap | None) -> Iterator[Document]:
+def _read(
+    path: str | Path, *, format: str | None, fields: FieldMap | None, captions: str | Path | None = None
+) -> Iterator[Document]:
     """Documents of a path, a glob (every match in order) or a named source."""
     text = str(path)
     if glob.has_magic(text) and not Path(text).exists():
@@ -289,4 +298,4 @@ def _read(path: str | Path, *, format: str | None, fields: FieldMap | None) -> I
             if Path(match).is_file():
                 yield from read_documents(match, format=format, fields=fields)
         return
-    yield from read_documents(path, format=format, fields=fields)
+    yield from read_documents(path, format=format, fields=fields, captions=captions)

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +33,22 @@ def embed(texts: Sequence[str], encoder: Encoder) -> np.ndarray:
     cache = EmbeddingCache()
     try:
         return embed_with_cache(encoder, list(texts), cache, batch_size=128)
+    finally:
+        cache.close()
+
+
+def embed_images(images: Sequence[Any], encoder: Encoder) -> np.ndarray:
+    """Pictures' embeddings (an image–text encoder's); files through the shared cache, keyed by their bytes."""
+    from textlens.embed.images import check_reads_images, image_key
+
+    check_reads_images(encoder)
+    images = list(images)
+    if not all(isinstance(i, str | Path) for i in images):
+        return encoder.encode_images(images)
+    cache = EmbeddingCache()
+    try:
+        keys = [image_key(i) for i in images]
+        return embed_with_cache(encoder, images, cache, keys=keys, encode=encoder.encode_images)
     finally:
         cache.close()
 
@@ -93,8 +110,13 @@ class EmbeddingClassifier:
         *,
         names: Sequence[str] | None = None,
         encoder: str | Encoder = DEFAULT_ENCODER,
+        templates: Sequence[str] = (),
     ) -> EmbeddingClassifier:
-        """Label embeddings: a text gets the label whose description it is most similar to."""
+        """Label embeddings: a text (or a picture, :meth:`predict_images`) gets the label whose description it is
+        most similar to.
+
+        ``templates`` (each with ``{}`` where the description goes, e.g. ``"a picture of a {}"``): a label's
+        embedding is the mean of its description's in every template (CLIP's prompt ensembling)."""
         descriptions = [d.strip() for d in descriptions if d.strip()]
         if len(set(descriptions)) < 2:
             raise InputError(
@@ -106,13 +128,28 @@ class EmbeddingClassifier:
             raise InputError(
                 f"{len(names)} label names for {len(descriptions)} descriptions", hint="Give one name per description."
             )
+        bad = [t for t in templates if "{}" not in t]
+        if bad:
+            raise InputError(f"template {bad[0]!r} has no {{}} for the label", hint='e.g. "a picture of a {}"')
         enc = _encoder(encoder)
-        w = enc.encode_queries(descriptions)
-        return cls(names, w.astype(np.float32), np.zeros(len(names), np.float32), enc.name, "zero-shot", descriptions)
+        if templates:
+            each = enc.encode_queries([t.replace("{}", d) for d in descriptions for t in templates])
+            w = each.reshape(len(descriptions), len(templates), -1).mean(axis=1)
+            w /= np.linalg.norm(w, axis=1, keepdims=True)
+            shown = [" | ".join(t.replace("{}", d) for t in templates) for d in descriptions]
+        else:
+            w, shown = enc.encode_queries(descriptions), descriptions
+        return cls(names, w.astype(np.float32), np.zeros(len(names), np.float32), enc.name, "zero-shot", shown)
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         """Class scores, ``(n_texts, n_classes)``."""
-        x = embed(texts, _encoder(self.encoder_name))
+        return self._scored(embed(texts, _encoder(self.encoder_name)))
+
+    def image_scores(self, images: Sequence[Any]) -> np.ndarray:
+        """Class scores of pictures (paths or PIL images), ``(n_images, n_classes)``: the encoder must read images."""
+        return self._scored(embed_images(images, _encoder(self.encoder_name)))
+
+    def _scored(self, x: np.ndarray) -> np.ndarray:
         raw = x @ self.weights.T + self.bias
         if raw.shape[1] == 1:  # binary logistic regression scores the second class against the first (0)
             raw = np.hstack([np.zeros_like(raw), raw])
@@ -124,7 +161,13 @@ class EmbeddingClassifier:
         For logistic regression these equal scikit-learn's ``predict_proba`` with the same weights
         (the sigmoid of the score for two classes, the softmax for more).
         """
-        raw = self.scores(texts)
+        return self._predicted(self.scores(texts))
+
+    def predict_images(self, images: Sequence[Any]) -> tuple[list[str], np.ndarray]:
+        """Labels and probabilities of pictures, as :meth:`predict` gives them for texts."""
+        return self._predicted(self.image_scores(images))
+
+    def _predicted(self, raw: np.ndarray) -> tuple[list[str], np.ndarray]:
         if self.method != "logistic-regression":
             raw = raw * 20.0  # cosine similarities are close together: sharpen before the softmax
         raw = raw - raw.max(axis=1, keepdims=True)

@@ -147,8 +147,19 @@ def eval_cmd(
 @app.command("zero-shot")
 @handle_errors
 def zero_shot_cmd(
-    data: Path = typer.Argument(...),
+    data: Path = typer.Argument(None, help="JSONL or CSV of texts (or --images DIR)."),
     labels: str = typer.Option(..., "--labels", help='Descriptions: "a positive review,a negative review"'),
+    images: Path = typer.Option(
+        None, "--images", help="Classify the pictures of this folder (the encoder must read images: CLIP, SigLIP...)."
+    ),
+    captions: Path = typer.Option(
+        None, "--captions", help="--images: a JSONL of the pictures' captions and fields (--label-field's too)."
+    ),
+    template: list[str] = typer.Option(
+        None,
+        "--template",
+        help='Prompt template with {} for the label, e.g. "a picture of a {}" (repeat: their mean embedding).',
+    ),
     names: str = typer.Option(None, "--names", help="Label names in the same order (default: the descriptions)."),
     text_field: str = TEXT,
     label_field: str = typer.Option(None, "--label-field", help="Evaluate against this field."),
@@ -166,6 +177,8 @@ def zero_shot_cmd(
     (--llm); evaluate when --label-field is given."""
     from textlens.classify import EmbeddingClassifier, classification_report
 
+    if llm is not None and images is not None:
+        raise InputError("--llm reads texts; pictures are classified by an image-text --encoder", hint="Drop --llm.")
     if llm is not None:
         generator = load_llm(llm, threads=None, context=None, timeout=llm_timeout, tokenizer=None)
         _zero_shot_llm(data, labels, names, text_field, label_field, id_field, as_json, generator, batch_size,
@@ -173,20 +186,50 @@ def zero_shot_cmd(
         return
     if output is not None or instructions is not None or batch_size != 1:
         raise InputError("--output, --instructions and --batch-size go with --llm", hint="Add --llm MODEL.")
-    clf = EmbeddingClassifier.zero_shot(labels.split(","), names=names.split(",") if names else None, encoder=encoder)
+    if (data is None) == (images is None):
+        raise InputError("give the texts to classify (DATA) or a folder of pictures (--images DIR), one of them")
+    clf = EmbeddingClassifier.zero_shot(
+        labels.split(","), names=names.split(",") if names else None, encoder=encoder, templates=template or ()
+    )
     if model_out:
         clf.save(model_out)
-    ids, texts, gold = read_labelled(data, text_field, label_field, id_field)
-    predicted, _probs = clf.predict(texts)
+    if images is not None:
+        ids, paths, gold = read_pictures(images, captions, text_field, label_field)
+        predicted, probs = clf.predict_images(paths)
+    else:
+        ids, texts, gold = read_labelled(data, text_field, label_field, id_field)
+        predicted, probs = clf.predict(texts)
     if label_field:
         report = classification_report(gold, predicted, clf.classes)
         if as_json:
             typer.echo(json.dumps({"method": "zero-shot", **report}))
         else:
-            print_report(report, f"zero-shot on {data}")
+            print_report(report, f"zero-shot on {images or data}")
         return
-    for doc_id, label in zip(ids, predicted, strict=True):
-        typer.echo(json.dumps({"id": doc_id, "label": label}))
+    for n, (doc_id, label) in enumerate(zip(ids, predicted, strict=True)):
+        row = {"id": doc_id, "label": label}
+        if images is not None:
+            row["image"] = paths[n]
+            row["probabilities"] = {c: round(float(x), 4) for c, x in zip(clf.classes, probs[n], strict=True)}
+        typer.echo(json.dumps(row))
+
+
+def read_pictures(folder: Path, captions: Path | None, text_field: str, label_field: str | None):
+    """Ids, file paths and labels (``[]`` without a label field) of a folder of pictures."""
+    from textlens.corpus import FieldMap, ReadReport, read_documents
+
+    report = ReadReport()
+    docs = list(read_documents(folder, format="images", captions=captions, fields=FieldMap(text=text_field),
+                               report=report))  # fmt: skip
+    for problem in report.problems:
+        console.print(f"[yellow]note:[/] {problem}", highlight=False)
+    if label_field and (missing := [d.id for d in docs if label_field not in d.metadata]):
+        raise InputError(
+            f"{folder}: {len(missing)} picture(s) have no field {label_field!r} ({', '.join(missing[:3])})",
+            hint="Give every picture its label in the captions file (--captions), or name the field.",
+        )
+    labels = [str(d.metadata[label_field]) for d in docs] if label_field else []
+    return [d.id for d in docs], [d.metadata["image"] for d in docs], labels
 
 
 NO_LABEL = "(no label)"

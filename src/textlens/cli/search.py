@@ -40,7 +40,17 @@ def snippet(text: str, spans: list[tuple[int, int]], width: int = 240) -> Text:
 def index_cmd(
     path: str = typer.Argument(..., help="File or folder to index; 'wikipedia' for the Vital Articles; hf:ORG/NAME."),
     collection: str = typer.Option(..., "--collection", "-c", help="Collection name (or a path)."),
-    format: str = typer.Option(None, "--format", help="jsonl, csv, parquet, folder, text, beir, wikipedia or hf."),
+    format: str = typer.Option(
+        None,
+        "--format",
+        help="jsonl, csv, parquet, folder, text, images, beir, wikipedia or hf (a folder of pictures: images).",
+    ),
+    captions: Path = typer.Option(
+        None,
+        "--captions",
+        help="Pictures: a JSONL naming each picture (file_name, image, file or path) with its caption in "
+        "--text-field (default: the folder's metadata.jsonl).",
+    ),
     id_field: str = typer.Option("id", "--id-field"),
     text_field: str = typer.Option("text", "--text-field"),
     title_field: str = typer.Option("title", "--title-field"),
@@ -98,7 +108,9 @@ def index_cmd(
     )
     chunker = Chunker(chunk, size=chunk_size, overlap=overlap, tokenizer=chunk_tokenizer, title_prefix=title_prefix)  # type: ignore[arg-type]
     read = ReadReport()
-    docs = chunker(read_documents(path, format=format, fields=fields, on_error=on_error, report=read))  # type: ignore[arg-type]
+    docs = chunker(
+        read_documents(path, format=format, fields=fields, on_error=on_error, report=read, captions=captions)
+    )  # type: ignore[arg-type]
     col = _open_or_create(
         collection,
         encoder,
@@ -109,7 +121,22 @@ def index_cmd(
         embed_title=embed_title,
     )
     report, info = _add(col, docs, upsert=upsert, ray=ray, quiet=as_json)
-    _print_index_report(read, report, info, as_json)
+    _print_index_report(read, report, info, as_json, pictures=_pictures_note(col, info))
+
+
+def _pictures_note(col, info: dict) -> str | None:
+    """Whether the collection's pictures were embedded from their pixels or, the encoder reading text only,
+    from their captions."""
+    from textlens.embed.images import reads_images
+
+    if not info.get("fields") or "image" not in info["fields"] or col.encoder is None:
+        return None
+    if reads_images(col.encoder):
+        return f"pictures embedded from their pixels by {col.encoder.name}"
+    return (
+        f"{col.encoder.name} reads text only: the pictures were embedded by their captions (or file names); "
+        "use an image-text --encoder (a CLIP folder, or one from textlens train image-text) to search their pixels"
+    )
 
 
 def _open_or_create(collection: str, given: str | None, **new):
@@ -142,7 +169,7 @@ def _add(col, docs, *, upsert: bool, ray: str | None, quiet: bool):
         return report, col.info()
 
 
-def _print_index_report(read, report, info: dict, as_json: bool) -> None:
+def _print_index_report(read, report, info: dict, as_json: bool, pictures: str | None = None) -> None:
     """What was read, added, replaced, embedded and skipped: a JSON object, or lines for a person."""
     data = {
         "collection": info["name"],
@@ -158,6 +185,8 @@ def _print_index_report(read, report, info: dict, as_json: bool) -> None:
         "seconds": round(report.seconds, 2),
         "documents": info["documents"],
     }
+    if pictures:
+        data["pictures"] = pictures
     if as_json:
         typer.echo(json.dumps(data))
         return
@@ -170,16 +199,38 @@ def _print_index_report(read, report, info: dict, as_json: bool) -> None:
         console.print(
             f"[yellow]skipped {len(report.skipped_empty)} empty document(s)[/]: " + ", ".join(report.skipped_empty[:5])
         )
-    if read.skipped:
-        console.print(f"[yellow]skipped {read.skipped} row(s)[/]:")
+    if pictures:
+        console.print(("" if "pixels" in pictures else "[yellow]note:[/] ") + pictures, highlight=False)
+    if read.skipped or read.problems:
+        console.print(f"[yellow]skipped {read.skipped} row(s)[/]:" if read.skipped else "[yellow]notes[/]:")
         for problem in read.problems:
             console.print(f"  {problem}", highlight=False)
 
 
+def thumbnail_cells(uri: str, side: int = 8) -> Text:
+    """A picture's thumbnail drawn in ``side`` x ``side`` pixels with half blocks (two pixels a cell)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).convert("RGB").resize((side, side))
+    out = Text()
+    for y in range(0, side, 2):
+        for x in range(side):
+            top, bottom = img.getpixel((x, y)), img.getpixel((x, y + 1))
+            out.append("▀", style=f"rgb({top[0]},{top[1]},{top[2]}) on rgb({bottom[0]},{bottom[1]},{bottom[2]})")
+        out.append("\n" if y + 2 < side else "")
+    return out
+
+
 @with_options(SearchOptions)
 def search_cmd(
-    query: str = typer.Argument(..., help="The query."),
+    query: str = typer.Argument("", help="The query (may be left out with --image)."),
     collection: str = typer.Option(..., "--collection", "-c"),
+    image: Path = typer.Option(
+        None, "--image", help="Search by this picture (PNG, JPEG, WebP, GIF): the collection's encoder reads images."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     backend: str = backend_option(),
     options: SearchOptions = SearchOptions(),
@@ -188,12 +239,15 @@ def search_cmd(
     from textlens.index import open_collection
 
     use_backend(backend)
+    if not query.strip() and image is None:
+        raise InputError("no query: give words to search for, or --image FILE")
     with open_collection(collection) as col:
-        results = col.search(query, options)
+        results = col.search(query, options, image=image)
     if as_json:
         typer.echo(json.dumps(results.to_dict(), ensure_ascii=False))
         return
-    table = Table(title=f"{results.mode}: {query!r} ({results.took_ms:.0f} ms)", title_justify="left")
+    asked = " + ".join(x for x in (repr(query) if query.strip() else "", f"picture {image}" if image else "") if x)
+    table = Table(title=f"{results.mode}: {asked} ({results.took_ms:.0f} ms)", title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("score", justify="right")
     table.add_column("id", no_wrap=True)
@@ -201,6 +255,10 @@ def search_cmd(
     for hit in results:
         body = Text(hit.title + "\n", style="bold") if hit.title else Text()
         body.append(snippet(hit.text, hit.highlights))
+        if isinstance(hit.metadata.get("thumbnail"), str):  # a picture: a few coloured cells and where it is
+            body = Text.assemble(
+                thumbnail_cells(hit.metadata["thumbnail"]), "\n", body, "\n", str(hit.metadata.get("image", ""))
+            )
         table.add_row(str(hit.rank), f"{hit.score:.3f}", hit.doc_id, body)
     console.print(table)
     if not results.hits:

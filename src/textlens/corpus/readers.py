@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from textlens.corpus.document import Document
+from textlens.corpus.images import IMAGE_SUFFIXES, image_documents
 from textlens.errors import InputError
 
 OnError = Literal["skip", "fail"]
-FORMATS = ("jsonl", "csv", "parquet", "folder", "text", "beir", "wikipedia", "hf")
+FORMATS = ("jsonl", "csv", "parquet", "folder", "text", "images", "beir", "wikipedia", "hf")
 TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".rst")
 
 
@@ -161,7 +162,12 @@ def _folder(path: Path, rows: _Rows) -> Iterator[Document]:
     for file in files:
         rel = file.name if file == path else file.relative_to(path).as_posix()
         if file.suffix.lower() not in TEXT_SUFFIXES:
-            rows.report.note(rel, f"skipped: not a text file ({file.suffix or 'no suffix'})")
+            pictures = (
+                " (a picture: --format images reads a folder's pictures)"
+                if file.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp", ".gif")
+                else ""
+            )
+            rows.report.note(rel, f"skipped: not a text file ({file.suffix or 'no suffix'}){pictures}")
             continue
         data = file.read_bytes()
         if b"\x00" in data[:8192]:
@@ -202,9 +208,14 @@ def _hf(name: str, rows: _Rows) -> Iterator[Document]:
 
 
 def detect_format(path: Path) -> str:
-    """Guess the reader from the path: a BEIR folder, a text folder, or the suffix."""
+    """Guess the reader from the path: a BEIR folder, a folder of images (no text files in it), a text folder, or
+    the suffix."""
     if path.is_dir():
-        return "beir" if (path / "corpus.jsonl").is_file() else "folder"
+        if (path / "corpus.jsonl").is_file():
+            return "beir"
+        return "images" if is_image_folder(path) else "folder"
+    if is_image_folder(path):
+        return "images"
     suffix = path.suffix.lower()
     if suffix == ".gz":  # data.jsonl.gz reads as data.jsonl
         suffix = Path(path.stem).suffix.lower()
@@ -222,6 +233,14 @@ def detect_format(path: Path) -> str:
     )
 
 
+def is_image_folder(path: Path) -> bool:
+    """A folder that holds images and no text files (read as images unless a format is given), or an image."""
+    if not path.is_dir():
+        return path.suffix.lower() in IMAGE_SUFFIXES
+    suffixes = {f.suffix.lower() for f in path.rglob("*")}
+    return not suffixes & set(TEXT_SUFFIXES) and bool(suffixes & set(IMAGE_SUFFIXES))
+
+
 def read_documents(
     source: str | Path,
     *,
@@ -229,6 +248,7 @@ def read_documents(
     fields: FieldMap | None = None,
     on_error: OnError = "fail",
     report: ReadReport | None = None,
+    captions: str | Path | None = None,
 ) -> Iterator[Document]:
     """Read documents from a file, folder, ``wikipedia`` or ``hf:NAME[:SPLIT]``.
 
@@ -238,6 +258,9 @@ def read_documents(
         fields: field names for id, text, title and metadata.
         on_error: ``"fail"`` raises at the first malformed row; ``"skip"`` counts it.
         report: filled with counts and problems as documents are read.
+        captions: images only: a JSONL whose rows name an image (``file_name``, ``image``, ``file`` or
+            ``path``) and give its text (the ``fields.text`` field) and metadata; default: the folder's
+            ``metadata.jsonl`` if it has one. See :func:`textlens.corpus.images.image_documents`.
     """
     report = report if report is not None else ReadReport()
     rows = _Rows(fields or FieldMap(), on_error, report)
@@ -253,6 +276,15 @@ def read_documents(
     if not path.exists():
         raise InputError(f"{path} does not exist", hint="Pass a file, a folder, 'wikipedia' or hf:ORG/NAME.")
     fmt = format or detect_format(path)
+    if fmt == "images":
+        text_field = rows.fields.text
+        return image_documents(
+            path, captions=Path(captions) if captions else None, text_field=text_field, report=report
+        )
+    if captions is not None:
+        raise InputError(
+            "captions are read with a folder of images only", hint="Drop --captions, or pass --format images."
+        )
     readers = {"jsonl": _jsonl, "csv": _csv, "parquet": _parquet, "folder": _folder, "text": _folder, "beir": _beir}
     if fmt not in readers:
         raise InputError(f"unknown format {fmt!r}", hint=f"Formats: {', '.join(FORMATS)}.")

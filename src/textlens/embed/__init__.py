@@ -37,7 +37,8 @@ def get_encoder(model: str | ModelRef = DEFAULT_ENCODER) -> Encoder:
     local Transformer → Pooling (→ Normalize) folder (exported on first use, same vectors),
     and in sentence-transformers (torch) otherwise; ``onnx`` and ``torch`` insist. A ``:int8``
     suffix (``all-MiniLM-L6-v2:int8``) runs int8 weights, in ONNX Runtime only. GGUF models
-    (``nomic-embed-text-v1.5``, a ``.gguf`` path) run in llama.cpp.
+    (``nomic-embed-text-v1.5``, a ``.gguf`` path) run in llama.cpp. An image–text model (CLIP, SigLIP, or a
+    folder written by ``textlens train image-text``) also embeds pictures: see :mod:`textlens.embed.images`.
     """
     ref = resolve(model)
     if ref.kind in ("gguf-encoder", "gguf"):
@@ -49,6 +50,12 @@ def get_encoder(model: str | ModelRef = DEFAULT_ENCODER) -> Encoder:
             f"{ref.text!r} is a language model ({ref.kind}), not an embedding model",
             hint="Name an encoder: all-MiniLM-L6-v2, all-mpnet-base-v2, nomic-embed-text-v1.5, a folder or a Hub id.",
         )
+    from textlens.embed.images import is_image_tower_folder
+
+    if ref.path is not None and is_image_tower_folder(ref.path):
+        from textlens.embed.images import ImageTowerEncoder
+
+        return _LOADED.get(f"image-tower:{ref.name}", lambda: ImageTowerEncoder(ref.path))
     from textlens.embed.sentence_transformers import SentenceTransformerEncoder
 
     choice = backend()

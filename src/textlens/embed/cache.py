@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -56,18 +57,24 @@ class EmbeddingCache:
 
 def embed_with_cache(
     encoder: Encoder,
-    texts: Sequence[str],
+    texts: Sequence[Any],
     cache: EmbeddingCache | None,
     *,
     batch_size: int = 64,
     progress: Progress | None = None,
+    keys: Sequence[bytes] | None = None,
+    encode: Callable[..., np.ndarray] | None = None,
 ) -> np.ndarray:
-    """Embed ``texts``, taking what the cache has and storing what it lacks."""
+    """Embed ``texts``, taking what the cache has and storing what it lacks.
+
+    ``keys`` and ``encode`` embed other things than texts the same way (pictures: their files' hashes and
+    ``encoder.encode_images``); by default the texts' sha256 and ``encoder.encode``."""
+    encode = encode or encoder.encode
     out = np.empty((len(texts), encoder.dim), dtype=np.float32)
     if cache is None:
-        out[:] = encoder.encode(texts, batch_size=batch_size, progress=progress)
+        out[:] = encode(texts, batch_size=batch_size, progress=progress)
         return out
-    keys = [text_key(t) for t in texts]
+    keys = list(keys) if keys is not None else [text_key(t) for t in texts]
     found = cache.get_many(encoder.fingerprint, list(dict.fromkeys(keys)))
     todo: dict[bytes, list[int]] = {}
     for n, key in enumerate(keys):
@@ -79,7 +86,7 @@ def embed_with_cache(
     cache.misses += len(todo)
     if todo:
         firsts = [rows[0] for rows in todo.values()]
-        vecs = encoder.encode([texts[i] for i in firsts], batch_size=batch_size, progress=progress)
+        vecs = encode([texts[i] for i in firsts], batch_size=batch_size, progress=progress)
         for rows, vec in zip(todo.values(), vecs, strict=True):
             out[rows] = vec
         cache.put_many(encoder.fingerprint, list(zip(todo.keys(), vecs, strict=True)))

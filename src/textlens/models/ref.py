@@ -192,7 +192,7 @@ def architectures(folder: Path) -> list[str]:
 
 def check_encoder_folder(path: Path) -> None:
     """A local encoder folder must hold a transformer, and not a cross-encoder (a reranker)."""
-    if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
+    if not any((path / name).is_file() for name in ("config.json", "modules.json", "textlens_image.json")):
         raise AssetError(
             f"{path} is not a model folder (no config.json or modules.json)",
             hint="Pass a sentence-transformers or transformers folder, e.g. one written by textlens train encoder.",
