@@ -26,7 +26,7 @@ import pytest
 import typer
 
 from tests.conftest import TEST_LLM
-from tests.shared import ROOT, scifact_slice, shared
+from tests.shared import ROOT, SHARED, scifact_slice, shared
 from tests.test_quickstart import MARKER as QUICKSTART
 from tests.test_quickstart import NOTES
 from textlens.cli import app
@@ -131,11 +131,16 @@ def team_server(tmp: Path, request: pytest.FixtureRequest) -> dict:
     return {"URL": url}
 
 
+IMAGES_FAST = "epochs=1, image_size=32, keep_worse=True"
 TRAIN_FAST = "max_length=64, epochs=1, batch_size=8, negatives=3, dev_fraction=0.25"
 SMALL_LLM = ("qwen2.5-coder-1.5b", TEST_LLM)
 # Each python block, in page order: what it runs on here. A new block fails the test until it is listed.
 SETUP: dict[tuple[str, int], dict] = {
     ("ask.md", 0): {"lane": "llm", "inputs": wikipedia_vital},
+    ("images.md", 0): {
+        "lane": "training",
+        "stand_ins": [("../shared/data/images/emoji", str(SHARED / "data/images/emoji")), ("epochs=40", IMAGES_FAST)],
+    },
     ("keywords-topics-classes.md", 0): {"inputs": few_texts},
     ("keywords-topics-classes.md", 1): {"lane": "llm", "inputs": few_texts, "stand_ins": [SMALL_LLM]},
     ("keywords-topics-classes.md", 2): {"lane": "topics", "inputs": corpus_for_topics},

@@ -201,3 +201,46 @@ def test_the_cli_indexes_searches_and_labels_pictures(tmp_path, monkeypatch, pic
     assert graded.exit_code == 2 and "have no field 'colour'" in graded.output
     text_only = runner.invoke(app, ["index", str(pictures), "-c", "by-words"])
     assert text_only.exit_code == 0 and "reads text only" in text_only.output
+
+
+def test_rest_searches_by_an_uploaded_picture_and_says_what_is_wrong_with_a_bad_one(
+    tmp_path, monkeypatch, pictures, clip
+):
+    import base64
+
+    from fastapi.testclient import TestClient
+
+    from textlens.server import ServerSettings, create_app
+
+    monkeypatch.setenv("TEXTLENS_HOME", str(tmp_path))
+    with Collection.create("pics", encoder=str(clip)) as col:
+        col.add_path(pictures)
+    with Collection.create("words", encoder=None) as col:
+        col.add_path(pictures)
+    url = "/api/collections/pics/search/image"
+    green = base64.b64encode((pictures / "green.webp").read_bytes()).decode()
+    with TestClient(create_app(ServerSettings()), base_url="http://127.0.0.1") as client:
+        found = client.post(url, json={"image": "data:image/webp;base64," + green, "k": 2})
+        assert found.status_code == 200, found.text
+        assert found.json()["mode"] == "dense" and found.json()["hits"][0]["doc_id"] == "green.webp"
+        both = client.post(url, json={"image": green, "query": "red square", "mode": "hybrid", "k": 4}).json()
+        assert both["mode"] == "hybrid" and "red_square.png" in [h["doc_id"] for h in both["hits"]]
+        text = base64.b64encode(b"not a picture at all").decode()
+        bad = client.post(url, json={"image": text})
+        assert bad.status_code == 400 and "not an image: it holds text" in bad.json()["error"]
+        assert client.post(url, json={"image": "%%%"}).status_code == 400
+        big = base64.b64encode(b"\0" * 5_000_001).decode()
+        assert client.post(url, json={"image": big}).status_code in (413, 422)
+        bomb = base64.b64encode(png_header(20_000, 20_000)).decode()
+        refused = client.post(url, json={"image": bomb})
+        assert refused.status_code == 400 and "decompression bombs" in refused.json()["error"]
+        keyword_only = client.post("/api/collections/words/search/image", json={"image": green})
+        assert keyword_only.status_code in (400, 409) and "no vectors" in keyword_only.json()["error"]
+
+
+def test_results_of_pictures_show_their_thumbnails_in_jupyter(tmp_path, monkeypatch, pictures):
+    monkeypatch.setenv("TEXTLENS_HOME", str(tmp_path))
+    with Collection.create("pics", encoder=None) as col:
+        col.add_path(pictures)
+        html = col.search("red square", mode="keyword")._repr_html_()
+    assert "<img src='data:image/jpeg;base64," in html and "alt='a red square'" in html

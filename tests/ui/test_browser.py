@@ -213,3 +213,45 @@ def test_a_click_before_the_lists_arrive_sends_nothing(page, server, shot) -> No
     page.goto(server + "/#inside")
     expect(page.locator("#in-model option")).to_have_count(2, timeout=60_000)
     expect(page.locator("#in-form button")).to_be_enabled()
+
+
+def test_search_page_shows_pictures_in_a_grid_and_searches_by_an_uploaded_one(page, server, shot, tmp_path) -> None:
+    """A collection of pictures (a tiny CLIP built here): words find pictures by their captions, shown as a
+    grid of thumbnails; a picture chosen in the upload box finds itself first (dense, by its vector)."""
+    from PIL import Image
+
+    from tests.shared import tiny_clip
+    from textlens.collection import Collection
+
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    colours = {"red": (220, 30, 30), "green": (30, 180, 60), "blue": (30, 60, 220), "yellow": (240, 210, 20)}
+    for name, rgb in colours.items():
+        Image.new("RGB", (48, 48), rgb).save(folder / f"{name}_square.png")
+    Image.new("RGB", (48, 48), (250, 250, 250)).save(tmp_path / "query.png")
+    with Collection.create("pictures", encoder=str(tiny_clip(tmp_path / "clip"))) as col:
+        col.add_path(folder)
+    try:
+        page.goto(server + "/#search")
+        expect(page.locator("#search-collection option", has_text="pictures")).to_have_count(1, timeout=30_000)
+        page.locator("#search-collection").select_option("pictures")
+        page.locator("#search-query").fill("yellow square")
+        page.locator("#search-form button").click()
+        expect(page.locator("#col-0 .pics figure").first).to_contain_text("yellow square", timeout=60_000)
+        assert page.locator("#col-0 .pics img").first.get_attribute("src").startswith("data:image/jpeg;base64,")
+        page.locator("#search-query").fill("")
+        page.locator("#search-image").set_input_files(str(folder / "green_square.png"))
+        page.locator("#search-form button").click()
+        expect(page.locator("#col-0 h2")).to_contain_text("green_square.png", timeout=60_000)
+        expect(page.locator("#col-0 figure").first).to_contain_text("green square")
+        assert page.locator("#search-columns .col").count() == 1  # a picture alone: dense only
+        page.locator("#col-0 figure").first.click()
+        expect(page.locator("#doc-image")).to_be_visible()
+        shot("search-pictures")
+        page.keyboard.press("Escape")
+        page.locator("#search-image").set_input_files(str(tmp_path / "query.png"))
+        page.locator("#search-query").fill("blue")
+        page.locator("#search-form button").click()
+        expect(page.locator("#col-1 h2")).to_contain_text("hybrid", timeout=60_000)
+    finally:
+        Collection.open("pictures").delete_collection()

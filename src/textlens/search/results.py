@@ -88,7 +88,7 @@ class Results:
         return Results(self.query, self.mode, renumber(kept), self.took_ms)
 
     def _repr_html_(self) -> str:
-        """The hits as a table with matched words marked (Jupyter shows it inline)."""
+        """The hits as a table with matched words marked, pictures by their thumbnails (Jupyter shows it inline)."""
         from textlens.html import page
 
         rows = []
@@ -101,6 +101,9 @@ class Results:
                 at = end
             parts.append(html.escape(text[at:]) + ("…" if len(h.text) > 600 else ""))
             title = f"<b>{html.escape(h.title)}</b><br>" if h.title else ""
+            thumb = h.metadata.get("thumbnail")
+            if isinstance(thumb, str) and thumb.startswith("data:image/"):  # a picture: its thumbnail first
+                title = f"<img src='{html.escape(thumb)}' alt='{html.escape(h.text)}' width=96><br>" + title
             rows.append(
                 f"<tr><td>{h.rank}</td><td>{h.score:.4f}</td><td>{html.escape(h.doc_id)}</td>"
                 f"<td style='text-align:left'>{title}{''.join(parts)}</td></tr>"

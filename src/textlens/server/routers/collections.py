@@ -170,6 +170,64 @@ async def search(name: CollectionName, body: SearchRequest, request: Request) ->
     return run(vector)
 
 
+MAX_IMAGE_BYTES = 5_000_000
+RED_PIXEL = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGO4IycHAALyARlzRAvLAAAAAElFTkSuQmCC"
+)
+ImageSearchRequest = request_model(
+    SearchOptions,
+    "ImageSearchRequest",
+    query=(
+        str,
+        Field("", max_length=10_000, description="Words beside the picture (hybrid: BM25 reads them); may be empty."),
+    ),
+    image=(
+        str,
+        Field(
+            ...,
+            min_length=1,
+            max_length=4 * MAX_IMAGE_BYTES // 3 + 100,
+            description="The picture: base64 of a PNG, JPEG, WebP or GIF file (or a data: URI), at most 5 MB.",
+            examples=[RED_PIXEL],
+        ),
+    ),
+)
+
+
+def picture_bytes(text: str) -> bytes:
+    """The file a base64 text (or ``data:`` URI) holds; a clear error when it is not base64 or too large."""
+    import base64
+    import binascii
+
+    from textlens.errors import InputError, TooLarge
+
+    payload = text.split(",", 1)[1] if text.startswith("data:") and "," in text else text
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InputError(
+            f"the image is not base64 ({exc})", api_hint="Send the file's bytes base64-encoded, or a data: URI."
+        ) from exc
+    if len(data) > MAX_IMAGE_BYTES:
+        raise TooLarge(
+            f"the image is {len(data):,} bytes; the limit is {MAX_IMAGE_BYTES:,}",
+            api_hint="Send a smaller picture (a search needs a few hundred pixels a side at most).",
+        )
+    return data
+
+
+@router.post("/{name}/search/image", response_model=Results, responses=responses(409, 413))
+def search_image(name: CollectionName, body: ImageSearchRequest, request: Request) -> Response:
+    """Search by a picture (the collection's encoder must read images: CLIP, SigLIP or one trained by textlens
+    train image-text): dense search by its vector, or hybrid with ``query``'s words."""
+    st = state(request)
+    col = st.collection(name)
+    options = body.model_dump(exclude={"query", "rerank", "image"})
+    picture = picture_bytes(body.image)
+    results = col.search(body.query, rerank=st.reranker(body.rerank), image=picture, **options)
+    return Response(orjson.dumps(results.to_dict()), media_type="application/json")
+
+
 SAME_NAME = {"name": "$request.path.name"}
 ADDED = {  # what a client does next with the documents it added (schemathesis follows these links)
     "links": {

@@ -133,34 +133,63 @@ async function loadCollectionChoices(select = "#search-collection") {
     $(select === "#ask-collection" ? "#ask-error" : "#search-error").textContent = err.message;
   });
 }
+function readPicture(file) {  // a chosen file as a data: URI (what the image search endpoint takes)
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(new Error(`cannot read ${file.name}`));
+    reader.readAsDataURL(file);
+  });
+}
+function hitHtml(h) {  // a passage, or a picture's tile (its thumbnail and caption) in a grid
+  const data = esc(JSON.stringify({title: h.title, text: h.text, id: h.doc_id, metadata: h.metadata}));
+  const thumb = h.metadata && typeof h.metadata.thumbnail === "string" && h.metadata.thumbnail.startsWith("data:image/") ? h.metadata.thumbnail : null;
+  if (thumb) return `<figure class="hit pic" tabindex="0" data-hit='${data}'><img src="${esc(thumb)}" alt="${esc(h.text)}">` +
+    `<figcaption><span class="score">${h.score.toFixed(3)}</span>${h.rank}. ${highlight(h.text, h.highlights)}</figcaption></figure>`;
+  return `<div class="hit" tabindex="0" data-hit='${data}'>` +
+    `<span class="score">${h.score.toFixed(3)}</span><span class="title">${h.rank}. ${esc(h.title || h.doc_id)}</span>` +
+    `<p>${highlight(h.text, h.highlights)}</p></div>`;
+}
 async function search(event) {
   event.preventDefault();
   $("#search-error").textContent = "";
   const query = $("#search-query").value, name = $("#search-collection").value, rerank = $("#search-rerank").value.trim();
-  let filters;
+  const file = $("#search-image").files[0];
+  if (!query.trim() && !file) { $("#search-error").textContent = "type a query, or choose a picture to search by"; return; }
+  let filters, image = null;
   try { filters = parseFilters($("#search-filters").value); } catch (err) { $("#search-error").textContent = err.message; return; }
   const info = await api(`/api/collections/${encodeURIComponent(name)}`).catch((err) => { $("#search-error").textContent = err.message; });
   if (!info) return;
-  const modes = info.encoder ? ["keyword", "dense", "hybrid"] : ["keyword"];
+  if (file) {
+    if (file.size > 5e6) { $("#search-error").textContent = `${file.name} is ${(file.size / 1e6).toFixed(1)} MB; the limit is 5 MB`; return; }
+    image = await readPicture(file).catch((err) => { $("#search-error").textContent = err.message; });
+    if (!image) return;
+  }
+  // a picture: by its vector, and with words also hybrid; words alone: the three modes (and the reranker)
+  const modes = image ? (query.trim() ? ["dense", "hybrid"] : ["dense"]) : info.encoder ? ["keyword", "dense", "hybrid"] : ["keyword"];
   const runs = modes.map((mode) => ({mode, rerank: null}));
-  if (rerank && info.encoder) runs.push({mode: "hybrid", rerank});
+  if (rerank && info.encoder && query.trim()) runs.push({mode: "hybrid", rerank});
+  const asked = [query.trim() ? `“${query}”` : "", file ? file.name : ""].filter(Boolean).join(" + ");
   $("#search-columns").innerHTML = runs.map((r, i) => `<div class="col" id="col-${i}"><h2>${r.mode}${r.rerank ? " + rerank" : ""}</h2><p class="muted">searching…</p></div>`).join("");
   await Promise.all(runs.map(async (r, i) => {
     const el = $("#col-" + i);
     try {
-      const res = await api(`/api/collections/${encodeURIComponent(name)}/search`, {method: "POST",
-        body: JSON.stringify({query, mode: r.mode, k: 10, filters, rerank: r.rerank})});
-      el.innerHTML = `<h2>${esc(res.mode)} <span class="muted">${res.took_ms.toFixed(0)} ms</span></h2>` + (res.hits.length ? res.hits.map((h) =>
-        `<div class="hit" tabindex="0" data-hit='${esc(JSON.stringify({title: h.title, text: h.text, id: h.doc_id, metadata: h.metadata}))}'>` +
-        `<span class="score">${h.score.toFixed(3)}</span><span class="title">${h.rank}. ${esc(h.title || h.doc_id)}</span>` +
-        `<p>${highlight(h.text, h.highlights)}</p></div>`).join("") : "<p class='muted'>no hits</p>");
+      const url = `/api/collections/${encodeURIComponent(name)}/search` + (image ? "/image" : "");
+      const body = {query, mode: r.mode, k: 10, filters, rerank: r.rerank, ...(image ? {image} : {})};
+      const res = await api(url, {method: "POST", body: JSON.stringify(body)});
+      const pictures = res.hits.some((h) => h.metadata && h.metadata.thumbnail);
+      el.innerHTML = `<h2>${esc(res.mode)} <span class="muted">${res.took_ms.toFixed(0)} ms${image ? " · " + esc(asked) : ""}</span></h2>` +
+        (res.hits.length ? `<div class="${pictures ? "pics" : ""}">${res.hits.map(hitHtml).join("")}</div>` : "<p class='muted'>no hits</p>");
     } catch (err) { el.innerHTML = `<h2>${r.mode}</h2><p class="error">${esc(err.message)}</p>`; }
   }));
 }
 function openHit(el) {
   const hit = JSON.parse(el.dataset.hit);
+  const {thumbnail, ...meta} = hit.metadata;
   $("#doc-title").textContent = hit.title || hit.id;
-  $("#doc-meta").textContent = hit.id + (Object.keys(hit.metadata).length ? " · " + JSON.stringify(hit.metadata) : "");
+  $("#doc-image").hidden = !thumbnail;
+  if (thumbnail) { $("#doc-image").src = thumbnail; $("#doc-image").alt = hit.text; }
+  $("#doc-meta").textContent = hit.id + (Object.keys(meta).length ? " · " + JSON.stringify(meta) : "");
   $("#doc-text").textContent = hit.text;
   $("#doc-dialog").showModal();
 }
