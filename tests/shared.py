@@ -91,3 +91,36 @@ def tiny_clip(out: Path, *, sentence_transformers_layout: bool = False) -> Path:
         modules = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.CLIPModel"}]
         (out / "modules.json").write_text(json.dumps(modules), encoding="utf-8")
     return out
+
+
+def tiny_siglip(out: Path) -> Path:
+    """A SigLIP model of random weights at ``out`` in the Hugging Face layout (a character-level tokenizer),
+    32-dim vectors."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import (
+        PreTrainedTokenizerFast,
+        SiglipConfig,
+        SiglipImageProcessor,
+        SiglipModel,
+        SiglipProcessor,
+    )
+
+    vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2} | {chr(c): c - 29 for c in range(32, 127)}
+    words = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    words.pre_tokenizer = pre_tokenizers.Split("", "isolated")
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=words, pad_token="<pad>", eos_token="</s>", unk_token="<unk>", model_max_length=16
+    )
+    small = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2}
+    text = {**small, "vocab_size": len(vocab), "max_position_embeddings": 16, "pad_token_id": 0}
+    config = SiglipConfig(
+        text_config={**text, "bos_token_id": 1, "eos_token_id": 1},
+        vision_config={**small, "image_size": 32, "patch_size": 8},
+    )
+    import torch
+
+    torch.manual_seed(0)
+    SiglipModel(config).save_pretrained(out)
+    processor = SiglipImageProcessor(size={"height": 32, "width": 32})
+    SiglipProcessor(image_processor=processor, tokenizer=tokenizer).save_pretrained(out)
+    return out

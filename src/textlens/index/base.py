@@ -275,14 +275,17 @@ class CollectionBase(ABC):
         without text (hybrid with text: BM25 on the text, vectors from the picture)."""
         from dataclasses import replace
 
-        from textlens.embed.images import check_reads_images
+        from textlens.embed.images import reads_images
 
-        if self.encoder is None:
-            raise InputError(
-                f"collection {self.name!r} has no vectors (built without an encoder): a picture cannot be searched",
-                hint="Rebuild it with an image-text encoder (a CLIP folder, or one from textlens train image-text).",
+        if self.encoder is None or not reads_images(self.encoder):
+            made = "has no vectors (built without an encoder)"
+            if self.encoder is not None:
+                made = f"was built with {self.encoder.name}, which embeds text only"
+            raise ConflictingInput(
+                f"collection {self.name!r} {made}: a picture cannot be searched in it",
+                hint="Index the pictures into a collection with an image-text encoder (a CLIP or SigLIP folder, "
+                "or one from textlens train image-text).",
             )
-        check_reads_images(self.encoder)
         if opts.mode == "keyword" or (not query.strip() and opts.mode == "hybrid"):
             if opts.mode == "keyword" and query.strip():
                 raise InputError(

@@ -24,7 +24,8 @@ def request_model(
     most: dict[str, int] | None = None,
     **extra: Any,
 ) -> type[BaseModel]:
-    """A pydantic model of ``cls``'s REST fields, ``extra`` (``name=(type, Field(...))``) first; ``schema`` adds to
+    """A pydantic model of ``cls``'s REST fields, ``extra`` (``name=(type, Field(...))``) first (one named as a field
+    of ``cls`` replaces it); ``schema`` adds to
     its JSON schema (examples, which fields go together); ``most`` caps the items of list fields, by name.
 
     A field typed ``Any`` (a Python object such as a reranker) travels as its name, a string; one with choices
@@ -32,6 +33,8 @@ def request_model(
     hints = typing.get_type_hints(cls)
     fields: dict[str, Any] = dict(extra)
     for f in rest_fields(cls):
+        if f.name in fields:  # an endpoint narrows this option (``extra`` gives its own type and default)
+            continue
         meta = f.metadata
         kind: Any = str | None if hints[f.name] is Any else hints[f.name]
         if meta.get("choices"):

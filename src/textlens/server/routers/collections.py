@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
@@ -180,6 +180,14 @@ ImageSearchRequest = request_model(
     query=(
         str,
         Field("", max_length=10_000, description="Words beside the picture (hybrid: BM25 reads them); may be empty."),
+    ),
+    mode=(
+        Literal["dense", "hybrid"],
+        Field(
+            "dense",
+            description="dense: the picture's vector alone; hybrid: fused with BM25 on the query's words (dense "
+            "when there are none).",
+        ),
     ),
     image=(
         str,
