@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from textlens.errors import InputError
+from textlens.jsonl import json_lines
 
 
 class ResumableOutput:
@@ -39,16 +40,8 @@ class ResumableOutput:
         if len(complete) < len(raw):  # a line cut short by a crash: not a result
             with self.path.open("r+b") as fh:
                 fh.truncate(len(complete))
-        for number, line in enumerate(complete.decode("utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError as exc:
-                raise InputError(
-                    f"{self.path}, line {number}: not a JSON line ({exc})",
-                    hint="This file is where finished results go; give a new --output, or remove the broken line.",
-                ) from None
+        hint = "This file is where finished results go; give a new --output, or remove the broken line."
+        for number, row in json_lines(complete.decode("utf-8").splitlines(), self.path, hint):
             if not isinstance(row, dict) or self.key not in row:
                 raise InputError(
                     f"{self.path}, line {number}: a row without the field {self.key!r}",

@@ -120,6 +120,13 @@ def test_a_mixed_folder_reads_its_text_and_names_the_pictures_it_leaves(tmp_path
     assert [d.id for d in read_documents(tmp_path, format="images")] == ["red.png"]
     with pytest.raises(InputError, match="captions are read with a folder of images only"):
         read_documents(tmp_path, format="folder", captions=tmp_path / "readme.md")
+    broken = tmp_path / "captions.jsonl"
+    broken.write_text('{"file_name": "red.png", "text": "red"}\n{"file_name": "x.png", "text": \n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"captions.jsonl, line 2: not a JSON line"):
+        list(read_documents(tmp_path, format="images", captions=broken))
+    broken.write_text('{"caption": "no file named"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"line 1: no field naming the image \(file_name, image, file, path\)"):
+        list(read_documents(tmp_path, format="images", captions=broken))
 
 
 @pytest.mark.parametrize("layout", ["clip", "clip in sentence-transformers' layout", "siglip"])

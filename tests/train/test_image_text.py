@@ -18,7 +18,7 @@ from textlens.collection import Collection
 from textlens.corpus import FieldMap
 from textlens.embed import get_encoder
 from textlens.embed.images import CONFIG, ImageTowerEncoder
-from textlens.errors import AssetError, Conflict
+from textlens.errors import AssetError, Conflict, InputError
 from textlens.train import train_image_text
 
 runner = CliRunner()
@@ -113,3 +113,18 @@ def test_captions_name_the_text_field_and_a_caption_file(model, emoji, tmp_path)
 
     docs = list(read_documents(emoji["google"], captions=captions, fields=FieldMap(text="name")))
     assert [d.text for d in docs[:2]] == [r["text"] for r in sorted(rows, key=lambda r: r["file_name"])[:2]]
+
+
+def test_lora_tunes_the_text_encoder_too_and_the_folder_keeps_it(emoji, tmp_path):
+    out = tmp_path / "tuned"
+    report = train_image_text(emoji["google"], out, keep_worse=True, lora_rank=4, lora_targets=("query", "value"),
+                              **FAST)  # fmt: skip
+    assert report.saved and report.adapter_bytes > 0
+    config = json.loads((out / CONFIG).read_text())
+    assert config["text_encoder"] == "text" and (out / "text" / "lora").is_dir()
+    enc = get_encoder(str(out))
+    base = get_encoder("all-MiniLM-L6-v2")
+    assert enc.text.name == str(out / "text") and enc.dim == 384
+    assert not (enc.encode(["grinning face"]) == base.encode(["grinning face"])).all()  # the text side moved
+    with pytest.raises(InputError, match="not found in the model"):
+        train_image_text(emoji["google"], tmp_path / "x", lora_rank=4, lora_targets=("nope",), **FAST)

@@ -219,6 +219,10 @@ def image_text_cmd(
     augmentation: bool = typer.Option(
         True, "--augment/--no-augment", help="Random moves, colours, grey and blur while training."
     ),
+    lora_rank: int = typer.Option(
+        0, "--lora-rank", help="Tune the text encoder too, with LoRA adapters of this rank (0: it stays as it is)."
+    ),
+    lora_targets: str = typer.Option(None, "--lora-targets", help="Comma-separated linear layers for LoRA."),
     epochs: int = typer.Option(None, "--epochs", help="Most passes over the pictures (default 40; early stopping)."),
     batch_size: int = typer.Option(None, "--batch-size", help="Pictures per step (default 64)."),
     learning_rate: float = typer.Option(None, "--lr", help="Peak learning rate (default 2e-3)."),

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import Any
 
 from textlens.corpus.document import Document
 from textlens.errors import InputError, MissingDependency
+from textlens.jsonl import json_lines
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
 FORMATS = {"PNG", "JPEG", "WEBP", "GIF", "MPO"}  # MPO: a JPEG with extra frames (phone cameras)
@@ -164,19 +164,11 @@ def read_captions(path: Path, text_field: str, note) -> dict[str, dict[str, Any]
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot be read as UTF-8 JSONL ({exc})", hint="Pass a JSONL file.") from exc
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            raise InputError(
-                f"{path}:{n}: not JSON ({exc.msg})", hint="Each line of a captions file is one JSON object."
-            ) from exc
+    for n, row in json_lines(lines, path, "Each line of a captions file is one JSON object."):
         key = next((k for k in CAPTION_KEYS if isinstance(row, dict) and isinstance(row.get(k), str)), None)
         if key is None:
             raise InputError(
-                f"{path}:{n}: no field naming the image ({', '.join(CAPTION_KEYS)})",
+                f"{path}, line {n}: no field naming the image ({', '.join(CAPTION_KEYS)})",
                 hint='Give each row the image\'s file name, e.g. {"file_name": "cat.png", "text": "a cat"}.',
             )
         if text_field in row and not isinstance(row[text_field], str):

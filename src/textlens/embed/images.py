@@ -25,6 +25,7 @@ from textlens.errors import AssetError, InputError
 
 CONFIG = "textlens_image.json"
 WEIGHTS = "image_tower.safetensors"
+TEXT = "text"  # a tuned text encoder's folder inside the model's (its config names it so)
 FORMAT = "textlens-image-text"
 
 
@@ -99,7 +100,8 @@ STD = np.array([0.25, 0.25, 0.25], dtype=np.float32)[:, None, None]
 
 class ImageTowerEncoder:
     """textlens's own image–text model: an image tower (``image_tower.safetensors``) into the space of the text
-    encoder named in ``textlens_image.json``; texts are that encoder's vectors, unchanged.
+    encoder named in ``textlens_image.json`` (or tuned with it and kept in ``text/``); texts are that encoder's
+    vectors.
 
     Args:
         folder: a folder written by ``textlens train image-text``.
@@ -124,7 +126,8 @@ class ImageTowerEncoder:
             ) from exc
         if self.config.get("format") != FORMAT:
             raise AssetError(f"{self.folder / CONFIG}: format is not {FORMAT!r}", hint="Train the model again.")
-        self.text = get_encoder(self.config["text_encoder"])
+        text = self.config["text_encoder"]
+        self.text = get_encoder(str(self.folder / TEXT) if text == TEXT else text)
         self.name, self.dim, self.max_length = str(self.folder), self.text.dim, self.text.max_length
         if self.config["dim"] != self.dim:
             raise AssetError(

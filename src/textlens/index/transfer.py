@@ -28,6 +28,7 @@ import numpy as np
 
 from textlens.corpus.document import Document
 from textlens.errors import InputError
+from textlens.jsonl import json_lines
 from textlens.progress import Progress
 
 EXPORT_FORMAT = 1
@@ -118,16 +119,8 @@ def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 raw = fh.read()
                 fh.truncate(raw.rfind(b"\n") + 1)
     with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError as exc:
-                raise InputError(
-                    f"{path}, line {number}: not a JSON line ({exc})",
-                    hint="The file is damaged here; export the collection again into a new file.",
-                ) from None
+        hint = "The file is damaged here; export the collection again into a new file."
+        for number, row in json_lines(fh, path, hint):
             if not isinstance(row, dict):
                 raise InputError(f"{path}, line {number}: not a JSON object", hint="Export the collection again.")
             yield number, row

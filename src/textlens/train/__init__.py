@@ -197,7 +197,8 @@ def train_image_text(
         image_size: pictures are resized to this many pixels a side.
         augmentation: random moves, colours, grey and blur while training (on by default).
         Any other keyword: a :class:`~textlens.train.core.TrainConfig` field (epochs 40, batch_size 64,
-            learning_rate 2e-3, dev_fraction 0.1, patience 6, seed, keep_worse).
+            learning_rate 2e-3, dev_fraction 0.1, patience 6, seed, keep_worse; ``lora_rank`` above 0 tunes the
+            text encoder too, through LoRA adapters on ``lora_targets``, and saves it in the folder's ``text/``).
     """
     from textlens.config import DEFAULT_ENCODER
     from textlens.corpus import FieldMap, ReadReport, read_documents

@@ -1,9 +1,12 @@
 """Train an image tower into a text encoder's space (locked-text tuning, as in LiT): contrastive, on pairs of a
 picture and its caption.
 
-The text encoder stays as it is (all-MiniLM-L6-v2 by default), so every caption is embedded once; the image tower
+By default the text encoder stays as it is (all-MiniLM-L6-v2), so every caption is embedded once; the image tower
 (:func:`textlens.embed.images.build_tower`) learns to put a picture next to its own caption and away from every
-other training caption: InfoNCE over all of them at each step, with a learned temperature. Pictures are augmented
+other training caption: InfoNCE over all of them at each step, with a learned temperature. With ``lora_rank`` the
+text encoder is tuned too, through LoRA adapters (at a quarter of the tower's learning rate): a step embeds its
+batch's captions afresh, the other captions come from a bank embedded at the start of each epoch, and the tuned
+text encoder is saved (merged) in the model folder's ``text/``. Pictures are augmented
 (affine moves, colour, grey, blur) so the tower learns what is drawn rather than how. The shared loop
 (:func:`textlens.train.core.fit`) holds a dev split out, stops early and writes the folder only if the dev
 text → image nDCG@10 (one relevant picture a caption) improved on the untrained tower.
@@ -21,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from textlens.embed.images import CONFIG, FORMAT, MEAN, STD, WEIGHTS, build_tower, pixels
+from textlens.embed.images import CONFIG, FORMAT, MEAN, STD, TEXT, WEIGHTS, build_tower, pixels
 from textlens.errors import InputError
 from textlens.train.core import TrainConfig
 
@@ -44,9 +47,10 @@ class Pairs:
 
 
 class _Model(nn.Module):
-    def __init__(self, tower: nn.Module) -> None:
+    def __init__(self, tower: nn.Module, text: nn.Module | None = None) -> None:
         super().__init__()
         self.tower = tower
+        self.text = text  # the text encoder being tuned (LoRA), or None when it stays as it is
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
 
 
@@ -102,9 +106,11 @@ class ImageTextTask:
         self.base, self.config, self.size, self.widths = self.text.name, config, image_size, tuple(widths)
         self.augmentation = augmentation
         unique = list(dict.fromkeys(pairs.texts))
+        self.captions = unique
         cache = EmbeddingCache()
         self.text_vectors = torch.from_numpy(embed_with_cache(self.text, unique, cache, progress=progress))
         cache.close()
+        self.tuned, self.peft = self._tunable_text(text_encoder, config) if config.lora_rank else (None, None)
         row = {t: n for n, t in enumerate(unique)}
         self.targets = torch.tensor([row[t] for t in pairs.texts])
         if progress:
@@ -122,15 +128,50 @@ class ImageTextTask:
         # the softmax runs over the training captions only: dev captions stay unseen
         self.train_texts = sorted({int(self.targets[i]) for i in self.train})
         self.train_row = {t: n for n, t in enumerate(self.train_texts)}
-        self.module = _Model(build_tower(self.widths, self.text.dim))
+        self.module = _Model(build_tower(self.widths, self.text.dim), self.tuned)
         self.gen = torch.Generator().manual_seed(config.seed)
         self.items_per_step, self.dev_items = config.batch_size, len(self.dev)
         self.data = {"pairs": len(order), "train": len(self.train), "dev": n_dev, "captions": len(unique)}
 
+    @staticmethod
+    def _tunable_text(text_encoder: str, config: TrainConfig):
+        """The text encoder as a sentence-transformers model with LoRA adapters, and the peft wrapper (to merge)."""
+        from sentence_transformers import SentenceTransformer
+
+        from textlens.train.models import _quiet, add_lora, model_folder
+
+        folder = model_folder(text_encoder, "text encoder to tune")
+        with _quiet():
+            model = SentenceTransformer(str(folder), device="cpu")
+        model.max_seq_length = min(config.max_length, model.max_seq_length)
+        return model, add_lora(model[0].auto_model, config, [])
+
     def param_groups(self) -> list[dict[str, Any]]:
-        return [{"params": [p for p in self.module.parameters() if p.requires_grad]}]
+        text = [p for p in self.tuned.parameters() if p.requires_grad] if self.tuned is not None else []
+        ids = {id(p) for p in text}
+        rest = [p for p in self.module.parameters() if p.requires_grad and id(p) not in ids]
+        groups = [{"params": rest}]
+        if text:
+            groups.append({"params": text, "lr": self.config.learning_rate / 4})
+        return groups
+
+    def _embed_captions(self, rows: list[int]) -> torch.Tensor:
+        """The captions' vectors from the text encoder being tuned (with gradients when training)."""
+        model = self.tuned
+        features = model.preprocess([self.captions[r] for r in rows])
+        return F.normalize(model(features)["sentence_embedding"], dim=-1)
+
+    def _caption_vectors(self, rows: list[int]) -> torch.Tensor:
+        """Vectors of these captions as the text side now makes them (no gradients)."""
+        if self.tuned is None:
+            return self.text_vectors[rows]
+        self.tuned.eval()
+        with torch.inference_mode():
+            return torch.cat([self._embed_captions(rows[i : i + 128]) for i in range(0, len(rows), 128)])
 
     def batches(self, epoch: int) -> list[list[int]]:
+        if self.tuned is not None:  # the other captions of a step: as the text encoder embeds them now
+            self.bank = self._caption_vectors(self.train_texts).clone()
         order = list(self.train)
         random.Random(self.config.seed * 1000 + epoch).shuffle(order)
         size = self.config.batch_size
@@ -145,9 +186,15 @@ class ImageTextTask:
         if self.augmentation:
             x = augment(x, self.gen)
         z = self._images(x)
-        texts = self.text_vectors[self.train_texts]
-        logits = self.module.logit_scale.clamp(max=math.log(100)).exp() * z @ texts.T
         target = torch.tensor([self.train_row[int(self.targets[i])] for i in batch])
+        if self.tuned is None:
+            texts = self.text_vectors[self.train_texts]
+        else:  # this batch's captions afresh (gradients reach the adapters), every other one from the bank
+            self.tuned.train()
+            rows = sorted({int(self.targets[i]) for i in batch})
+            fresh = self._embed_captions(rows)
+            texts = self.bank.index_copy(0, torch.tensor([self.train_row[r] for r in rows]), fresh)
+        logits = self.module.logit_scale.clamp(max=math.log(100)).exp() * z @ texts.T
         return F.cross_entropy(logits, target)
 
     def embed_images(self, index: list[int]) -> torch.Tensor:
@@ -159,7 +206,7 @@ class ImageTextTask:
         """Text → image over the dev pictures: each dev caption's nDCG@10, a picture with that caption relevant."""
         images = self.embed_images(self.dev)
         captions = sorted({int(self.targets[i]) for i in self.dev})
-        scores = self.text_vectors[captions] @ images.T
+        scores = self._caption_vectors(captions) @ images.T
         top = scores.topk(min(10, len(self.dev)), dim=1).indices
         dev_targets = self.targets[self.dev]
         total = 0.0
@@ -173,26 +220,33 @@ class ImageTextTask:
     def baseline(self) -> float | None:
         return self.dev_ndcg()
 
-    def save(self, folder: Path) -> None:
+    def save(self, folder: Path) -> int | None:
         from safetensors.torch import save_file
 
         from textlens.atomic import write_json
 
         state = {k: v.contiguous() for k, v in self.module.tower.state_dict().items()}
         save_file(state, str(folder / WEIGHTS))
+        adapter, text = None, self.text.name
+        if self.peft is not None:  # the tuned text encoder, adapters merged in (and kept under text/lora)
+            from textlens.train.models import merged
+
+            adapter = merged(self.peft, folder / TEXT)[1]
+            self.tuned.save(str(folder / TEXT))
+            text = TEXT
         write_json(
             folder / CONFIG,
             {
                 "format": FORMAT,
                 "version": 1,
-                "text_encoder": self.text.name,
+                "text_encoder": text,
                 "dim": self.text.dim,
                 "image_size": self.size,
                 "widths": list(self.widths),
                 "temperature": round(float(1 / self.module.logit_scale.detach().exp()), 5),
             },
         )
-        return None
+        return adapter
 
 
 def pairs_from_documents(docs) -> Pairs:
