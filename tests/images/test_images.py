@@ -254,3 +254,19 @@ def test_results_of_pictures_show_their_thumbnails_in_jupyter(tmp_path, monkeypa
         col.add_path(pictures)
         html = col.search("red square", mode="keyword")._repr_html_()
     assert "<img src='data:image/jpeg;base64," in html and "alt='a red square'" in html
+
+
+def test_rest_never_reads_a_server_file_a_client_names(tmp_path, monkeypatch, pictures, clip):
+    from fastapi.testclient import TestClient
+
+    from textlens.server import ServerSettings, create_app
+
+    monkeypatch.setenv("TEXTLENS_HOME", str(tmp_path))
+    with Collection.create("pics", encoder=str(clip)) as col:
+        col.add_path(pictures)
+    doc = {"id": "x", "text": "secret", "metadata": {"image": str(pictures / "notes.png")}}
+    with TestClient(create_app(ServerSettings()), base_url="http://127.0.0.1") as client:
+        refused = client.post("/api/collections/pics/documents", json={"documents": [doc]})
+        assert refused.status_code == 409 and "metadata field 'image'" in refused.json()["error"]
+        assert "these are my notes" not in refused.text
+        assert client.get("/api/collections/pics").json()["documents"] == 4  # nothing added

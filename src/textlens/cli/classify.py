@@ -14,7 +14,7 @@ from textlens.cli.common import handle_errors, load_llm, staged_progress
 from textlens.config import DEFAULT_ENCODER
 from textlens.errors import InputError
 
-app = typer.Typer(help="Classify texts with sentence embeddings.", no_args_is_help=True)
+app = typer.Typer(help="Classify texts (and pictures, zero-shot) with embeddings.", no_args_is_help=True)
 console = Console()
 
 
@@ -173,8 +173,9 @@ def zero_shot_cmd(
     output: Path = typer.Option(None, "--output", help="--llm: JSONL of predictions as they finish; resumable."),
     llm_timeout: float = typer.Option(120.0, "--llm-timeout", help="Seconds an openai: server may take per call."),
 ) -> None:
-    """Classify by label descriptions alone (embeddings), or by a language model bound to the labels
-    (--llm); evaluate when --label-field is given."""
+    """Classify texts, or pictures (--images, an image-text --encoder), by label descriptions alone (embeddings,
+    through --template prompts), or texts by a language model bound to the labels (--llm); evaluate when
+    --label-field is given."""
     from textlens.classify import EmbeddingClassifier, classification_report
 
     if llm is not None and images is not None:

@@ -153,7 +153,7 @@ def image_files(folder: Path) -> list[Path]:
     return sorted(
         f
         for f in folder.rglob("*")
-        if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES and not any(p.startswith(".") for p in f.parts[-1:])
+        if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith(".")
     )
 
 

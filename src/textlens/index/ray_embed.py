@@ -112,6 +112,14 @@ def index_with_ray(
             todo.append(doc)
     if not todo:
         return report
+    from textlens.embed.images import reads_images
+
+    if any("image" in d.metadata for d in todo) and reads_images(col.encoder):
+        raise InputError(
+            f"collection {col.name!r} embeds pictures from their files, which the Ray cluster's machines may not "
+            "have; Ray embeds texts",
+            hint="Index the pictures without --ray.",
+        )
     import ray
 
     # Ray's own notices (a task retried, an actor restarted) go to stderr: stdout stays the command's

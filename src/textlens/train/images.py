@@ -5,8 +5,9 @@ By default the text encoder stays as it is (all-MiniLM-L6-v2), so every caption 
 (:func:`textlens.embed.images.build_tower`) learns to put a picture next to its own caption and away from every
 other training caption: InfoNCE over all of them at each step, with a learned temperature. With ``lora_rank`` the
 text encoder is tuned too, through LoRA adapters (at a quarter of the tower's learning rate): a step embeds its
-batch's captions afresh, the other captions come from a bank embedded at the start of each epoch, and the tuned
-text encoder is saved (merged) in the model folder's ``text/``. Pictures are augmented
+batch's captions afresh and they are the candidates (in-batch negatives: a bank of captions embedded earlier would
+differ from fresh ones in a way the tower learns to spot, which a first version here did), and the tuned text
+encoder is saved (merged) in the model folder's ``text/``. Pictures are augmented
 (affine moves, colour, grey, blur) so the tower learns what is drawn rather than how. The shared loop
 (:func:`textlens.train.core.fit`) holds a dev split out, stops early and writes the folder only if the dev
 text → image nDCG@10 (one relevant picture a caption) improved on the untrained tower.
@@ -170,8 +171,6 @@ class ImageTextTask:
             return torch.cat([self._embed_captions(rows[i : i + 128]) for i in range(0, len(rows), 128)])
 
     def batches(self, epoch: int) -> list[list[int]]:
-        if self.tuned is not None:  # the other captions of a step: as the text encoder embeds them now
-            self.bank = self._caption_vectors(self.train_texts).clone()
         order = list(self.train)
         random.Random(self.config.seed * 1000 + epoch).shuffle(order)
         size = self.config.batch_size
@@ -189,11 +188,12 @@ class ImageTextTask:
         target = torch.tensor([self.train_row[int(self.targets[i])] for i in batch])
         if self.tuned is None:
             texts = self.text_vectors[self.train_texts]
-        else:  # this batch's captions afresh (gradients reach the adapters), every other one from the bank
+        else:  # the batch's own captions, embedded afresh (gradients reach the adapters), are the candidates
             self.tuned.train()
             rows = sorted({int(self.targets[i]) for i in batch})
-            fresh = self._embed_captions(rows)
-            texts = self.bank.index_copy(0, torch.tensor([self.train_row[r] for r in rows]), fresh)
+            texts = self._embed_captions(rows)
+            place = {r: n for n, r in enumerate(rows)}
+            target = torch.tensor([place[int(self.targets[i])] for i in batch])
         logits = self.module.logit_scale.clamp(max=math.log(100)).exp() * z @ texts.T
         return F.cross_entropy(logits, target)
 

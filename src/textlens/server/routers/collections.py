@@ -261,6 +261,7 @@ def add_documents(name: CollectionName, body: DocumentsRequest, request: Request
     if not st.exists(name):
         st.create_collection(name, body.encoder)
     col = st.collection(name)
+    _no_server_files(col, body.documents)
     docs = [Document(d.id, d.text, d.title, d.metadata, d.parent) for d in body.documents]
     report = col.add(docs, upsert=body.upsert)
     return {
@@ -270,6 +271,22 @@ def add_documents(name: CollectionName, body: DocumentsRequest, request: Request
         "embedded": report.embedded,
         "documents": len(col),
     }
+
+
+def _no_server_files(col, documents: list[DocumentIn]) -> None:
+    """A collection that embeds pictures reads the file its documents' ``image`` field names: over REST that
+    would be a file of the server's, so the field is refused there (pictures are indexed by textlens index on the
+    server's own folders)."""
+    from textlens.embed.images import reads_images
+    from textlens.errors import ConflictingInput
+
+    named = next((d.id for d in documents if "image" in d.metadata), None)
+    if named is not None and col.encoder is not None and reads_images(col.encoder):
+        raise ConflictingInput(
+            f"document {named!r}: metadata field 'image' would name a picture file on the server, and collection "
+            f"{col.name!r} embeds pictures from their files",
+            api_hint="Rename the field; index pictures on the server with textlens index FOLDER.",
+        )
 
 
 @router.delete("/{name}/documents/{doc_id}", response_model=DeleteReport, **WRITE)
