@@ -39,7 +39,7 @@ def embed(texts: Sequence[str], encoder: Encoder) -> np.ndarray:
 
 def embed_images(images: Sequence[Any], encoder: Encoder) -> np.ndarray:
     """Pictures' embeddings (an image–text encoder's); files through the shared cache, keyed by their bytes."""
-    from textlens.embed.images import check_reads_images, image_key
+    from textlens.embed.images import check_reads_images, embed_pictures
 
     check_reads_images(encoder)
     images = list(images)
@@ -47,8 +47,7 @@ def embed_images(images: Sequence[Any], encoder: Encoder) -> np.ndarray:
         return encoder.encode_images(images)
     cache = EmbeddingCache()
     try:
-        keys = [image_key(i) for i in images]
-        return embed_with_cache(encoder, images, cache, keys=keys, encode=encoder.encode_images)
+        return embed_pictures(encoder, images, cache)
     finally:
         cache.close()
 

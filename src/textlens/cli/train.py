@@ -234,8 +234,8 @@ def image_text_cmd(
     estimate: bool = typer.Option(False, "--estimate", help="Only estimate the training time, then stop."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
-    """Train an image tower into a text encoder's space (the text side kept as it is): contrastive (InfoNCE over
-    every training caption, learned temperature), on captioned pictures.
+    """Train an image tower into a text encoder's space (the text side kept as it is, or tuned with --lora-rank):
+    contrastive (InfoNCE, learned temperature), on captioned pictures.
 
     The folder written is an encoder that reads pictures and texts: index pictures with --encoder OUTPUT and search
     them by text, by a picture (--image), or classify them (classify zero-shot --images). Written only if the dev

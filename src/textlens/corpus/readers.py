@@ -164,7 +164,7 @@ def _folder(path: Path, rows: _Rows) -> Iterator[Document]:
         if file.suffix.lower() not in TEXT_SUFFIXES:
             pictures = (
                 " (a picture: --format images reads a folder's pictures)"
-                if file.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp", ".gif")
+                if file.suffix.lower() in IMAGE_SUFFIXES
                 else ""
             )
             rows.report.note(rel, f"skipped: not a text file ({file.suffix or 'no suffix'}){pictures}")

@@ -60,6 +60,14 @@ def image_key(path: str | Path) -> bytes:
     return hashlib.sha256(b"image\0" + Path(path).read_bytes()).digest()
 
 
+def embed_pictures(encoder: Any, paths: Sequence[str | Path], cache, progress: Progress | None = None) -> np.ndarray:
+    """Pictures' vectors through the embedding cache (``None``: none), keyed by their files' bytes."""
+    from textlens.embed.cache import embed_with_cache
+
+    keys = [image_key(p) for p in paths]
+    return embed_with_cache(encoder, list(paths), cache, progress=progress, keys=keys, encode=encoder.encode_images)
+
+
 def is_image_tower_folder(path: Path) -> bool:
     return (path / CONFIG).is_file()
 

@@ -212,7 +212,7 @@ class CollectionBase(ABC):
     def _embed(self, docs: list[Document], report: AddReport, progress: Progress | None, done: int) -> np.ndarray:
         """The vectors of ``docs`` through the embedding cache (hits and misses counted in ``report``)."""
         from textlens.embed.cache import EmbeddingCache, embed_with_cache
-        from textlens.embed.images import image_key, reads_images
+        from textlens.embed.images import embed_pictures, reads_images
 
         cache = EmbeddingCache()
 
@@ -222,18 +222,14 @@ class CollectionBase(ABC):
         encoder = self.encoder
         vecs = np.empty((len(docs), encoder.dim), dtype=np.float32)
         # a picture's vector comes from its pixels where the encoder reads images, else from its text
-        seen = (
-            [n for n, d in enumerate(docs) if isinstance(d.metadata.get("image"), str)] if reads_images(encoder) else []
-        )
-        read = sorted(set(range(len(docs))) - set(seen))
+        pixels = reads_images(encoder)
+        picture = [pixels and isinstance(d.metadata.get("image"), str) for d in docs]
+        seen = [n for n, p in enumerate(picture) if p]
+        read = [n for n, p in enumerate(picture) if not p]
         if read:
             vecs[read] = embed_with_cache(encoder, [self.embedded_text(docs[n]) for n in read], cache, progress=step(0))
         if seen:
-            paths = [docs[n].metadata["image"] for n in seen]
-            keys = [image_key(p) for p in paths]
-            vecs[seen] = embed_with_cache(
-                encoder, paths, cache, progress=step(len(read)), keys=keys, encode=encoder.encode_images
-            )
+            vecs[seen] = embed_pictures(encoder, [docs[n].metadata["image"] for n in seen], cache, step(len(read)))
         report.cache_hits += cache.hits
         report.embedded += cache.misses
         cache.close()
@@ -286,15 +282,16 @@ class CollectionBase(ABC):
                 hint="Index the pictures into a collection with an image-text encoder (a CLIP or SigLIP folder, "
                 "or one from textlens train image-text).",
             )
-        if opts.mode == "keyword" or (not query.strip() and opts.mode == "hybrid"):
-            if opts.mode == "keyword" and query.strip():
-                raise InputError(
-                    "a keyword search reads the query's words; a picture is searched by its vector",
-                    hint="Use --mode dense (the picture) or --mode hybrid (the picture and the words).",
-                    api_hint="Use mode dense or hybrid with an image.",
-                )
+        words = bool(query.strip())
+        if opts.mode == "keyword" and words:
+            raise InputError(
+                "a keyword search reads the query's words; a picture is searched by its vector",
+                hint="Use --mode dense (the picture) or --mode hybrid (the picture and the words).",
+                api_hint="Use mode dense or hybrid with an image.",
+            )
+        if not words:  # a picture alone: its vector is the whole query
             opts = replace(opts, mode="dense")
-        if opts.rerank is not None and not query.strip():
+        if opts.rerank is not None and not words:
             raise InputError(
                 "a reranker reads the query's text, and this query is a picture alone",
                 hint="Drop --rerank, or add words to the query.",
