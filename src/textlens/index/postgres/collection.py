@@ -93,6 +93,11 @@ FORMAT_VERSION = 1
 log = logging.getLogger("textlens.postgres")
 
 
+VECTOR_INDEX_EXISTS = """SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+    JOIN pg_am a ON a.oid = c.relam JOIN pg_class t ON t.oid = i.indrelid
+    WHERE t.relname = %s AND a.amname IN ('hnsw', 'diskann')"""
+
+
 class PgCollection(CollectionBase):
     """A collection in PostgreSQL (see the module's docstring). Open with ``Collection.create`` /
     ``Collection.open`` and ``backend="postgresql://..."``."""
@@ -311,19 +316,18 @@ class PgCollection(CollectionBase):
         if vector_index(self.cid, self.manifest) is None or len(self) > 0:
             return False
         name = f"textlens_c{self.cid}_vectors"
-        if conn.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", (name,)).fetchone() is None:
+        if conn.execute("SELECT to_regclass(%s)", (f'"{name}"',)).fetchone()[0] is None:
             return False  # a collection made before the index had this name
         conn.execute(f'DROP INDEX "{name}"')
         return True
 
+    # the catalogs themselves, read in the transaction's snapshot: pg_indexes's indexdef (pg_get_indexdef) reads
+    # the live catalog cache and fails ("cache lookup failed") on an index another session drops meanwhile
     def _mend_vector_index(self, conn) -> None:
         """Build the vector index a bulk load left unbuilt (it stopped first), unless a writer loads now."""
         if (
             vector_index(self.cid, self.manifest) is None
-            or conn.execute(
-                "SELECT 1 FROM pg_indexes WHERE tablename = %s AND indexdef ~ 'USING (hnsw|diskann)'",
-                (f"textlens_c{self.cid}_docs",),
-            ).fetchone()
+            or conn.execute(VECTOR_INDEX_EXISTS, (f"textlens_c{self.cid}_docs",)).fetchone()
         ):
             return
         if conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_CLASS, self.cid)).fetchone()[0]:
