@@ -4,6 +4,7 @@ jsonb, tantivy's BM25 computed in SQL over the stored terms, and pgvector's cosi
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -131,13 +132,15 @@ class PgBm25Retriever:
 
     The body's index holds textlens's analysed terms of title and text (and CJK bigrams), the title's those of
     the title, both with PostgreSQL's ``simple`` configuration, which keeps space-separated terms as they are: so
-    stemming and stop words are textlens's own (CJK bigrams share the body field here). The title boost adds the
-    title index's score times the boost over the union of both indexes' top ``n``: each index scan gives its rows'
-    scores (``bm25_get_current_score()``); a score a full scan (``n`` rows) did not reach is computed for that row
-    (a scan that gave fewer rows gave every match: the score is 0). Under a filter, the index's top hits are
-    filtered, ten times ``n`` deep at first, then deeper until ``n`` pass or none are left. pg_textsearch scores
-    exact document lengths; tantivy rounds a length to one byte, so scores differ from the local engine's by up to
-    a few percent (the local ``bm25=(k1, b)`` re-scorer's exact lengths: equal)."""
+    stemming and stop words are textlens's own (CJK bigrams share the body field here). A title boost re-scores
+    the body index's top hits (``n`` and a margin, :func:`title_margin`), adding each row's title score (against
+    the title index's statistics) times the boost: every title term is a body term, so a document the title lifts
+    into the top ``n`` is among the body's best too. One index scan a search; a document that only a large boost
+    would lift from deeper than the margin is missed (the local engine scores both fields over every match).
+    Under a filter, the index's top hits are filtered, ten times deeper than needed at first, then deeper until
+    enough pass or none are left. pg_textsearch scores exact document lengths; tantivy rounds a length to one
+    byte, so scores differ from the local engine's by up to a few percent (the local ``bm25=(k1, b)``
+    re-scorer's exact lengths: equal)."""
 
     def __init__(self, snap: PgSnapshot, title_boost: float) -> None:
         self.snap, self.title_boost = snap, title_boost
@@ -147,57 +150,56 @@ class PgBm25Retriever:
         text = " ".join([title, *cjk_bigrams(query)]).strip()
         if not text or n <= 0:
             return {}
-        depth = n if allowed is None else max(100, 10 * n)
-        while True:  # under a filter: deeper until n pass it or the index has no more
-            found, reached = self._top(text, title, n, depth, allowed)
-            if allowed is None or len(found) >= n or reached < depth:
+        boost = self.title_boost if title else 0.0
+        want = title_margin(n, boost)  # the body's hits to re-score with the title
+        depth = want if allowed is None else max(100, 10 * want)
+        while True:  # under a filter: deeper until enough pass it or the index has no more
+            found, passed, reached = self._top(text, title, boost, n, depth, allowed)
+            if allowed is None or passed >= want or reached < depth:
                 return found
             depth *= 8
 
-    def _top(self, text: str, title: str, n: int, depth: int, allowed: PgAllowed | None):
-        """The best ``n`` (that pass ``allowed``) of each index's top ``depth``, and how many rows the body's
-        index gave (counted under a filter only)."""
+    def _top(self, text: str, title: str, boost: float, n: int, depth: int, allowed: PgAllowed | None):
+        """The best ``n`` of the body index's top ``depth`` that pass ``allowed``, with the title's score added;
+        how many passed, and how many rows the index gave (both counted under a filter only)."""
         from psycopg import sql
 
         snap = self.snap
         docs, cid = snap.t["docs"], snap.col.cid
-        body_q = sql.SQL("to_bm25query(%s, {})").format(sql.Literal(f"textlens_c{cid}_bm25_body"))
-        title_q = sql.SQL("to_bm25query(%s, {})").format(sql.Literal(f"textlens_c{cid}_bm25_title"))
-        top = "SELECT key, bm25_get_current_score() AS s FROM {} ORDER BY {} <@> {} LIMIT %s"
         where, params = (allowed.where, allowed.params) if allowed is not None else (sql.SQL("true"), [])
-        reached = sql.SQL("(SELECT count(*) FROM b)" if allowed is not None else "0")
-        if self.title_boost > 0 and title:
-            stmt = sql.SQL(
-                """WITH b AS MATERIALIZED ({body}), t AS MATERIALIZED ({title}),
-                u AS (SELECT key, b.s AS bs, t.s AS ts FROM b FULL JOIN t USING (key))
-                SELECT key, id,
-                  -coalesce(u.bs, CASE WHEN (SELECT count(*) FROM b) < %s THEN 0 ELSE bm25_body <@> {bq} END)
-                  - %s * coalesce(u.ts, CASE WHEN (SELECT count(*) FROM t) < %s THEN 0 ELSE bm25_title <@> {tq} END)
-                  AS s, {reached} FROM u JOIN {docs} USING (key) WHERE {where} ORDER BY s DESC, key LIMIT %s"""
-            ).format(
-                body=sql.SQL(top).format(docs, sql.Identifier("bm25_body"), body_q),
-                title=sql.SQL(top).format(docs, sql.Identifier("bm25_title"), title_q),
-                bq=body_q,
-                tq=title_q,
-                reached=reached,
-                docs=docs,
-                where=where,
+        counts = "(SELECT count(*) FROM p), (SELECT count(*) FROM b)" if allowed is not None else "0, 0"
+        score, args = sql.SQL("-b.s"), [text, depth, *params]
+        if boost > 0:
+            score = sql.SQL("-b.s - %s * (bm25_title <@> to_bm25query(%s, {}))").format(
+                sql.Literal(f"textlens_c{cid}_bm25_title")
             )
-            args = [text, depth, title, depth, depth, text, float(self.title_boost), depth, title, *params, n]
-        else:
-            stmt = sql.SQL(
-                """WITH b AS MATERIALIZED ({body}) SELECT key, id, -b.s AS s, {reached}
-                FROM b JOIN {docs} USING (key) WHERE b.s < 0 AND {where} ORDER BY s DESC, key LIMIT %s"""
-            ).format(
-                body=sql.SQL(top).format(docs, sql.Identifier("bm25_body"), body_q),
-                reached=reached,
-                docs=docs,
-                where=where,
-            )
-            args = [text, depth, *params, n]
-        rows = snap.db.execute(stmt, args).fetchall()
-        snap.known_ids.update((int(key), did) for key, did, _, _ in rows)
-        return {int(key): float(s) for key, _, s, _ in rows if s > 0}, (rows[0][3] if rows else 0)
+            args = [text, depth, float(boost), title, *params]
+        stmt = sql.SQL(
+            """WITH b AS MATERIALIZED (SELECT key, bm25_get_current_score() AS s FROM {docs}
+              ORDER BY bm25_body <@> to_bm25query(%s, {index}) LIMIT %s),
+            p AS MATERIALIZED (SELECT key, id, {score} AS s FROM b JOIN {docs} USING (key) WHERE b.s < 0 AND {where})
+            SELECT key, id, s, {counts} FROM p ORDER BY s DESC, key LIMIT %s"""
+        ).format(
+            docs=docs,
+            index=sql.Literal(f"textlens_c{cid}_bm25_body"),
+            score=score,
+            where=where,
+            counts=sql.SQL(counts),
+        )
+        rows = snap.db.execute(stmt, [*args, n]).fetchall()
+        snap.known_ids.update((int(key), did) for key, did, *_ in rows)
+        passed, reached = rows[0][3:] if rows else (0, 0)
+        return {int(key): float(s) for key, _, s, *_ in rows}, passed, reached
+
+
+def title_margin(n: int, boost: float) -> int:
+    """How many of the body index's top hits a title boost re-scores to find the best ``n``: ``n`` without a
+    boost; with the default boost (0.25) a quarter more, at least ten more, and that margin again for each
+    further 0.25, since a larger boost lifts documents from deeper (``benchmarks/postgres_bm25.py`` counts the
+    top 10 shared with the local engine)."""
+    if boost <= 0:
+        return n
+    return n + max(10, n // 4) * math.ceil(boost / TITLE_BOOST - 1e-9)
 
 
 class PgDenseRetriever:
