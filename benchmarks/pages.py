@@ -73,6 +73,9 @@ def section(path: Path, known: dict[str, tuple[re.Pattern[str], str]]) -> list[s
             f"{machine.get('os')}, Python {machine.get('python')}",
             "- packages: " + ", ".join(f"{k} {v}" for k, v in prov.get("packages", {}).items() if v),
         ]
+        if data.get("measured_at"):  # a benchmark whose parts run separately records each part's commit
+            parts = ", ".join(f"{k} `{(v or 'unknown')[:10]}`" for k, v in data["measured_at"].items())
+            lines.append(f"- each part's commit: {parts}")
     else:
         said = {k: data[k] for k in OLD_FIELDS if isinstance(data, dict) and k in data}
         note = ", ".join(f"{k} {v}" for k, v in said.items()) or "nothing"

@@ -2,7 +2,8 @@
 
 - ``wiki_passages()``: paragraphs over 80 characters of the 10,000 English
   Wikipedia articles in ``../shared/data/wikipedia/enwiki_articles_10k.jsonl.gz``
-  (about 345,000), as Documents ``"{article id}#{n}"`` titled by their article.
+  (about 345,000), as Documents ``"{article id}#{n}"`` titled by their article;
+  ``wiki_sentences()``: their sentences (over a million).
 - ``scifact()``: the BEIR SciFact corpus.
 - ``newsgroups()``: the 18,846 posts of 20 Newsgroups (train and test) with their
   group as label, headers and quoting removed as scikit-learn's
@@ -43,6 +44,21 @@ def wiki_passages(limit: int | None = None) -> Iterator[Document]:
                 n += 1
                 if limit is not None and n >= limit:
                     return
+
+
+def wiki_sentences(limit: int | None = None) -> Iterator[Document]:
+    """The sentences of :func:`wiki_passages`'s paragraphs (textlens's rule-based ``split_sentences``) over 20
+    characters, as Documents ``"{paragraph id}.{n}"`` titled by their article: over a million passages from the
+    same text."""
+    from textlens.corpus.chunkers import split_sentences
+
+    n = 0
+    for para in wiki_passages():
+        for k, sentence in enumerate(s for s in split_sentences(para.text) if len(s) > 20):
+            yield Document(f"{para.id}.{k}", sentence, para.title, parent=para.parent)
+            n += 1
+            if limit is not None and n >= limit:
+                return
 
 
 def scifact() -> list[Document]:

@@ -321,10 +321,16 @@ class PgCollection(CollectionBase):
         paragraphs in batches of 5,000: 6 segments and a 198 MB index after its merges), and a search reads them
         all. For the add, the memtable holds every batch (up to ``pg_textsearch.memtable_spill_threshold``
         postings, where it spills by itself) and is written out once at the end (:meth:`_spill_bm25_memtable`):
-        one segment, 99 MB, and top-10 searches about 14% faster. The server's threshold, or ``None``."""
+        one segment, 100 MB, and top-10 searches about 14% faster. The server's threshold, or ``None`` (not
+        pg_textsearch, or a version without the setting: its own behaviour then)."""
+        import psycopg
+
         if not self.bm25:
             return None
-        threshold = int(conn.execute("SHOW pg_textsearch.bulk_load_threshold").fetchone()[0])
+        try:
+            threshold = int(conn.execute("SHOW pg_textsearch.bulk_load_threshold").fetchone()[0])
+        except psycopg.errors.UndefinedObject:
+            return None
         conn.execute("SET pg_textsearch.bulk_load_threshold = 2147483647")
         return threshold
 
