@@ -133,8 +133,8 @@ VECTOR_SYSTEMS = (
 def speed(
     url: str, n: int | None, n_queries: int, tmp: Path, save, systems=VECTOR_SYSTEMS, earlier=None, corpus=wiki_passages
 ) -> dict:
-    """Index the first ``n`` paragraphs in each system, then time every query per mode at 1 and 16 clients
-    (``earlier``: the figures of systems not run again, kept)."""
+    """Index the first ``n`` passages of ``corpus`` in each system, then time every query per mode at 1 and 16
+    clients (``earlier``: the figures of systems not run again, kept)."""
     from textlens.embed import get_encoder
 
     docs = list(corpus(n))
