@@ -15,6 +15,7 @@ from textlens.cli import app
 from textlens.errors import InputError
 from textlens.index import create_collection, open_collection
 from textlens.index.postgres import BackendError, PgCollection
+from textlens.index.postgres.connection import bm25_index
 from textlens.index.postgres.replicas import split_hosts
 from textlens.index.postgres.server import PgServer
 
@@ -113,7 +114,7 @@ def test_diskann_finds_what_exact_search_finds(trio):
 def _index_state(col, column: str) -> tuple[int, int]:
     """(documents in pg_textsearch's memtable, segments) of one of ``col``'s BM25 indexes, as the extension
     reports them."""
-    report = col.db.execute("SELECT bm25_summarize_index(%s)", (f"textlens_c{col.cid}_{column}",)).fetchone()[0]
+    report = col.db.execute("SELECT bm25_summarize_index(%s)", (bm25_index(col.cid, column),)).fetchone()[0]
     memtable = report.split("Memtable:")[1].split("documents:")[1].split()[0]
     return int(memtable), int(report.split("Total: ")[1].split()[0])
 

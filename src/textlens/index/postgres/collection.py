@@ -70,6 +70,7 @@ from textlens.index.postgres.connection import (
     REGISTRY,
     VECTOR_INDEXES,
     BackendError,
+    bm25_index,
     bm25_missing,
     connect,
     create_tables,
@@ -345,7 +346,7 @@ class PgCollection(CollectionBase):
             conn.execute(sql.SQL("SET pg_textsearch.bulk_load_threshold = {}").format(sql.Literal(threshold)))
             if written > threshold:
                 for column in ("bm25_body", "bm25_title"):
-                    conn.execute("SELECT bm25_spill_index(%s)", (f"textlens_c{self.cid}_{column}",))
+                    conn.execute("SELECT bm25_spill_index(%s)", (bm25_index(self.cid, column),))
         except psycopg.Error as exc:
             log.warning("pg_textsearch's memtable of collection %r was not written out: %s", self.name, last_line(exc))
 

@@ -193,7 +193,7 @@ def create_tables(conn, cid: int, manifest: dict[str, Any]) -> None:
             conn.execute(
                 sql.SQL(
                     "CREATE INDEX {} ON {} USING bm25 ({}) WITH (text_config = 'simple', k1 = 1.2, b = 0.75)"
-                ).format(bm25_index(cid, column), t["docs"], sql.Identifier(column))
+                ).format(sql.Identifier(bm25_index(cid, column)), t["docs"], sql.Identifier(column))
             )
     conn.execute(sql.SQL("CREATE INDEX ON {} (parent)").format(t["docs"]))
     conn.execute(
@@ -226,11 +226,10 @@ def vector_index(cid: int, manifest: dict[str, Any]):
     )
 
 
-def bm25_index(cid: int, column: str):
-    """The name of a pg_textsearch index (``to_bm25query`` names it)."""
-    from psycopg import sql
-
-    return sql.Identifier(f"textlens_c{cid}_{column}")
+def bm25_index(cid: int, column: str) -> str:
+    """The name of a pg_textsearch index over ``column`` (``bm25_body`` or ``bm25_title``; ``to_bm25query`` and
+    ``bm25_spill_index`` name it)."""
+    return f"textlens_c{cid}_{column}"
 
 
 def list_pg_collections(url: str) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ import numpy as np
 from textlens.errors import InputError
 from textlens.index.analysis import TITLE_BOOST, check_title_boost, cjk_bigrams
 from textlens.index.base import CollectionNotFound
-from textlens.index.postgres.connection import REGISTRY
+from textlens.index.postgres.connection import REGISTRY, bm25_index
 
 if TYPE_CHECKING:
     from textlens.index.postgres.collection import PgCollection
@@ -171,7 +171,7 @@ class PgBm25Retriever:
         score, args = sql.SQL("-b.s"), [text, depth, *params]
         if boost > 0:
             score = sql.SQL("-b.s - %s * (bm25_title <@> to_bm25query(%s, {}))").format(
-                sql.Literal(f"textlens_c{cid}_bm25_title")
+                sql.Literal(bm25_index(cid, "bm25_title"))
             )
             args = [text, depth, float(boost), title, *params]
         stmt = sql.SQL(
@@ -181,7 +181,7 @@ class PgBm25Retriever:
             SELECT key, id, s, {counts} FROM p ORDER BY s DESC, key LIMIT %s"""
         ).format(
             docs=docs,
-            index=sql.Literal(f"textlens_c{cid}_bm25_body"),
+            index=sql.Literal(bm25_index(cid, "bm25_body")),
             score=score,
             where=where,
             counts=sql.SQL(counts),
